@@ -1,0 +1,5 @@
+import sys
+
+from aibtui.cli.main import main
+
+sys.exit(main())
