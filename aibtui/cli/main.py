@@ -47,7 +47,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _available(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # the parent package does not exist yet
+        return False
 
 
 def _top_help() -> str:
