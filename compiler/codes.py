@@ -3,8 +3,8 @@
 Ranges
   AIB0xx  seed-document rules (compiler/rule_codes.py)
   AIB1xx  loading: YAML/JSON syntax, budgets, value types read by YAML 1.1
-  AIB2xx  resolving: extends, include, profiles, cycles, project root
-  AIB3xx  variables and rendering
+  AIB2xx  resolving: extends, include, profiles, cycles, project root (compiler/resolve_codes.py)
+  AIB3xx  variables and rendering (compiler/resolve_codes.py)
   AIB4xx  the dialect: unknown keys, shapes, shorthands, local files
   AIB5xx  the official ARM schema and apiVersion gating (compiler/schema_codes.py)
   AIB6xx  lint warnings beyond the seed (compiler/rule_codes.py)
@@ -30,27 +30,6 @@ _CORE: dict[str, CodeInfo] = {
     "AIB106": CodeInfo(E, None, "mapping keys must be plain strings"),
     "AIB107": CodeInfo(E, None, "unsupported YAML tag", "remove the tag; only plain YAML is accepted"),
     "AIB108": CodeInfo(E, None, "file is not valid UTF-8 text"),
-    # -- resolving -------------------------------------------------------------------------------
-    "AIB200": CodeInfo(E, None, "profile not found", "`aibtui profiles` lists the built-in profiles"),
-    "AIB201": CodeInfo(E, None, "extends/include cycle"),
-    "AIB202": CodeInfo(E, None, "include escapes the project root",
-                       "keep fragments under the project root, or pass --allow-outside-root"),
-    "AIB203": CodeInfo(E, None, "included file not found"),
-    "AIB204": CodeInfo(E, None, "include/extends must be a string or a list of strings"),
-    "AIB205": CodeInfo(E, None, "URLs cannot be included", "download the fragment into the project"),
-    "AIB206": CodeInfo(E, None, "step removal names a step that does not exist"),
-    "AIB207": CodeInfo(E, None, "before/after names a step that does not exist"),
-    "AIB208": CodeInfo(E, None, "extends/include nesting too deep"),
-    # -- variables -------------------------------------------------------------------------------
-    "AIB300": CodeInfo(E, None, "undefined variable",
-                       "define it under `vars:` or pass --set NAME=VALUE"),
-    "AIB301": CodeInfo(E, None, "template syntax error in a string value"),
-    "AIB302": CodeInfo(E, None, "template expression not allowed", "only expressions and filters are allowed"),
-    "AIB303": CodeInfo(E, None, "variables refer to each other in a cycle"),
-    "AIB304": CodeInfo(E, None, "bad --set argument", "write --set NAME=VALUE"),
-    "AIB305": CodeInfo(E, None, "a variable's value cannot be used here"),
-    "AIB306": CodeInfo(E, None, "template evaluation failed"),
-    "AIB307": CodeInfo(W, None, "variable is defined but never used"),
     # -- dialect ---------------------------------------------------------------------------------
     "AIB400": CodeInfo(E, None, "unknown key"),
     "AIB401": CodeInfo(E, None, "wrong type for a value"),
@@ -79,10 +58,11 @@ _CORE: dict[str, CodeInfo] = {
 def _build() -> dict[str, CodeInfo]:
     table = dict(_CORE)
     from .json_codes import JSON_CODES
+    from .resolve_codes import RESOLVE_CODES
     from .rule_codes import RULE_CODES
     from .schema_codes import SCHEMA_CODES
 
-    for extra in (RULE_CODES, SCHEMA_CODES, JSON_CODES):
+    for extra in (RESOLVE_CODES, RULE_CODES, SCHEMA_CODES, JSON_CODES):
         for code, info in extra.items():
             if code in table:
                 raise RuntimeError(f"diagnostic code {code} registered twice")
