@@ -1,0 +1,20 @@
+"""The aibtui compiler: the *.aib.yaml dialect -> Azure Image Builder image-template JSON.
+
+Pure and fast to import: no terminal UI, no network, no Azure SDK (a test enforces it).
+Public API: :func:`compile_file`, :func:`compile_node`, :func:`check_file`, :class:`CompileOptions`,
+:class:`CompileResult`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["CompileOptions", "CompileResult", "check_file", "compile_file", "compile_node"]
+
+
+def __getattr__(name: str) -> Any:  # lazy, so importing a submodule does not load the whole pipeline
+    if name in __all__:
+        from . import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(name)

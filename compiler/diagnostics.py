@@ -7,13 +7,13 @@ Nothing in the compiler prints or exits: stages add :class:`Diagnostic` objects 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from .codes import CODES
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
     NOTE = "note"

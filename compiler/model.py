@@ -61,6 +61,8 @@ class TemplateModel:
     file: str = "<input>"
     origin: str = "dialect"  # "dialect" (compiled from *.aib.yaml) or "json" (an existing template)
     dependencies: list[str] = field(default_factory=list)  # every local file read to build it
+    # spans of plain YAML scalars that YAML 1.1 read as non-strings: span -> (raw text, what it became)
+    coerced: dict[Span, tuple[str, str]] = field(default_factory=dict)
 
     def span_at(self, path: JsonPath, *, key: bool = False) -> Span | None:
         """Span of the value (or its key) at ``path``, else of the nearest ancestor that has one."""

@@ -265,7 +265,7 @@ def _build(text: str, file: str, diags: DiagnosticBag, budget: Budget) -> Node |
 def _scalar(event: Any, span: Span, resolver: Any, constructor: Any, fail: Any) -> Scalar:
     value_text: str = event.value
     tag = event.tag
-    plain = event.style is None and event.implicit[0]
+    plain = not event.style and event.implicit[0]
     if tag in (None, "!"):
         tag = resolver.resolve(yaml.ScalarNode, value_text, event.implicit)
     elif tag not in _ALLOWED_TAGS:

@@ -1,0 +1,181 @@
+"""The compile pipeline: load -> resolve -> render -> lower -> check -> emit.
+
+Pure: no printing, no exiting, no network, no Textual/Azure imports. Front ends (CLI, TUI, the
+local service) call :func:`compile_file` / :func:`compile_node` / :func:`check_file` and decide
+how to show :class:`CompileResult.diagnostics`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping as MappingABC
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .diagnostics import Diagnostic, DiagnosticBag, Severity, Span
+from .model import TemplateModel
+from .nodes import Mapping
+
+DIALECT_SUFFIXES = (".yaml", ".yml")
+JSON_SUFFIXES = (".json", ".jsonc", ".dist")
+
+
+@dataclass(frozen=True)
+class CompileOptions:
+    format: str = "resource"  # resource | arm | body
+    api_version: str | None = None
+    sets: MappingABC[str, str] = field(default_factory=dict)
+    root: Path | None = None
+    allow_outside_root: bool = False
+    profile_path: tuple[Path, ...] = ()
+    schema_engine: str = "builtin"  # builtin | jsonschema
+
+
+@dataclass
+class CompileResult:
+    file: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    model: TemplateModel | None = None
+    models: list[TemplateModel] = field(default_factory=list)  # check of a JSON file: every template in it
+    document: dict[str, Any] | None = None
+    text: str | None = None
+    dependencies: list[str] = field(default_factory=list)
+    resolved: Mapping | None = None  # the merged, rendered dialect document (for `config` and the TUI)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _read(path: Path, diags: DiagnosticBag) -> str | None:
+    from .yamlload import decode_text
+
+    try:
+        if path.is_dir():
+            diags.add("AIB100", f"{path} is a folder, not a file", Span(str(path), 1, 1))
+            return None
+        data = path.read_bytes()
+    except FileNotFoundError:
+        diags.add("AIB100", f"no such file: {path}", Span(str(path), 1, 1))
+        return None
+    except OSError as exc:
+        diags.add("AIB100", f"cannot read {path}: {exc.strerror or exc}", Span(str(path), 1, 1))
+        return None
+    return decode_text(data, str(path), diags)
+
+
+def compile_file(path: str | Path, options: CompileOptions | None = None) -> CompileResult:
+    """Compile one ``*.aib.yaml`` file."""
+    from .resolve import ResolveOptions, resolve_node
+    from .yamlload import load_yaml
+
+    options = options or CompileOptions()
+    path = Path(path)
+    file = str(path)
+    diags = DiagnosticBag()
+    result = CompileResult(file=file)
+    text = _read(path, diags)
+    node = load_yaml(text, file, diags) if text is not None else None
+    if node is not None and not isinstance(node, Mapping):
+        diags.add("AIB105", "the file must be a YAML mapping (key: value lines)", node.span)
+        node = None
+    if node is None:
+        result.diagnostics = diags.sorted()
+        return result
+    ropts = ResolveOptions(root=options.root, allow_outside_root=options.allow_outside_root,
+                           profile_path=tuple(options.profile_path))
+    resolved = resolve_node(node, path.resolve(), diags, ropts)
+    if resolved is None:
+        result.diagnostics = diags.sorted()
+        result.dependencies = [str(path.resolve())]
+        return result
+    result.dependencies = list(dict.fromkeys([str(path.resolve()), *resolved.dependencies]))
+    return _finish(resolved.node, file, resolved.root, options, diags, result)
+
+
+def compile_node(node: Mapping, file: str | Path, options: CompileOptions | None = None) -> CompileResult:
+    """Compile an already-loaded document (the TUI edits nodes in memory)."""
+    from .resolve import ResolveOptions, resolve_node
+
+    options = options or CompileOptions()
+    path = Path(file)
+    diags = DiagnosticBag()
+    result = CompileResult(file=str(file))
+    ropts = ResolveOptions(root=options.root, allow_outside_root=options.allow_outside_root,
+                           profile_path=tuple(options.profile_path))
+    resolved = resolve_node(node, path.resolve(), diags, ropts)
+    if resolved is None:
+        result.diagnostics = diags.sorted()
+        return result
+    result.dependencies = list(dict.fromkeys([str(path.resolve()), *resolved.dependencies]))
+    return _finish(resolved.node, str(file), resolved.root, options, diags, result)
+
+
+def _finish(node: Mapping, file: str, root: Path, options: CompileOptions, diags: DiagnosticBag,
+            result: CompileResult) -> CompileResult:
+    from .check import check_model
+    from .emit import dumps, shape
+    from .lower import LowerOptions, lower
+    from .render import render
+
+    rendered = render(node, dict(options.sets), diags)
+    if rendered is None or diags.has_errors:
+        result.resolved = rendered
+        result.diagnostics = diags.sorted()
+        return result
+    result.resolved = rendered
+    model = lower(rendered, file, diags, LowerOptions(api_version=options.api_version, root=root,
+                                                      allow_outside_root=options.allow_outside_root))
+    if model is not None:
+        result.model = model
+        result.models = [model]
+        result.dependencies = list(dict.fromkeys([*result.dependencies, *model.dependencies]))
+        check_model(model, diags, schema_engine=options.schema_engine)
+        if not diags.has_errors:
+            document = shape(model, options.format, diags)
+            if document is not None and not diags.has_errors:
+                result.document = document
+                result.text = dumps(document)
+    result.diagnostics = diags.sorted()
+    return result
+
+
+def is_json_input(path: Path, text: str | None = None) -> bool:
+    suffix = path.suffix.lower()
+    if suffix in JSON_SUFFIXES or suffix == ".bicep":
+        return True
+    if suffix in DIALECT_SUFFIXES:
+        return False
+    if text is not None:
+        stripped = text.lstrip("\ufeff \t\r\n")
+        return stripped.startswith(("{", "[", "//", "/*"))
+    return False
+
+
+def check_file(path: str | Path, options: CompileOptions | None = None) -> CompileResult:
+    """Diagnostics for a dialect file, or for an existing template JSON / ARM template."""
+    options = options or CompileOptions()
+    path = Path(path)
+    if path.suffix.lower() in DIALECT_SUFFIXES:
+        return compile_file(path, options)
+    diags = DiagnosticBag()
+    result = CompileResult(file=str(path))
+    if path.suffix.lower() == ".bicep" or path.suffix.lower() in JSON_SUFFIXES:
+        text = None
+    else:
+        text = _read(path, diags)
+        if text is None:
+            result.diagnostics = diags.sorted()
+            return result
+    if not is_json_input(path, text):
+        return compile_file(path, options)
+    from .jsoninput import check_json_file
+
+    result.models = check_json_file(path, diags, schema_engine=options.schema_engine)
+    result.model = result.models[0] if result.models else None
+    result.diagnostics = diags.sorted()
+    return result
