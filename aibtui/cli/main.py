@@ -118,6 +118,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug of ours: say so plainly; the traceback only on request
+        import os
+
+        if os.environ.get("AIBTUI_DEBUG"):
+            raise
+        sys.stderr.write(f"aibtui {command}: internal error: {type(exc).__name__}: {exc}\n"
+                         "this is a bug in aibtui; set AIBTUI_DEBUG=1 to see the traceback and please report it\n")
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover
