@@ -18,6 +18,10 @@ RESOLVE_CODES: dict[str, CodeInfo] = {
     "AIB206": CodeInfo(E, None, "step removal names a step that does not exist"),
     "AIB207": CodeInfo(E, None, "before/after names a step that does not exist"),
     "AIB208": CodeInfo(E, None, "extends/include nesting too deep"),
+    "AIB209": CodeInfo(E, None, "too many files through extends/include",
+                       "a document may pull in at most 256 profiles and fragments"),
+    "AIB210": CodeInfo(E, None, "bad step placement or removal (`before`, `after`, `remove`)",
+                       "write `before: NAME` or `after: NAME`, or `remove: true` next to the `name`"),
     # -- variables -------------------------------------------------------------------------------
     "AIB300": CodeInfo(E, None, "undefined variable",
                        "define it under `vars:` or pass --set NAME=VALUE"),
@@ -28,4 +32,6 @@ RESOLVE_CODES: dict[str, CodeInfo] = {
     "AIB305": CodeInfo(E, None, "a variable's value cannot be used here"),
     "AIB306": CodeInfo(E, None, "template evaluation failed"),
     "AIB307": CodeInfo(W, None, "variable is defined but never used"),
+    "AIB308": CodeInfo(E, None, "`vars` must be a mapping of names to values",
+                       "write `vars: {NAME: VALUE, ...}`"),
 }
