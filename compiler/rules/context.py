@@ -1,0 +1,115 @@
+"""What every rule module gets: the model, the diagnostics bag, the OS family, and safe accessors.
+
+Rules read ``model.doc``, which may be partial or wrongly typed (the schema engine reports that);
+the helpers here never raise on a dict where a list was expected, a missing key, and so on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ..diagnostics import DiagnosticBag, Severity
+from ..model import JsonPath, TemplateModel, is_opaque
+from .osfamily import infer_os_family
+
+STEP_LISTS: tuple[tuple[str, ...], ...] = (
+    ("properties", "customize"),
+    ("properties", "validate", "inVMValidations"),
+)
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One customizer or in-VM validator: where it is, its kind and its mapping."""
+
+    path: JsonPath
+    index: int
+    kind: str  # the `type` value ("" when absent or not a string)
+    body: dict[str, Any]
+    validation: bool  # True for properties.validate.inVMValidations
+
+
+@dataclass(frozen=True, slots=True)
+class RuleContext:
+    model: TemplateModel
+    diags: DiagnosticBag
+    os_family: str | None
+
+    @classmethod
+    def build(cls, model: TemplateModel, diags: DiagnosticBag) -> RuleContext:
+        return cls(model, diags, model.os_family or infer_os_family(model.doc))
+
+    # -- reading -------------------------------------------------------------------------------
+    @property
+    def doc(self) -> dict[str, Any]:
+        return self.model.doc if isinstance(self.model.doc, dict) else {}
+
+    @property
+    def props(self) -> dict[str, Any]:
+        return as_dict(self.doc.get("properties"))
+
+    @property
+    def api_version(self) -> str:
+        v = self.doc.get("apiVersion")
+        return v if isinstance(v, str) and not is_opaque(v) else self.model.api_version
+
+    def steps(self) -> Iterator[Step]:
+        """Every customizer, then every in-VM validator, skipping entries that are not mappings."""
+        for base in STEP_LISTS:
+            items = self.model.get(base)
+            for i, item in enumerate(as_list(items)):
+                if isinstance(item, dict):
+                    kind = item.get("type")
+                    yield Step(
+                        base + (i,),
+                        i,
+                        kind if isinstance(kind, str) else "",
+                        item,
+                        base[-1] == "inVMValidations",
+                    )
+
+    def step_lists(self) -> Iterator[tuple[JsonPath, list[Any]]]:
+        for base in STEP_LISTS:
+            items = self.model.get(base)
+            if isinstance(items, list):
+                yield base, items
+
+    def distributors(self) -> Iterator[tuple[JsonPath, dict[str, Any]]]:
+        for i, item in enumerate(as_list(self.props.get("distribute"))):
+            if isinstance(item, dict):
+                yield ("properties", "distribute", i), item
+
+    @staticmethod
+    def opaque(value: Any) -> bool:
+        return is_opaque(value)
+
+    # -- reporting -----------------------------------------------------------------------------
+    def report(
+        self,
+        code: str,
+        message: str,
+        path: JsonPath,
+        *,
+        key: bool = False,
+        hint: str | None = None,
+        severity: Severity | None = None,
+    ) -> None:
+        self.diags.add(code, message, self.model.span_at(path, key=key), hint=hint, severity=severity)

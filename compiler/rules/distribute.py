@@ -1,0 +1,147 @@
+"""Distribution targets: at least one (DI-01), unique runOutputName (DI-02), ManagedImage (DI-03),
+SharedImage (DI-04), region advice (DI-05) and the VHD note (DI-06). Region names: L-01."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import JsonPath
+from .context import RuleContext, as_list, is_str
+from .regions import is_known_region, normalize_region
+from .resourceids import GALLERY_IMAGE_DEFINITION, GALLERY_IMAGE_VERSION, GALLERY_VERSION_NAME, MANAGED_IMAGE
+from .skeleton import check_region
+
+_PREMIUM_SINCE = "2022-07-01"
+
+
+def check(ctx: RuleContext) -> None:
+    dist = ctx.props.get("distribute")
+    if isinstance(dist, list) and not dist:
+        ctx.report(
+            "AIB080", "distribute is empty; the build would produce nothing", ("properties", "distribute")
+        )
+    seen: dict[str, int] = {}
+    for path, target in ctx.distributors():
+        name = target.get("runOutputName")
+        if is_str(name) and name and not ctx.opaque(name):
+            low = name.lower()
+            if low in seen:
+                ctx.report(
+                    "AIB081",
+                    f"runOutputName {name!r} is used by targets #{seen[low] + 1} and #{path[-1] + 1}",
+                    path + ("runOutputName",),
+                )  # type: ignore[operator]
+            else:
+                seen[low] = path[-1]  # type: ignore[assignment]
+        kind = target.get("type")
+        if kind == "ManagedImage":
+            _managed_image(ctx, path, target)
+        elif kind == "SharedImage":
+            _shared_image(ctx, path, target)
+        elif kind == "VHD" and not target.get("uri"):
+            ctx.report(
+                "AIB091",
+                f"VHD target {name!r} is written to the staging resource group's storage account",
+                path + ("type",),
+            )
+
+
+def _template_region(ctx: RuleContext) -> str | None:
+    loc = ctx.doc.get("location")
+    if is_str(loc) and loc and not ctx.opaque(loc) and is_known_region(loc):
+        return normalize_region(loc)
+    return None
+
+
+def _managed_image(ctx: RuleContext, path: JsonPath, target: dict[str, Any]) -> None:
+    image = target.get("imageId")
+    if is_str(image) and image and not ctx.opaque(image) and not MANAGED_IMAGE.match(image):
+        ctx.report(
+            "AIB082",
+            f"ManagedImage imageId {image!r} is not a Microsoft.Compute/images resource id",
+            path + ("imageId",),
+        )
+    loc = target.get("location")
+    if is_str(loc):
+        if not loc.strip():
+            ctx.report("AIB083", "ManagedImage target has an empty location", path + ("location",))
+            return
+        check_region(ctx, loc, path + ("location",), "ManagedImage location")
+        here = _template_region(ctx)
+        if here and not ctx.opaque(loc) and is_known_region(loc) and normalize_region(loc) != here:
+            ctx.report(
+                "AIB090",
+                f"the managed image is created in {loc!r}, the template builds in "
+                f"{ctx.doc.get('location')!r}",
+                path + ("location",),
+            )
+
+
+def _shared_image(ctx: RuleContext, path: JsonPath, target: dict[str, Any]) -> None:
+    gid = target.get("galleryImageId")
+    if is_str(gid) and gid and not ctx.opaque(gid):
+        if GALLERY_IMAGE_VERSION.match(gid):
+            version = gid.rstrip("/").rsplit("/", 1)[-1]
+            if not GALLERY_VERSION_NAME.match(version):
+                ctx.report(
+                    "AIB089",
+                    f"gallery image version {version!r} is not Major.Minor.Patch",
+                    path + ("galleryImageId",),
+                )
+        elif not GALLERY_IMAGE_DEFINITION.match(gid):
+            ctx.report(
+                "AIB084",
+                f"galleryImageId {gid!r} is not a gallery image definition or version id",
+                path + ("galleryImageId",),
+            )
+    _storage_type(ctx, target.get("storageAccountType"), path + ("storageAccountType",))
+    has_rep = "replicationRegions" in target and target.get("replicationRegions") is not None
+    has_tgt = "targetRegions" in target and target.get("targetRegions") is not None
+    if has_rep and has_tgt:
+        ctx.report(
+            "AIB087",
+            "replicationRegions and targetRegions are both set; the service accepts one",
+            path + ("replicationRegions",),
+            key=True,
+        )
+    names: list[tuple[str, JsonPath]] = []
+    for i, region in enumerate(as_list(target.get("replicationRegions"))):
+        names.append((region, path + ("replicationRegions", i)))
+    for i, region in enumerate(as_list(target.get("targetRegions"))):
+        if isinstance(region, dict):
+            names.append((region.get("name"), path + ("targetRegions", i, "name")))
+            _storage_type(
+                ctx, region.get("storageAccountType"), path + ("targetRegions", i, "storageAccountType")
+            )
+    for key in ("replicationRegions", "targetRegions"):
+        if isinstance(target.get(key), list) and not target[key]:
+            ctx.report("AIB088", f"{key} is empty", path + (key,))
+    seen: set[str] = set()
+    literal: list[str] = []
+    for region, rpath in names:
+        if not is_str(region) or not region or ctx.opaque(region):
+            continue
+        check_region(ctx, region, rpath, "replication region")
+        norm = normalize_region(region)
+        if norm in seen:
+            ctx.report("AIB086", f"region {region!r} is listed twice", rpath)
+        seen.add(norm)
+        literal.append(norm)
+    here = _template_region(ctx)
+    if here and literal and here not in seen:
+        ctx.report(
+            "AIB090",
+            f"the template builds in {ctx.doc.get('location')!r}, which is not among the "
+            "replication regions; if the image definition lives elsewhere the build takes longer",
+            path + (("targetRegions",) if has_tgt else ("replicationRegions",)),
+        )
+
+
+def _storage_type(ctx: RuleContext, value: Any, path: JsonPath) -> None:
+    if value == "Premium_LRS" and ctx.api_version < _PREMIUM_SINCE:
+        ctx.report(
+            "AIB085",
+            f"storageAccountType 'Premium_LRS' needs apiVersion {_PREMIUM_SINCE} or later "
+            f"(this template uses {ctx.api_version})",
+            path,
+        )

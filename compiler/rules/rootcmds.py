@@ -1,0 +1,324 @@
+"""SH-03: Linux inline commands that need root without sudo; plus two lints on the same reading:
+package installs that wait for a confirmation (AIB604) and `sudo cmd > /etc/x` (AIB606)."""
+
+from __future__ import annotations
+
+import posixpath
+
+from .context import RuleContext, Step, as_list
+from .shellcmd import Command, commands
+
+_PKG_WRITE = {
+    "apt-get": {
+        "install",
+        "update",
+        "upgrade",
+        "dist-upgrade",
+        "full-upgrade",
+        "remove",
+        "purge",
+        "autoremove",
+        "autoclean",
+        "clean",
+        "build-dep",
+        "reinstall",
+    },
+    "apt": {
+        "install",
+        "update",
+        "upgrade",
+        "full-upgrade",
+        "dist-upgrade",
+        "remove",
+        "purge",
+        "autoremove",
+        "reinstall",
+    },
+    "aptitude": {"install", "update", "upgrade", "safe-upgrade", "full-upgrade", "remove", "purge"},
+    "yum": {
+        "install",
+        "update",
+        "upgrade",
+        "remove",
+        "erase",
+        "reinstall",
+        "downgrade",
+        "autoremove",
+        "makecache",
+        "clean",
+        "groupinstall",
+        "group",
+        "module",
+        "distro-sync",
+        "swap",
+        "localinstall",
+        "config-manager",
+    },
+    "zypper": {
+        "install",
+        "in",
+        "update",
+        "up",
+        "dup",
+        "dist-upgrade",
+        "remove",
+        "rm",
+        "refresh",
+        "ref",
+        "addrepo",
+        "ar",
+        "patch",
+        "removerepo",
+        "rr",
+    },
+    "snap": {"install", "remove", "refresh"},
+    "systemctl": None,  # every subcommand except the read-only ones below
+}
+for _alias in ("dnf", "tdnf", "microdnf"):
+    _PKG_WRITE[_alias] = _PKG_WRITE["yum"]
+_SYSTEMCTL_READ = {
+    "status",
+    "is-active",
+    "is-enabled",
+    "is-failed",
+    "show",
+    "cat",
+    "list-units",
+    "list-unit-files",
+    "list-timers",
+    "list-dependencies",
+    "help",
+    "--version",
+    "get-default",
+}
+_CONFIRMING = {  # package managers and subcommands that ask "Do you want to continue? [Y/n]"
+    "apt-get": {
+        "install",
+        "upgrade",
+        "dist-upgrade",
+        "full-upgrade",
+        "remove",
+        "purge",
+        "autoremove",
+        "build-dep",
+        "reinstall",
+    },
+    "apt": {
+        "install",
+        "upgrade",
+        "full-upgrade",
+        "dist-upgrade",
+        "remove",
+        "purge",
+        "autoremove",
+        "reinstall",
+    },
+    "yum": {
+        "install",
+        "update",
+        "upgrade",
+        "remove",
+        "erase",
+        "reinstall",
+        "downgrade",
+        "autoremove",
+        "groupinstall",
+        "localinstall",
+        "distro-sync",
+    },
+    "zypper": {"install", "in", "update", "up", "dup", "dist-upgrade", "remove", "rm", "patch"},
+}
+for _alias in ("dnf", "tdnf"):
+    _CONFIRMING[_alias] = _CONFIRMING["yum"]
+_YES_FLAGS = {
+    "-y",
+    "--yes",
+    "--assume-yes",
+    "--assumeyes",
+    "-n",
+    "--non-interactive",
+    "--no-confirm",
+    "--noconfirm",
+}
+_ALWAYS_ROOT = frozenset(
+    (
+        "service",
+        "useradd",
+        "usermod",
+        "userdel",
+        "groupadd",
+        "groupdel",
+        "groupmod",
+        "gpasswd",
+        "chpasswd",
+        "visudo",
+        "mount",
+        "umount",
+        "modprobe",
+        "rmmod",
+        "insmod",
+        "update-grub",
+        "grub-mkconfig",
+        "grub2-mkconfig",
+        "update-initramfs",
+        "dracut",
+        "ufw",
+        "firewall-cmd",
+        "iptables",
+        "ip6tables",
+        "nft",
+        "setenforce",
+        "semanage",
+        "setsebool",
+        "swapon",
+        "swapoff",
+        "mkswap",
+        "fdisk",
+        "parted",
+        "sgdisk",
+        "update-ca-certificates",
+        "update-ca-trust",
+        "locale-gen",
+        "update-locale",
+        "debconf-set-selections",
+        "add-apt-repository",
+        "apt-key",
+        "waagent",
+        "reboot",
+        "poweroff",
+        "halt",
+        "ldconfig",
+        "chroot",
+        "a2enmod",
+        "a2dismod",
+        "a2ensite",
+        "a2dissite",
+        "dpkg-reconfigure",
+        "rpm-ostree",
+        "growpart",
+        "resize2fs",
+        "xfs_growfs",
+    )
+)
+_SET_SUBCOMMANDS = {"hostnamectl", "timedatectl", "localectl"}  # their set-* subcommands
+_WRITERS_ANY_ARG = frozenset(("mkdir", "rm", "rmdir", "touch", "chmod", "chown", "chgrp", "truncate", "tee"))
+_WRITERS_LAST_ARG = frozenset(("cp", "mv", "install", "ln", "rsync"))
+_WRITERS_OPTION = {
+    "curl": ("-o", "--output"),
+    "wget": ("-O", "-P", "--output-document", "--directory-prefix"),
+    "tar": ("-C", "--directory"),
+    "unzip": ("-d",),
+}
+_PROTECTED = ("/etc", "/usr", "/opt", "/boot", "/root", "/lib", "/lib64", "/bin", "/sbin", "/srv", "/var")
+_WORLD_WRITABLE = ("/var/tmp", "/dev/null", "/dev/stdout", "/dev/stderr", "/tmp")
+
+
+def _protected(path: str) -> bool:
+    if not path.startswith("/"):
+        return False
+    norm = posixpath.normpath(path)
+    if any(norm == w or norm.startswith(w + "/") for w in _WORLD_WRITABLE):
+        return False
+    return any(norm == p or norm.startswith(p + "/") for p in _PROTECTED)
+
+
+def _args(words: tuple[str, ...]) -> list[str]:
+    return [w for w in words[1:] if not w.startswith("-")]
+
+
+def _needs_root(cmd: Command) -> str | None:
+    """Why ``cmd`` needs root (a short phrase), or None."""
+    words = cmd.words
+    prog = posixpath.basename(words[0])
+    args = _args(words)
+    sub = args[0] if args else ""
+    if prog in _PKG_WRITE:
+        allowed = _PKG_WRITE[prog]
+        if prog == "systemctl":
+            if "--user" in words or sub in _SYSTEMCTL_READ or not sub:
+                return None
+            return f"systemctl {sub}"
+        if allowed is not None and sub in allowed:
+            return f"{prog} {sub}"
+        return None
+    if prog in ("dpkg", "rpm"):
+        flags = {w for w in words[1:] if w.startswith("-")}
+        if prog == "dpkg" and flags & {"-i", "--install", "-r", "--remove", "-P", "--purge", "--configure"}:
+            return "dpkg " + sorted(flags)[0]
+        if prog == "rpm" and any(
+            f.startswith(("-i", "-U", "-F", "-e", "--import", "--install", "--upgrade")) for f in flags
+        ):
+            return "rpm " + sorted(flags)[0]
+        return None
+    if prog in _ALWAYS_ROOT or prog.startswith("mkfs"):
+        return prog
+    if prog in _SET_SUBCOMMANDS and sub.startswith("set-"):
+        return f"{prog} {sub}"
+    if prog == "sysctl" and any(w in ("-w", "-p", "--system", "--load") for w in words[1:]):
+        return "sysctl " + next(w for w in words[1:] if w in ("-w", "-p", "--system", "--load"))
+    if prog == "sed" and not any(w.startswith("-i") or w.startswith("--in-place") for w in words[1:]):
+        return None
+    targets: list[str] = []
+    if prog in _WRITERS_ANY_ARG or prog == "sed":
+        targets = args
+    elif prog in _WRITERS_LAST_ARG and len(args) >= 2:
+        targets = args[-1:]
+    elif prog in _WRITERS_OPTION:
+        opts = _WRITERS_OPTION[prog]
+        for i, w in enumerate(words[:-1]):
+            if w in opts:
+                targets.append(words[i + 1])
+    for target in targets:
+        if _protected(target):
+            return f"{prog} writing {target}"
+    return None
+
+
+def check_root_commands(ctx: RuleContext, step: Step) -> None:
+    lines = as_list(step.body.get("inline"))
+    if not lines:
+        return
+    reported: set[tuple[str, int]] = set()
+    for cmd in commands(lines):
+        path = step.path + ("inline", cmd.index)
+        if not cmd.sudo and ("AIB057", cmd.index) not in reported:
+            why = _needs_root(cmd)
+            if why is None:
+                why = next((f"writing {t}" for t in cmd.redirects if _protected(t)), None)
+            if why is not None:
+                reported.add(("AIB057", cmd.index))
+                ctx.report(
+                    "AIB057",
+                    f"{cmd.text!r} needs root ({why}) but does not use sudo",
+                    path,
+                    hint=f"write: sudo {cmd.text}",
+                )
+        if cmd.sudo and ("AIB606", cmd.index) not in reported:
+            target = next((t for t in cmd.redirects if _protected(t)), None)
+            if target is not None:
+                reported.add(("AIB606", cmd.index))
+                ctx.report("AIB606", f"in {cmd.text!r} the redirection to {target} runs without sudo", path)
+        _confirm(ctx, cmd, path, reported)
+
+
+def _confirm(
+    ctx: RuleContext, cmd: Command, path: tuple[object, ...], reported: set[tuple[str, int]]
+) -> None:
+    prog = posixpath.basename(cmd.words[0])
+    subs = _CONFIRMING.get(prog)
+    args = _args(cmd.words)
+    if not subs or not args or args[0] not in subs or ("AIB604", cmd.index) in reported:
+        return
+    for w in cmd.words[1:]:
+        if w in _YES_FLAGS or (w.startswith("-") and not w.startswith("--") and "y" in w[1:]):
+            return
+        if w.startswith("--assume-yes") or w.startswith("-oAPT::Get::Assume-Yes"):
+            return
+    reported.add(("AIB604", cmd.index))
+    flag = "--non-interactive" if prog == "zypper" else "-y"
+    ctx.report(
+        "AIB604",
+        f"{cmd.text!r} may stop at a confirmation prompt",
+        path,
+        hint=f"add {flag}: a prompt waits until the build times out",
+    )

@@ -1,0 +1,98 @@
+"""Text that looks like a secret in inline commands (C-05). Patterns are compiled once, at import.
+
+A match names the kind of secret and a redacted excerpt; the secret itself is never repeated.
+Values that are variable references (`$PW`, `${PW}`, `$env:PW`, `$(cat f)`) are not secrets.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_VALUE = r"""(?P<q>['"]?)(?P<v>(?![$%][({A-Za-z_]|\$\{|\$env:|-)[^\s'"]{3,})(?P=q)"""
+
+_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("a private key", re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")),
+    ("an AWS access key id", re.compile(r"\b(?P<v>(?:AKIA|ASIA)[0-9A-Z]{16})\b")),
+    ("a GitHub token", re.compile(r"\b(?P<v>(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}))")),
+    ("a Slack token", re.compile(r"\b(?P<v>xox[abposr]-[A-Za-z0-9-]{10,})")),
+    ("a JSON web token", re.compile(r"\b(?P<v>eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+)")),
+    (
+        "a storage account key or connection string",
+        re.compile(r"(?i)\b(?:AccountKey|SharedAccessKey|SharedAccessSignature)\s*=\s*(?P<v>[^;\s'\"]{8,})"),
+    ),
+    ("a SAS token signature", re.compile(r"(?i)[?&]sig=(?P<v>[A-Za-z0-9%/+=]{16,})")),
+    ("a bearer token", re.compile(r"(?i)\b(?:Bearer|Basic)\s+(?P<v>(?![$%])[A-Za-z0-9\-._~+/]{16,}=*)")),
+    (
+        "a password in a connection string",
+        re.compile(r"(?i)(?:^|[;\s'\"])(?:Password|Pwd)\s*=\s*(?P<v>(?![$%])[^;\s'\"]{3,})"),
+    ),
+    ("an AWS secret key", re.compile(r"(?i)aws_secret_access_key\s*[=:]\s*" + _VALUE)),
+    (
+        "a secret assignment",
+        re.compile(
+            r"(?i)\b[A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|API_?KEY|ACCESS_?KEY|AUTH_?TOKEN|CLIENT_SECRET|TOKEN)"
+            r"[A-Z0-9_]*\s*[=:]\s*" + _VALUE
+        ),
+    ),
+    (
+        "a password argument",
+        re.compile(
+            r"(?i)(?:^|\s)(?:--password|--passwd|--pass|--secret|--token|--client-secret|-Password|-AccessToken"
+            r"|--http-password|--ftp-password)(?:\s+|=|:)" + _VALUE
+        ),
+    ),
+    ("a password switch", re.compile(r"(?i)(?:^|\s)(?:/p:|/password:)" + _VALUE)),
+    (
+        "a password after -p",
+        re.compile(
+            r"(?i)(?<![-\w])(?:mysql|mysqladmin|mysqldump|mariadb|docker\s+login|podman\s+login|helm\s+registry\s+login"
+            r"|az\s+login|sqlcmd|smbclient|sshpass)\b[^\n]*?\s-[pP](?!ass|ort|rofile|ath|roxy)\s*" + _VALUE
+        ),
+    ),
+    (
+        "user:password credentials",
+        re.compile(r"(?:\s-u\s+|\s--user[\s=]+|://)(?P<v>[^\s:/@'\"$]+:(?![$%])[^\s@'\"/]{3,})@?"),
+    ),
+    (
+        "a plain-text SecureString",
+        re.compile(
+            r"(?i)ConvertTo-SecureString\s+(?:-String\s+)?" + r"""(?P<q>['"])(?P<v>[^'"$]{3,})(?P=q)"""
+        ),
+    ),
+    (
+        "a password given to chpasswd/passwd",
+        re.compile(
+            r"""(?i)echo\s+(?P<q>['"]?)(?P<v>[^\s'"$:]+:[^\s'"$]{3,}|[^\s'"$]{3,})(?P=q)\s*\|\s*(?:sudo\s+)?"""
+            r"(?:chpasswd|passwd\s+--stdin)"
+        ),
+    ),
+    (
+        "a password in `net user`",
+        re.compile(r"""(?i)\bnet\s+user\s+\S+\s+(?P<q>['"]?)(?P<v>(?![/*$%])[^\s'"]{3,})(?P=q)\s+/add"""),
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SecretHit:
+    kind: str
+    excerpt: str  # redacted
+
+
+def redact(value: str) -> str:
+    if len(value) <= 4:
+        return "*" * len(value)
+    return value[:2] + "*" * min(len(value) - 2, 8)
+
+
+def find_secret(text: str) -> SecretHit | None:
+    """The first secret-looking thing in ``text``, or None. Cheap pre-filter before the regexes."""
+    if len(text) < 8:
+        return None
+    for kind, pattern in _PATTERNS:
+        m = pattern.search(text)
+        if m:
+            value = m.groupdict().get("v") or m.group(0)
+            return SecretHit(kind, redact(value))
+    return None

@@ -1,0 +1,126 @@
+"""A small, conservative reader of inline shell commands, for SH-03 (sudo) and the install lints.
+
+It is no shell parser: it splits a line at `;`, `&&`, `||`, `|` and `&` outside quotes, drops
+comments, leading keywords (`then`, `do`, ...) and variable assignments, and yields each simple
+command's words. Heredoc bodies are skipped. When in doubt it yields nothing, so the rules that
+use it stay quiet rather than guess.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+_SPLIT = re.compile(r"""("(?:[^"\\]|\\.)*"|'[^']*'|\d*>&\d*-?|&>>?|\|\||&&|[;|&])""")
+_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_HEREDOC = re.compile(r"<<-?\s*['\"]?([A-Za-z_][A-Za-z0-9_]*)['\"]?")
+_KEYWORDS = frozenset(
+    (
+        "then",
+        "do",
+        "else",
+        "elif",
+        "if",
+        "while",
+        "until",
+        "!",
+        "{",
+        "(",
+        "time",
+        "exec",
+        "nohup",
+        "command",
+        "xargs",
+    )
+)
+_ROOT_SHELL = re.compile(r"^\s*sudo\s+(?:-\S+\s+)*(?:su\b|-i\b|-s\b|bash\s*$|sh\s*$)")
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    index: int  # which inline entry
+    words: tuple[str, ...]  # without sudo and leading assignments
+    sudo: bool  # run through sudo (or doas)
+    text: str  # the simple command as written
+    redirects: tuple[str, ...]  # targets of > and >>
+
+
+def _strip_comment(line: str) -> str:
+    out, quote = [], ""
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#" and (i == 0 or line[i - 1].isspace()):
+            break
+        out.append(ch)
+    return "".join(out)
+
+
+def _segments(line: str) -> list[str]:
+    parts: list[str] = []
+    cur = ""
+    for piece in _SPLIT.split(line):
+        if piece in ("||", "&&", ";", "|", "&"):
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += piece
+    parts.append(cur)
+    return [p.strip() for p in parts if p.strip()]
+
+
+_REDIRECT = re.compile(r"(?<![0-9&<])(?:[12])?>>?\s*(?!&)(\S+)")
+
+
+def commands(lines: list[object]) -> Iterator[Command]:
+    """Simple commands of an inline list. Stops at `sudo su`, `sudo -i` (everything after runs as root)."""
+    heredoc_end: str | None = None
+    for index, raw in enumerate(lines):
+        if not isinstance(raw, str):
+            continue
+        for line in raw.splitlines():
+            if heredoc_end is not None:
+                if line.strip() == heredoc_end:
+                    heredoc_end = None
+                continue
+            if _ROOT_SHELL.match(line):
+                return
+            match = _HEREDOC.search(line)
+            if match:
+                heredoc_end = match.group(1)
+            code = _strip_comment(line)
+            for seg in _segments(code):
+                cmd = _command(index, seg)
+                if cmd is not None:
+                    yield cmd
+
+
+def _command(index: int, seg: str) -> Command | None:
+    redirects = tuple(m.group(1).strip("'\"") for m in _REDIRECT.finditer(seg))
+    body = _REDIRECT.sub(" ", seg)
+    try:
+        words = shlex.split(body, comments=False, posix=True)
+    except ValueError:
+        return None
+    sudo = False
+    while words:
+        head = words[0]
+        if head in _KEYWORDS or _ASSIGN.match(head) or head in ("env", "-E", "--preserve-env"):
+            words = words[1:]
+        elif head in ("sudo", "doas"):
+            sudo = True
+            words = words[1:]
+            while words and words[0].startswith("-"):
+                flag = words.pop(0)
+                if flag in ("-u", "-g", "-C", "-p", "-U", "-h") and words:
+                    words.pop(0)
+        else:
+            break
+    if not words:
+        return None
+    return Command(index, tuple(words), sudo, seg, redirects)

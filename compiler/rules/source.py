@@ -1,0 +1,108 @@
+"""Source: Gen2 on 2020-02-14 (SRC-01), PlatformImage (SRC-02), planInfo (SRC-03), ids (SRC-04, SRC-05)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .context import RuleContext, is_str
+from .resourceids import GALLERY_IMAGE_DEFINITION, GALLERY_IMAGE_VERSION, MANAGED_IMAGE
+
+SRC: tuple[str, ...] = ("properties", "source")
+_GEN2_SKU = re.compile(r"gen2|(?:^|[-_])g2(?:$|[-_])|-gen-?2", re.IGNORECASE)
+_MARKETPLACE_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+_PLATFORM_KEYS = ("publisher", "offer", "sku", "version")
+_PLAN_KEYS = ("planName", "planProduct", "planPublisher")
+
+
+def check(ctx: RuleContext) -> None:
+    source = ctx.props.get("source")
+    if not isinstance(source, dict):
+        return
+    kind = source.get("type")
+    if kind == "PlatformImage":
+        _platform(ctx, source)
+    elif kind == "ManagedImage":
+        value = source.get("imageId")
+        if is_str(value) and not ctx.opaque(value) and not MANAGED_IMAGE.match(value):
+            ctx.report(
+                "AIB034",
+                f"source imageId {value!r} is not a Microsoft.Compute/images resource id",
+                SRC + ("imageId",),
+            )
+    elif kind == "SharedImageVersion":
+        _image_version(ctx, source)
+    _gen2(ctx, source)
+
+
+def _platform(ctx: RuleContext, source: dict[str, Any]) -> None:
+    missing = [k for k in _PLATFORM_KEYS if k not in source or source.get(k) in ("", None)]
+    if missing:
+        ctx.report("AIB031", f"PlatformImage source lacks {', '.join(missing)}", SRC)
+    version = source.get("version")
+    if (
+        is_str(version)
+        and version
+        and not ctx.opaque(version)
+        and version != "latest"
+        and not _MARKETPLACE_VERSION.match(version)
+    ):
+        hint = "write latest in lower case" if version.lower() == "latest" else None
+        ctx.report(
+            "AIB032",
+            f"PlatformImage version {version!r} is neither 'latest' nor Major.Minor.Build",
+            SRC + ("version",),
+            hint=hint,
+        )
+    plan = source.get("planInfo")
+    if isinstance(plan, dict):
+        for key in _PLAN_KEYS:
+            value = plan.get(key)
+            if is_str(value) and not value.strip():
+                ctx.report(
+                    "AIB033",
+                    f"planInfo.{key} is empty; a marketplace plan needs planName, "
+                    "planProduct and planPublisher",
+                    SRC + ("planInfo", key),
+                )
+
+
+def _image_version(ctx: RuleContext, source: dict[str, Any]) -> None:
+    for key in source:
+        if key != "imageVersionId" and key.lower() == "imageversionid":
+            ctx.report(
+                "AIB036",
+                f"{key!r} is the seed's spelling; the API reads imageVersionId",
+                SRC + (key,),
+                key=True,
+            )
+    value = source.get("imageVersionId")
+    if not is_str(value) or ctx.opaque(value) or GALLERY_IMAGE_VERSION.match(value):
+        return
+    if GALLERY_IMAGE_DEFINITION.match(value):
+        ctx.report(
+            "AIB035",
+            f"imageVersionId {value!r} names an image definition, not a version",
+            SRC + ("imageVersionId",),
+            hint="append /versions/X.Y.Z, or /versions/latest for the newest version",
+        )
+    else:
+        ctx.report(
+            "AIB035",
+            f"imageVersionId {value!r} is not a gallery image version resource id",
+            SRC + ("imageVersionId",),
+        )
+
+
+def _gen2(ctx: RuleContext, source: dict[str, Any]) -> None:
+    if ctx.api_version != "2020-02-14":
+        return
+    sku = source.get("sku")
+    gen2 = ctx.model.generation == "V2" or (is_str(sku) and bool(_GEN2_SKU.search(sku)))
+    if gen2:
+        what = f"sku {sku!r}" if is_str(sku) and _GEN2_SKU.search(sku) else "the source"
+        ctx.report(
+            "AIB030",
+            f"{what} is a Hyper-V generation 2 image; apiVersion 2020-02-14 only supported generation 1",
+            SRC + ("sku",) if is_str(sku) else SRC,
+        )
