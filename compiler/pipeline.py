@@ -51,19 +51,41 @@ class CompileResult:
         return not self.errors
 
 
+MAX_INPUT_BYTES = 4 * 1024 * 1024
+
+
 def _read(path: Path, diags: DiagnosticBag) -> str | None:
+    """Read an input file: a regular file of bounded size (never /dev/zero or a FIFO), as UTF-8."""
+    import stat
+
     from .yamlload import decode_text
 
+    where = Span(str(path), 1, 1)
     try:
-        if path.is_dir():
-            diags.add("AIB100", f"{path} is a folder, not a file", Span(str(path), 1, 1))
-            return None
-        data = path.read_bytes()
+        st = path.stat()
     except FileNotFoundError:
-        diags.add("AIB100", f"no such file: {path}", Span(str(path), 1, 1))
+        diags.add("AIB100", f"no such file: {path}", where)
         return None
     except OSError as exc:
-        diags.add("AIB100", f"cannot read {path}: {exc.strerror or exc}", Span(str(path), 1, 1))
+        diags.add("AIB100", f"cannot read {path}: {exc.strerror or exc}", where)
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        diags.add("AIB100", f"{path} is a folder, not a file", where)
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        diags.add("AIB100", f"{path} is not a regular file", where, hint="give the path of a .aib.yaml or .json file")
+        return None
+    if st.st_size > MAX_INPUT_BYTES:
+        diags.add("AIB103", f"{path} is {st.st_size} bytes; the limit is {MAX_INPUT_BYTES}", where)
+        return None
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_INPUT_BYTES + 1)
+    except OSError as exc:
+        diags.add("AIB100", f"cannot read {path}: {exc.strerror or exc}", where)
+        return None
+    if len(data) > MAX_INPUT_BYTES:
+        diags.add("AIB103", f"{path} is larger than {MAX_INPUT_BYTES} bytes", where)
         return None
     return decode_text(data, str(path), diags)
 
