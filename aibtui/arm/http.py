@@ -1,0 +1,58 @@
+"""The wire: request/response values and the stdlib transport (used for the local service)."""
+
+from __future__ import annotations
+
+import http.client
+from dataclasses import dataclass, field
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from .errors import TransportError
+
+
+@dataclass
+class HttpRequest:
+    method: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+class Transport(Protocol):
+    def send(self, request: HttpRequest, timeout: float) -> HttpResponse: ...
+
+    def close(self) -> None: ...
+
+
+class StdlibTransport:
+    """http.client, one connection per request: simple and robust against dropped connections."""
+
+    def send(self, request: HttpRequest, timeout: float) -> HttpResponse:
+        parts = urlsplit(request.url)
+        cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        conn = cls(parts.hostname or "", parts.port, timeout=timeout)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        try:
+            conn.request(request.method, target, body=request.body, headers=request.headers)
+            resp = conn.getresponse()
+            body = resp.read()
+            return HttpResponse(resp.status, {k.lower(): v for k, v in resp.getheaders()}, body)
+        except TimeoutError as exc:
+            raise TransportError(f"no answer within {timeout:g}s from {parts.netloc}") from exc
+        except (ConnectionError, http.client.HTTPException, OSError) as exc:
+            raise TransportError(f"connection to {parts.netloc} failed: {type(exc).__name__}: {exc}") from exc
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        return None

@@ -1,0 +1,101 @@
+"""The local provider: find the local service (``service.json`` + token in the state dir), start it
+detached when none answers, and hand back an :class:`ArmClient` aimed at it."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from ..service import LOCAL_LOCATION, LOCAL_RESOURCE_GROUP, LOCAL_SUBSCRIPTION
+from ..service.statefiles import LOG_FILE, Discovery, read_discovery, read_or_create_token
+from .client import ArmClient, RetryPolicy
+from .errors import ClientError, TransportError
+from .http import HttpRequest, StdlibTransport
+
+SPAWN_LOCK = "spawn.lock"
+LOCAL_RETRY = RetryPolicy(attempts=6, backoff=0.2, max_backoff=2.0, max_retry_after=10.0, timeout=15.0,
+                          poll_interval=0.1)
+
+
+def _healthy(info: Discovery, token: str, timeout: float = 2.0) -> bool:
+    req = HttpRequest("GET", f"{info.base_url}/_aibtui/health", {"Authorization": f"Bearer {token}"})
+    try:
+        return StdlibTransport().send(req, timeout).status == 200
+    except TransportError:
+        return False
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def running_service(state: Path) -> Discovery | None:
+    """The service answering for this state directory, or None."""
+    info = read_discovery(state)
+    if info is None or not _pid_alive(info.pid):
+        return None
+    token = read_or_create_token(state)
+    return info if _healthy(info, token) else None
+
+
+def ensure_service(state: Path, *, env: Mapping[str, str] | None = None, timeout: float = 20.0) -> Discovery:
+    """The running service, started detached (``python -m aibtui.service``) if needed."""
+    state.mkdir(parents=True, exist_ok=True, mode=0o700)
+    info = running_service(state)
+    if info is not None:
+        return info
+    env = dict(os.environ if env is None else env)
+    idle = env.get("AIBTUI_SERVICE_IDLE_MINUTES", "15")
+    with open(state / SPAWN_LOCK, "a+") as lock:  # one CLI starts it; the others wait and reuse it
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        info = running_service(state)
+        if info is not None:
+            return info
+        env["AIBTUI_STATE_DIR"] = str(state)
+        with open(state / LOG_FILE, "ab") as log:
+            proc = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+                [sys.executable, "-m", "aibtui.service", "--state-dir", str(state), "--idle-minutes", idle,
+                 "--log-file", str(state / LOG_FILE)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True, close_fds=True)
+        deadline = time.monotonic() + timeout
+        token = read_or_create_token(state)
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                tail = (state / LOG_FILE).read_text(encoding="utf-8", errors="replace")[-600:]
+                raise ClientError(f"the local service exited at start (code {proc.returncode}); its log "
+                                  f"({state / LOG_FILE}) ends with:\n{tail}")
+            info = read_discovery(state)
+            if info is not None and info.pid == proc.pid and _healthy(info, token, 1.0):
+                return info
+            time.sleep(0.02)
+        raise ClientError(f"the local service did not answer within {timeout:g}s; see {state / LOG_FILE}")
+
+
+def local_client(state: Path, *, api_version: str, debug: Callable[[str], None] | None = None,
+                 retry: RetryPolicy | None = None, start: bool = True,
+                 base_url: str | None = None) -> ArmClient:
+    """A client for the local service. ``base_url`` skips discovery (tests with an in-process service)."""
+    if base_url is None:
+        if start:
+            info = ensure_service(state)
+        else:
+            found = running_service(state)
+            if found is None:
+                raise ClientError(f"no local service is running for {state}")
+            info = found
+        base_url = info.base_url
+    token = read_or_create_token(state)
+    return ArmClient(base_url, StdlibTransport(), lambda: {"Authorization": f"Bearer {token}"},
+                     subscription=LOCAL_SUBSCRIPTION, resource_group=LOCAL_RESOURCE_GROUP, api_version=api_version,
+                     retry=retry or LOCAL_RETRY, debug=debug, provider="local", location=LOCAL_LOCATION)

@@ -1,0 +1,12 @@
+"""The embedded local image-builder service.
+
+It speaks the ARM REST protocol of ``Microsoft.VirtualMachineImages/imageTemplates`` on 127.0.0.1,
+keeps its state in SQLite (WAL) and guards every request with a per-user bearer token. Runs are
+*simulated* until local execution lands: every step is logged as not executed. See
+``docs/local-service.md``.
+"""
+
+SERVICE_NAME = "aibtui-local"
+LOCAL_SUBSCRIPTION = "00000000-0000-0000-0000-00000000a1b7"
+LOCAL_RESOURCE_GROUP = "aibtui-local"
+LOCAL_LOCATION = "local"

@@ -1,0 +1,34 @@
+"""Tunables of the local service. Tests use tiny delays so a full lifecycle takes milliseconds."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    step_delay: float = 0.4  # seconds per simulated phase/step, so a user can watch the states move
+    provision_delay: float = 0.2  # Creating -> Succeeded after a PUT
+    delete_delay: float = 0.1  # Deleting -> gone
+    page_size: int = 100  # items per page of list answers (nextLink beyond)
+    idle_timeout: float | None = None  # seconds without requests or runs before the service exits
+    fault_mode: bool = False  # test-only: enables /_aibtui/faults
+    retry_after: int = 1  # Retry-After (seconds) on 202 answers, for clients that read only that
+    retry_after_ms: int = 100  # retry-after-ms on 202 answers: the poll interval our client uses
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> ServiceSettings:
+        """Settings from ``AIBTUI_SIM_STEP_DELAY`` / ``AIBTUI_SERVICE_PAGE_SIZE`` / ``AIBTUI_FAULT_MODE``."""
+        env = os.environ if env is None else env
+        kw: dict[str, object] = {}
+        if env.get("AIBTUI_SIM_STEP_DELAY"):
+            d = float(env["AIBTUI_SIM_STEP_DELAY"])
+            kw.update(step_delay=d, provision_delay=d / 2, delete_delay=d / 4, retry_after_ms=max(2, int(d * 500)))
+        if env.get("AIBTUI_SERVICE_PAGE_SIZE"):
+            kw["page_size"] = max(1, int(env["AIBTUI_SERVICE_PAGE_SIZE"]))
+        if env.get("AIBTUI_FAULT_MODE") == "1":
+            kw["fault_mode"] = True
+        kw.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**kw)  # type: ignore[arg-type]
