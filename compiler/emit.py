@@ -42,4 +42,8 @@ def shape(model: TemplateModel, fmt: str, diags: DiagnosticBag) -> dict[str, Any
 
 
 def dumps(document: Any) -> str:
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    """Deterministic JSON text. Raises ValueError for values JSON cannot hold (NaN, dates)."""
+    try:
+        return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    except TypeError as exc:  # e.g. a YAML date in a place no check covered
+        raise ValueError(str(exc)) from exc

@@ -160,8 +160,12 @@ def _finish(node: Mapping, file: str, root: Path, options: CompileOptions, diags
         if not diags.has_errors:
             document = shape(model, options.format, diags)
             if document is not None and not diags.has_errors:
-                result.document = document
-                result.text = dumps(document)
+                try:
+                    result.text = dumps(document)
+                    result.document = document
+                except ValueError as exc:
+                    diags.add("AIB401", f"a value cannot be written as JSON: {exc}", model.span_at(()),
+                              hint="NaN, infinities and dates have no JSON form; quote the value")
     result.diagnostics = diags.sorted()
     return result
 
