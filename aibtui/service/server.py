@@ -146,7 +146,9 @@ class LocalService:
         self._port_wanted = port
         self.faults = FaultPlan()
         self._last = time.monotonic()
-        self._stopped = threading.Event()
+        self._stopped = threading.Event()  # set when stop() has finished
+        self._stopping = threading.Lock()
+        self._stop_begun = False
         self._lock_fh: Any = None
         self._httpd: _Server | None = None
         self._threads: list[threading.Thread] = []
@@ -197,9 +199,10 @@ class LocalService:
         return self._stopped.wait(timeout)
 
     def stop(self) -> None:
-        if self._stopped.is_set():
-            return
-        self._stopped.set()
+        with self._stopping:
+            if self._stop_begun:
+                return
+            self._stop_begun = True
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -209,6 +212,7 @@ class LocalService:
         if self._lock_fh is not None:
             self._lock_fh.close()
         LOG.info("stopped")
+        self._stopped.set()
 
     def __enter__(self) -> LocalService:
         self.start()
@@ -241,7 +245,7 @@ class LocalService:
 
     def _watch_idle(self) -> None:
         limit = float(self.settings.idle_timeout or 0)
-        while not self._stopped.wait(min(1.0, max(0.05, limit / 4))):
+        while not self._stop_begun and not self._stopped.wait(min(1.0, max(0.05, limit / 4))):
             busy = self.runner is not None and self.runner.busy()
             if not busy and time.monotonic() - self._last > limit:
                 LOG.info("idle for %.0fs with no run: exiting", limit)
