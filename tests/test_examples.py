@@ -138,6 +138,19 @@ def test_example_output_is_valid_for_the_official_schema(path: Path, compiled: d
     assert arm_errors(res.document) == []
 
 
+@pytest.mark.parametrize("fmt", ["arm", "body"])
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.parent.name)
+def test_example_compiles_in_every_output_format(path: Path, fmt: str) -> None:
+    res = compile_file(path, CompileOptions(format=fmt))
+    assert res.ok, _show(res.diagnostics)
+    assert res.document is not None
+    if fmt == "arm":
+        [resource] = res.document["resources"]
+        assert arm_errors(resource) == []
+    else:
+        assert "properties" in res.document and "type" not in res.document
+
+
 def test_examples_cover_the_dialect(compiled: dict[str, Any]) -> None:
     """Together the examples use every source, customizer and distribution type, and the features."""
     docs = [r.document for r in compiled.values() if r.document is not None]
