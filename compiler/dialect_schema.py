@@ -41,6 +41,26 @@ _RESTART_TIMEOUT_PATTERN = r"^\s*[0-9]+\s*[smhSMH]\s*$"
 _SHA256_PATTERN = r"^[0-9a-fA-F]{64}$"
 _NAME_PATTERN = r"^[A-Za-z0-9-_.]{1,64}$"
 
+# The built-in profiles (profiles/*.aib.yaml), offered as completions for `extends:`. A test keeps
+# this list equal to the files.
+BUILTIN_PROFILES: tuple[str, ...] = (
+    "linux-apt-upgrade", "linux-cleanup", "linux-dnf-upgrade",
+    "rhel-8", "rhel-9",
+    "ubuntu-20.04", "ubuntu-20.04-gen2", "ubuntu-22.04", "ubuntu-22.04-gen2",
+    "ubuntu-24.04", "ubuntu-24.04-gen2",
+    "windows-10-avd", "windows-11-24h2-avd", "windows-11-avd",
+    "windows-cleanup", "windows-defaults",
+    "windows-server-2019", "windows-server-2022", "windows-server-2025",
+    "windows-update-restart",
+)
+_URN_EXAMPLES = [
+    "Canonical:ubuntu-24_04-lts:server:latest",
+    "Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2:latest",
+    "RedHat:RHEL:9-lvm-gen2:latest",
+    "MicrosoftWindowsServer:WindowsServer:2022-datacenter-g2:latest",
+    "MicrosoftWindowsDesktop:windows-11:win11-25h2-avd:latest",
+]
+
 
 def _ref(name: str) -> Schema:
     return {"$ref": f"#/definitions/{name}"}
@@ -273,6 +293,7 @@ _PLAN: Schema = _obj({
 }, description="a marketplace purchase plan (SRC-03: all three of name, product, publisher)")
 
 _SOURCE: Schema = {
+    "examples": _URN_EXAMPLES,
     "anyOf": [
         _string("a marketplace URN publisher:offer:sku[:version] (version defaults to latest, "
                 "resolved at build time, SRC-02)", _URN_PATTERN),
@@ -414,10 +435,14 @@ _ON_ERROR = ("cleanup", "abort")
 def _top_level() -> dict[str, Schema]:
     return {
         "description": _string("what the file (or profile) is for; `aibtui profiles` shows it; not emitted"),
-        "apiVersion": _enum("the API version of the template (default 2024-02-01; --api-version wins)",
-                            *STABLE_API_VERSIONS),
-        "extends": _string_or_list("profiles to build on, parent first: built-in names (`aibtui profiles`), "
-                                   "user profile names, or paths"),
+        "apiVersion": {**_enum("the API version of the template (default 2024-02-01; --api-version wins)",
+                               *STABLE_API_VERSIONS), "default": "2024-02-01"},
+        "extends": {
+            "anyOf": [{"type": "string", "examples": list(BUILTIN_PROFILES)},
+                      {"type": "array", "items": {"type": "string", "examples": list(BUILTIN_PROFILES)}}],
+            "description": "profiles to build on, parent first: built-in names (`aibtui profiles`), user "
+                           "profile names, or paths",
+        },
         "include": _string_or_list("fragments to merge in, relative to this file, under the project root"),
         "vars": {"type": "object", "description": "variables for {{ NAME }} in string values; "
                                                   "--set NAME=VALUE overrides them"},
@@ -477,4 +502,4 @@ def dialect_json_schema() -> Schema:
     }
 
 
-__all__ = ["dialect_json_schema"]
+__all__ = ["BUILTIN_PROFILES", "STABLE_API_VERSIONS", "dialect_json_schema"]

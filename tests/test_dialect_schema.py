@@ -13,6 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+
 from aibtui.compiler.dialect_schema import dialect_json_schema
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -152,3 +153,18 @@ def test_schema_module_imports_only_the_standard_library() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == ""
+
+
+def test_builtin_profile_completions_match_the_files() -> None:
+    from aibtui.compiler.dialect_schema import BUILTIN_PROFILES
+
+    files = sorted(p.name.removesuffix(".aib.yaml") for p in (ROOT / "profiles").glob("*.aib.yaml"))
+    assert sorted(BUILTIN_PROFILES) == files
+
+
+def test_api_versions_match_the_compiler() -> None:
+    from aibtui.compiler.dialect_schema import STABLE_API_VERSIONS
+    from aibtui.compiler.model import STABLE_API_VERSIONS as COMPILER_VERSIONS
+
+    assert STABLE_API_VERSIONS == COMPILER_VERSIONS
+    assert sorted(p.stem for p in (ROOT / "compiler" / "schemas").glob("*.json")) == list(STABLE_API_VERSIONS)
