@@ -280,8 +280,8 @@ class Store:
                               (key, *ACTIVE_RUN_STATES)).fetchone()
             if busy:
                 return None
-            db.execute("INSERT INTO runs VALUES (?, ?, 'Running', 'Queued', 'Queued', ?, NULL, 0, NULL)",
-                       (run_id, key, now))
+            db.execute("INSERT INTO runs VALUES (?, ?, 'Running', 'Queued', ?, ?, NULL, 0, NULL)",
+                       (run_id, key, "Queued (simulated run)", now))
             db.execute("INSERT INTO operations VALUES (?, ?, 'run', 'InProgress', NULL, NULL, ?, NULL, ?, ?)",
                        (op_id, key, now, run_id, request_id))
             db.execute("UPDATE templates SET last_run=? WHERE key=?", (run_id, key))

@@ -1,0 +1,205 @@
+"""The build-operation commands end to end: `aibtui build|status|cancel|outputs|logs|list|delete|images`
+against an in-process local service (found through the state dir, as the CLI finds a detached one)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from aibtui.cli.main import main
+from aibtui.config import ConfigError, load_config
+from aibtui.service.server import LocalService
+from aibtui.service.testing import FAST, local_service, sample_json
+
+TINY = """\
+name: tiny
+location: westus2
+identity: @RG@/Microsoft.ManagedIdentity/userAssignedIdentities/aib
+source: Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2:latest
+customize:
+  - name: hello
+    shell: echo {{ word }}
+  - name: harden
+    shell: echo harden
+distribute:
+  - managedImage: @RG@/Microsoft.Compute/images/tiny
+    runOutputName: tiny
+vars: {word: hello}
+""".replace("@RG@", "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers")
+POLL = ["--poll", "0.005"]
+
+
+@pytest.fixture
+def svc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    state = tmp_path / "state"
+    monkeypatch.setenv("AIBTUI_STATE_DIR", str(state))
+    monkeypatch.delenv("AIBTUI_PROVIDER", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    with local_service(state, replace(FAST, fault_mode=True)) as s:
+        yield s
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    p = tmp_path / "tiny.aib.yaml"
+    p.write_text(TINY)
+    return p
+
+
+def _faults(svc: LocalService, **plan: object) -> None:
+    svc.faults.configure(plan)
+
+
+def test_build_compiles_creates_runs_watches_and_prints_outputs(svc, tiny, capsys) -> None:
+    assert main(["build", str(tiny), *POLL]) == 0
+    out = capsys.readouterr().out
+    assert "SIMULATES builds" in out
+    assert "creating template tiny" in out and "created (provisioningState Succeeded)" in out
+    assert "Running / Customizing" in out
+    assert "  | simulated: step 'hello' (Shell) was NOT executed" in out
+    assert "build succeeded in 00:00 (SIMULATED: no step was executed)" in out
+    assert "run outputs:\n  tiny  artifactId  /subscriptions/" in out
+
+
+def test_identical_is_reused_and_changed_needs_replace(svc, tiny, capsys) -> None:
+    assert main(["build", str(tiny), *POLL]) == 0
+    capsys.readouterr()
+    assert main(["build", str(tiny), "--no-wait"]) == 0
+    out = capsys.readouterr().out
+    assert "deployed and identical" in out and "reusing it" in out and "aibtui status tiny --watch" in out
+    assert main(["status", "tiny", "--watch", *POLL]) == 0
+    assert "build succeeded" in capsys.readouterr().out
+
+    assert main(["build", str(tiny), "--set", "word=bye", *POLL]) == 1  # stdin is not a terminal here
+    cap = capsys.readouterr()
+    assert '~ properties.customize[0].inline[0]: "echo hello" -> "echo bye"' in cap.out
+    assert "rerun with --replace" in cap.err
+    assert main(["build", str(tiny), "--set", "word=bye", "--replace", *POLL]) == 0
+    out = capsys.readouterr().out
+    assert "deleting template tiny" in out and "creating template tiny" in out and "build succeeded" in out
+    assert main(["build", str(tiny), "--set", "word=bye", "--no-wait"]) == 0
+    assert "reusing it" in capsys.readouterr().out
+
+
+def test_failed_build_exits_1_naming_the_step(svc, tiny, capsys) -> None:
+    _faults(svc, failStep="harden")
+    assert main(["build", str(tiny), *POLL]) == 1
+    cap = capsys.readouterr()
+    assert "build failed in step 'harden' (SIMULATED: no step was executed)" in cap.err
+    assert "Traceback" not in cap.err
+    assert main(["status", "tiny"]) == 1
+    assert "last run: Failed" in capsys.readouterr().out
+
+
+def test_compile_errors_send_nothing(svc, tmp_path, capsys) -> None:
+    bad = tmp_path / "bad.aib.yaml"
+    bad.write_text("name: bad\nlocation: westus2\nvars: {}\ncustomize:\n  - name: a\n    shell: echo {{ nope }}\n")
+    assert main(["build", str(bad)]) == 1
+    cap = capsys.readouterr()
+    assert "has errors; nothing was sent" in cap.err and "bad.aib.yaml:" in cap.err
+    assert main(["list"]) == 0
+    assert "no image templates" in capsys.readouterr().out
+
+
+def test_build_a_json_template_and_service_validation_errors(svc, tmp_path, capsys) -> None:
+    good = tmp_path / "web.json"
+    good.write_text(sample_json())
+    assert main(["build", str(good), *POLL]) == 0
+    assert "run outputs:" in capsys.readouterr().out
+    body = json.loads(sample_json())
+    del body["properties"]["distribute"]
+    bad = tmp_path / "nodist.json"
+    bad.write_text(json.dumps(body))
+    assert main(["build", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "the service refused: InvalidParameter" in err and "properties.distribute" in err
+
+
+def test_ctrl_c_detaches_without_cancelling(svc, tiny, capsys, monkeypatch) -> None:
+    import aibtui.cli.ops_cmd as ops
+
+    def interrupt(_: float) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(ops.time, "sleep", interrupt)
+        assert main(["build", str(tiny)]) == 130
+    out = capsys.readouterr().out
+    assert "detached: the build goes on" in out and "aibtui status tiny --watch" in out
+    assert main(["status", "tiny", "--watch", *POLL]) == 0
+    assert "build succeeded" in capsys.readouterr().out  # it was never canceled
+
+
+def test_cancel_logs_outputs_list_delete(tmp_path, tiny, capsys, monkeypatch) -> None:
+    state = tmp_path / "state"
+    monkeypatch.setenv("AIBTUI_STATE_DIR", str(state))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    with local_service(state, replace(FAST, step_delay=0.05)):
+        assert main(["build", str(tiny), "--no-wait"]) == 0
+        assert main(["cancel", "tiny", "--wait"]) == 0
+        assert "tiny: Canceled: canceled during" in capsys.readouterr().out
+        assert main(["cancel", "tiny"]) == 1
+        assert "no run in progress" in capsys.readouterr().err
+        assert main(["logs", "tiny"]) == 0
+        assert "canceled during" in capsys.readouterr().out
+        assert main(["build", str(tiny), "--no-wait"]) == 0
+        capsys.readouterr()
+        assert main(["logs", "tiny", "--follow", *POLL]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[0].startswith("SIMULATED RUN") and lines[-1].startswith("simulated run finished")
+        assert main(["outputs", "tiny", "--json"]) == 0
+        outs = json.loads(capsys.readouterr().out)
+        assert outs[0]["name"] == "tiny" and outs[0]["properties"]["artifactId"].endswith("/images/tiny")
+        assert main(["outputs", "tiny", "tiny"]) == 0
+        assert "artifactId" in capsys.readouterr().out
+        assert main(["list"]) == 0
+        assert capsys.readouterr().out.splitlines()[1].split() == ["tiny", "Succeeded", "Succeeded", "westus2"]
+        assert main(["delete", "tiny"]) == 0
+        assert "deleted tiny" in capsys.readouterr().out
+        assert main(["delete", "tiny"]) == 1
+        assert "no image template named tiny" in capsys.readouterr().err
+        assert main(["status", "tiny"]) == 1
+        err = capsys.readouterr().err
+        assert "ResourceNotFound" in err and "Traceback" not in err
+
+
+def test_images_and_usage_errors(svc, capsys) -> None:
+    assert main(["images", "MicrosoftWindowsServer:WindowsServer"]) == 0
+    out = capsys.readouterr().out
+    assert "MicrosoftWindowsServer:WindowsServer:2022-datacenter-azure-edition  (Windows, Gen2)" in out
+    assert main(["images", "Debian:debian-12:12-gen2"]) == 0
+    assert "(latest)" in capsys.readouterr().out.splitlines()[-2]
+    assert main(["images", "a:b:c:d"]) == 2
+    assert main(["build", "x.aib.yaml", "--set", "novalue"]) == 2
+    assert "--set expects KEY=VALUE" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        main(["status"])
+    assert exit_.value.code == 2
+
+
+def test_debug_shows_requests_with_the_token_redacted(svc, capsys) -> None:
+    assert main(["list", "--debug"]) == 0
+    err = capsys.readouterr().err
+    assert "debug: > GET http://127.0.0.1:" in err and "Authorization: REDACTED" in err
+    assert svc.token not in err
+
+
+def test_provider_from_environment_and_config(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.setenv("AIBTUI_PROVIDER", "bogus")
+    assert main(["list"]) == 2
+    assert "unknown provider 'bogus'" in capsys.readouterr().err
+    monkeypatch.delenv("AIBTUI_PROVIDER")
+    assert load_config().provider == "local"
+    (tmp_path / "aibtui").mkdir()
+    (tmp_path / "aibtui" / "config.toml").write_text('provider = "azure"\nresource_group = "rg-img"\n')
+    cfg = load_config()
+    assert (cfg.provider, cfg.resource_group, cfg.source) == ("azure", "rg-img", "file")
+    monkeypatch.setenv("AIBTUI_PROVIDER", "local")
+    assert load_config().provider == "local"
+    (tmp_path / "aibtui" / "config.toml").write_text("provider = [")
+    with pytest.raises(ConfigError, match="cannot read the config file"):
+        load_config()
