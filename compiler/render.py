@@ -25,6 +25,7 @@ import difflib
 import json
 import math
 import re
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -152,28 +153,32 @@ def _simple_lookup(context: dict[str, Any], names: tuple[str, ...]) -> Any:
 
 
 def _measure(value: Any, limit: int = MAX_TEXT) -> int:
-    """An upper bound on ``len(str(value))``, walking at most ``limit`` steps; _Limit beyond it."""
+    """An upper bound on ``len(str(value))``, walking at most ``limit`` steps; _Limit beyond it.
+
+    Breadth first, and every queued item counts as at least one character, so a huge list of
+    shared references (``[[1] * 10**5] * 10**5``) is refused after a bounded amount of work.
+    """
     total = 0
-    stack = [value]
-    while stack:
-        v = stack.pop()
+    queue: deque[Any] = deque([value])
+    while queue:
+        v = queue.popleft()
         if isinstance(v, str):
             total += len(v) + 4
         elif isinstance(v, dict):
             total += 2 + 4 * len(v)
             for k, item in v.items():
-                stack.append(k)
-                stack.append(item)
+                queue.append(k)
+                queue.append(item)
         elif isinstance(v, list | tuple | set | frozenset):
             total += 2 + 2 * len(v)
-            stack.extend(v)
+            queue.extend(v)
         elif isinstance(v, int) and not isinstance(v, bool):
             if v.bit_length() > MAX_INT_BITS:
                 raise _Limit("an integer is too large to print")
             total += v.bit_length() // 3 + 2
         else:
             total += 32
-        if total > limit:
+        if total + len(queue) > limit:
             raise _Limit(f"the value would be longer than {limit} characters")
     return total
 
