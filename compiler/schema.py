@@ -846,6 +846,8 @@ def validate_schema(model: TemplateModel, diags: DiagnosticBag, *, engine: str =
     for e in errs:
         if e.gate is not None:
             e = _gate_message(e, version) or e
+        if model.origin == "json" and e.hint and e.hint.startswith("quote the value so YAML"):
+            e = e._replace(hint="write the value as a JSON string, in double quotes")
         k = (e.code, e.path, e.message)
         if k in seen:
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -319,8 +320,6 @@ def test_every_code_is_registered() -> None:
     for code in SCHEMA_CODES:
         assert code in CODES and 500 <= int(code[3:]) <= 599
     source = Path(schema.__file__).read_text(encoding="utf-8")
-    import re
-
     used = set(re.findall(r'"(AIB\d{3})"', source))
     assert used and used <= set(SCHEMA_CODES)
 
@@ -415,3 +414,44 @@ def test_builtin_path_does_not_import_jsonschema() -> None:
         assert not bad, bad
     """)
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_jsonschema_engine_never_reaches_the_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the schema check tried to open a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    schema._jsonschema_validator.cache_clear()
+    diags = check(template(timeout=1000), engine="jsonschema")
+    assert [where(d) for d in diags] == [("AIB503", 10, 26)]
+    assert check(template(timeout="\"[parameters('t')]\""), engine="jsonschema") == []
+
+
+def test_json_input_gets_a_json_hint() -> None:
+    text = json.dumps({"type": RESOURCE_TYPE, "apiVersion": "2024-02-01", "name": "n", "location": "w",
+                       "identity": {"type": "None"},
+                       "properties": {"source": {"type": "PlatformImage", "sku": 22}, "distribute": []}})
+    model = make_model(text, file="t.json")
+    model.origin = "json"
+    bag = DiagnosticBag()
+    schema.validate_schema(model, bag)
+    [d] = bag.items
+    assert d.code == "AIB502" and d.message == "sku must be a string, not an integer"
+    assert d.hint == "write the value as a JSON string, in double quotes"
+
+
+@pytest.mark.parametrize(("path", "name"), [
+    ((), "the template"), (("properties",), "properties"), (("properties", "customize", 2), "customize[2]"),
+    (("properties", "customize", 0, "inline", 3), "inline[3]"), ((0, 1), "[0][1]"),
+])
+def test_value_names_in_messages(path: tuple[Any, ...], name: str) -> None:
+    assert schema._name(path) == name
+
+
+def test_did_you_mean() -> None:
+    assert schema.did_you_mean("SHELL", ["File", "Shell"]) == "Shell"
+    assert schema.did_you_mean("sha256checksum", ["sha256Checksum", "scriptUri"]) == "sha256Checksum"
+    assert schema.did_you_mean("zzz", ["File", "Shell"]) is None
