@@ -270,7 +270,7 @@ class _Err(NamedTuple):
     rule: str | None = None
     hint: str | None = None
     key: bool = False  # point at the key, not the value
-    gate: tuple[str, str, Any] | None = None  # ("key"|"variant", locator, name): look in other versions
+    gate: tuple[str, str, Any] | None = None  # ("key"|"variant"|"enum", locator, name): other versions
 
 
 _MISSING = object()
@@ -482,6 +482,9 @@ class _Plain(_Node):
 
     def _enum_error(self, v: Any, allowed: tuple[Any, ...], path: JsonPath, rule: str | None) -> _Err:
         shown = ", ".join(str(a) for a in allowed)
+        if self.locator.endswith(".apiVersion"):
+            return _Err("AIB504", path, f"apiVersion is {_show(v)}, but the template is being checked against "
+                        f"apiVersion {shown}", rule, "the document's apiVersion and --api-version must agree")
         msg = f"{_name(path)} is {_show(v)}; allowed: {shown}"
         if isinstance(v, str):
             guess = did_you_mean(v, [a for a in allowed if isinstance(a, str)])
@@ -500,7 +503,10 @@ class _Plain(_Node):
             ok = (type(v) is str and v in self.str_enum) if self.str_enum is not None \
                 else any(_json_equal(v, e) for e in self.enum)
             if not ok:
-                errs.append(self._enum_error(v, self.enum, path, rule))
+                err = self._enum_error(v, self.enum, path, rule)
+                if isinstance(v, str) and self.str_enum is not None and not self.locator.endswith(".apiVersion"):
+                    err = err._replace(gate=("enum", self.locator, v))
+                errs.append(err)
                 return
         if self.has_const and not _json_equal(v, self.const):
             errs.append(self._enum_error(v, (self.const,), path, rule))
@@ -640,6 +646,7 @@ class _Compiled:
     root: _Node
     keysets: dict[str, frozenset[str]]  # locator -> property names
     union_values: dict[str, frozenset[str]]  # union locator -> discriminator values
+    enum_values: dict[str, frozenset[str]]  # locator of a string enum -> its values
 
 
 class _Compiler:
@@ -648,6 +655,7 @@ class _Compiler:
         self.defs: dict[str, _Node] = {}
         self.keysets: dict[str, frozenset[str]] = {}
         self.union_values: dict[str, frozenset[str]] = {}
+        self.enum_values: dict[str, frozenset[str]] = {}
 
     def definition(self, name: str) -> _Node:
         node = self.defs.get(name)
@@ -714,6 +722,7 @@ class _Compiler:
             node.enum = tuple(s["enum"])
             if all(isinstance(e, str) for e in node.enum):
                 node.str_enum = frozenset(node.enum)
+                self.enum_values[loc] = self.enum_values.get(loc, frozenset()) | node.str_enum
         if "const" in s:
             node.const, node.has_const = s["const"], True
         node.minimum = s.get("minimum")
@@ -765,7 +774,7 @@ def _compiled(api_version: str) -> _Compiled:
     root = c.compile(doc["resourceDefinitions"][RESOURCE_DEFINITION], RESOURCE_DEFINITION)
     for name in doc.get("definitions", {}):
         c.definition(name)
-    return _Compiled(root, c.keysets, c.union_values)
+    return _Compiled(root, c.keysets, c.union_values, c.enum_values)
 
 
 # -- the cross-version index (built only when an unknown key turns up) -----------------------------
@@ -775,7 +784,8 @@ def _versions_with(kind: str, locator: str, name: str) -> tuple[str, ...]:
     out = []
     for v in STABLE_API_VERSIONS:
         c = _compiled(v)
-        pool = c.keysets.get(locator, frozenset()) if kind == "key" else c.union_values.get(locator, frozenset())
+        table = c.keysets if kind == "key" else c.union_values if kind == "variant" else c.enum_values
+        pool = table.get(locator, frozenset())
         if name in pool:
             out.append(v)
     return tuple(out)
@@ -809,7 +819,12 @@ def _gate_message(err: _Err, api_version: str) -> _Err | None:
     order = STABLE_API_VERSIONS.index(api_version)
     later = [v for v in have if STABLE_API_VERSIONS.index(v) > order]
     earlier = [v for v in have if STABLE_API_VERSIONS.index(v) < order]
-    what = f"'{name}'" if kind == "key" else f"{_UNION_KINDS.get(locator, locator)} type '{name}'"
+    if kind == "key":
+        what = f"'{name}'"
+    elif kind == "variant":
+        what = f"{_UNION_KINDS.get(locator, locator)} type '{name}'"
+    else:
+        what = f"{_name(err.path)} '{name}'"
     if later:
         first = later[0]
         tail = STABLE_API_VERSIONS[STABLE_API_VERSIONS.index(first):]

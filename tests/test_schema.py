@@ -455,3 +455,20 @@ def test_did_you_mean() -> None:
     assert schema.did_you_mean("SHELL", ["File", "Shell"]) == "Shell"
     assert schema.did_you_mean("sha256checksum", ["sha256Checksum", "scriptUri"]) == "sha256Checksum"
     assert schema.did_you_mean("zzz", ["File", "Shell"]) is None
+
+
+def test_an_enum_value_that_a_later_version_added() -> None:
+    target = ("{type: SharedImage, runOutputName: web, galleryImageId: /g, replicationRegions: [westus2],"
+              " storageAccountType: Premium_LRS}")
+    [d] = check(template("2020-02-14", target=target), "2020-02-14")
+    assert where(d) == ("AIB508", 25, 118)
+    assert d.message == ("storageAccountType 'Premium_LRS' needs apiVersion 2022-07-01 or later; "
+                         "this template uses 2020-02-14")
+    assert d.rule == "DI-04"
+
+
+def test_a_mismatched_api_version_in_the_document_is_not_gated() -> None:
+    [d] = check(template("2020-02-14", target=GALLERY), "2024-02-01")
+    assert where(d) == ("AIB504", 2, 13)
+    assert d.message == "apiVersion is '2020-02-14', but the template is being checked against apiVersion 2024-02-01"
+    assert d.rule == "S-02"
