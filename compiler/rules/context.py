@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..diagnostics import DiagnosticBag, Severity
 from ..model import JsonPath, TemplateModel, is_opaque
@@ -36,8 +36,7 @@ def is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
     """One customizer or in-VM validator: where it is, its kind and its mapping."""
 
     path: JsonPath
@@ -52,10 +51,12 @@ class RuleContext:
     model: TemplateModel
     diags: DiagnosticBag
     os_family: str | None
+    all_steps: tuple[Step, ...] = ()
 
     @classmethod
     def build(cls, model: TemplateModel, diags: DiagnosticBag) -> RuleContext:
-        return cls(model, diags, model.os_family or infer_os_family(model.doc))
+        ctx = cls(model, diags, model.os_family or infer_os_family(model.doc))
+        return cls(model, diags, ctx.os_family, tuple(ctx._collect_steps()))
 
     # -- reading -------------------------------------------------------------------------------
     @property
@@ -71,8 +72,11 @@ class RuleContext:
         v = self.doc.get("apiVersion")
         return v if isinstance(v, str) and not is_opaque(v) else self.model.api_version
 
-    def steps(self) -> Iterator[Step]:
+    def steps(self) -> tuple[Step, ...]:
         """Every customizer, then every in-VM validator, skipping entries that are not mappings."""
+        return self.all_steps
+
+    def _collect_steps(self) -> Iterator[Step]:
         for base in STEP_LISTS:
             items = self.model.get(base)
             for i, item in enumerate(as_list(items)):

@@ -6,11 +6,10 @@ Rules apply to customizers and in-VM validators alike, except names, which are u
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from .context import RuleContext, Step, as_list, is_int, is_str
 from .rootcmds import check_root_commands
-from .secrets import find_secret
+from .secrets import find_secret, maybe_secret
 from .urls import fetchable
 
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -107,19 +106,26 @@ def _checksum(ctx: RuleContext, step: Step) -> None:
 
 
 def _secrets(ctx: RuleContext, step: Step) -> None:
-    if step.kind in _SCRIPT_KINDS:
-        for i, line in enumerate(as_list(step.body.get("inline"))):
-            _secret_in(ctx, line, step.path + ("inline", i), f"inline command {i + 1} of step {_label(step)}")
+    inline = as_list(step.body.get("inline")) if step.kind in _SCRIPT_KINDS else []
+    if inline and maybe_secret("\n".join([line for line in inline if is_str(line)])):
+        for i, line in enumerate(inline):
+            hit = find_secret(line) if is_str(line) else None
+            if hit:
+                ctx.report(
+                    "AIB053",
+                    f"inline command {i + 1} of step {_label(step)} looks like it holds "
+                    f"{hit.kind} ({hit.excerpt})",
+                    step.path + ("inline", i),
+                )
     for key in _SECRET_KEYS.get(step.kind, ()):
-        _secret_in(ctx, step.body.get(key), step.path + (key,), f"{key} of step {_label(step)}")
-
-
-def _secret_in(ctx: RuleContext, text: Any, path: tuple[Any, ...], where: str) -> None:
-    if not is_str(text):
-        return
-    hit = find_secret(text)
-    if hit:
-        ctx.report("AIB053", f"{where} looks like it holds {hit.kind} ({hit.excerpt})", path)
+        text = step.body.get(key)
+        hit = find_secret(text) if is_str(text) else None
+        if hit:
+            ctx.report(
+                "AIB053",
+                f"{key} of step {_label(step)} looks like it holds {hit.kind} ({hit.excerpt})",
+                step.path + (key,),
+            )
 
 
 def _script_source(ctx: RuleContext, step: Step) -> None:

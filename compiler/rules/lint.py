@@ -10,6 +10,23 @@ from .context import RuleContext, is_str
 from .urls import fetchable, github_raw, is_plain_http
 
 _URI_KEYS = {"Shell": "scriptUri", "PowerShell": "scriptUri", "File": "sourceUri"}
+_HTML_TAGS = frozenset(
+    "html head body title meta link script style div span p a b i u em strong pre code br hr ul ol li "
+    "table thead tbody tr td th h1 h2 h3 h4 h5 h6 img form input button label center".split()
+)
+
+
+def _unfilled(text: str) -> list[str]:
+    """Placeholders that are not shell redirections (`< in >`) or HTML tags (`<h1>`, `</p>`)."""
+    out = []
+    for token in placeholders(text):
+        inner = token[1:-1]
+        if inner[0].isspace() or inner[-1].isspace() or inner.startswith("/") or inner.endswith("/"):
+            continue
+        if inner.split(" ", 1)[0].lower() in _HTML_TAGS:
+            continue
+        out.append(token)
+    return out
 
 
 def check(ctx: RuleContext) -> None:
@@ -35,26 +52,33 @@ def check(ctx: RuleContext) -> None:
 
 
 def _placeholders(ctx: RuleContext, value: Any, path: JsonPath) -> None:
-    """Every `<placeholder>` in keys and string values (iterative walk, one report per string)."""
+    """Every `<placeholder>` in keys and string values (iterative walk, one report per string).
+
+    Paths are built only for containers and for the strings that hold a placeholder.
+    """
     work: list[tuple[Any, JsonPath]] = [(value, path)]
     while work:
         cur, p = work.pop()
         if isinstance(cur, dict):
-            for k, v in cur.items():
-                if "<" in k and not is_expression(k):
-                    found = placeholders(k)
-                    if found:
-                        ctx.report(
-                            "AIB602",
-                            f"key {k!r} holds the placeholder {', '.join(found)}",
-                            p + (k,),
-                            key=True,
-                        )
-                work.append((v, p + (k,)))
+            items: list[tuple[Any, Any]] = list(cur.items())
         elif isinstance(cur, list):
-            work.extend((v, p + (i,)) for i, v in enumerate(cur))
-        elif isinstance(cur, str) and "<" in cur and not is_expression(cur):
-            found = placeholders(cur)
-            if found:
-                what = "placeholder" if len(found) == 1 else "placeholders"
-                ctx.report("AIB602", f"{p[-1] if p else 'value'} holds the {what} {', '.join(found)}", p)
+            items = list(enumerate(cur))
+        else:
+            continue
+        children: list[tuple[Any, JsonPath]] = []
+        for k, v in items:
+            if isinstance(k, str) and "<" in k and not is_expression(k):
+                found = _unfilled(k)
+                if found:
+                    ctx.report(
+                        "AIB602", f"key {k!r} holds the placeholder {', '.join(found)}", p + (k,), key=True
+                    )
+            if isinstance(v, str):
+                if "<" in v and not is_expression(v):
+                    found = _unfilled(v)
+                    if found:
+                        what = "placeholder" if len(found) == 1 else "placeholders"
+                        ctx.report("AIB602", f"{k} holds the {what} {', '.join(found)}", p + (k,))
+            elif isinstance(v, (dict, list)):
+                children.append((v, p + (k,)))
+        work.extend(reversed(children))  # document order when popped

@@ -4,6 +4,7 @@ package installs that wait for a confirmation (AIB604) and `sudo cmd > /etc/x` (
 from __future__ import annotations
 
 import posixpath
+import re
 
 from .context import RuleContext, Step, as_list
 from .shellcmd import Command, commands
@@ -213,6 +214,24 @@ _PROTECTED = ("/etc", "/usr", "/opt", "/boot", "/root", "/lib", "/lib64", "/bin"
 _WORLD_WRITABLE = ("/var/tmp", "/dev/null", "/dev/stdout", "/dev/stderr", "/tmp")
 
 
+_NAMES = frozenset(
+    {*_PKG_WRITE, "dpkg", "rpm", *_ALWAYS_ROOT, *_SET_SUBCOMMANDS, "sysctl", "sed", *_WRITERS_ANY_ARG}
+    | {*_WRITERS_LAST_ARG, *_WRITERS_OPTION, "mkfs", "mkfs.ext4", "mkfs.xfs", "mkfs.btrfs", "mkfs.vfat"}
+)
+_TOKEN = re.compile(r"[A-Za-z][\w.+-]*")
+
+
+class _Relevant:
+    """Cheap line filter for shellcmd.commands: a redirection, or a word naming a command we check."""
+
+    @staticmethod
+    def search(line: str) -> bool:
+        return ">" in line or not _NAMES.isdisjoint(_TOKEN.findall(line))
+
+
+_RELEVANT = _Relevant()
+
+
 def _protected(path: str) -> bool:
     if not path.startswith("/"):
         return False
@@ -279,7 +298,7 @@ def check_root_commands(ctx: RuleContext, step: Step) -> None:
     if not lines:
         return
     reported: set[tuple[str, int]] = set()
-    for cmd in commands(lines):
+    for cmd in commands(lines, _RELEVANT):
         path = step.path + ("inline", cmd.index)
         if not cmd.sudo and ("AIB057", cmd.index) not in reported:
             why = _needs_root(cmd)

@@ -74,6 +74,44 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+# Every pattern above needs one of these (lower-cased) fragments; a line without any is skipped at once.
+_FRAGMENTS = (
+    "pass",
+    "pwd",
+    "secret",
+    "token",
+    "key",
+    "sig=",
+    "bearer",
+    "basic",
+    "akia",
+    "asia",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat",
+    "xox",
+    "eyj",
+    "private",
+    "://",
+    "-u",
+    "--user",
+    "-p",
+    "net user",
+    "/p:",
+)
+
+
+_FRAGMENT = re.compile("|".join(re.escape(f) for f in _FRAGMENTS))
+
+
+def maybe_secret(text: str) -> bool:
+    """Cheap test: False means no pattern can match ``text`` (use it on a whole step's text first)."""
+    return _FRAGMENT.search(text.lower()) is not None
+
+
 @dataclass(frozen=True, slots=True)
 class SecretHit:
     kind: str
@@ -89,6 +127,8 @@ def redact(value: str) -> str:
 def find_secret(text: str) -> SecretHit | None:
     """The first secret-looking thing in ``text``, or None. Cheap pre-filter before the regexes."""
     if len(text) < 8:
+        return None
+    if not maybe_secret(text):
         return None
     for kind, pattern in _PATTERNS:
         m = pattern.search(text)

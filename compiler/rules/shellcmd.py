@@ -9,9 +9,9 @@ use it stay quiet rather than guess.
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 _SPLIT = re.compile(r"""("(?:[^"\\]|\\.)*"|'[^']*'|\d*>&\d*-?|&>>?|\|\||&&|[;|&])""")
 _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
@@ -38,6 +38,10 @@ _KEYWORDS = frozenset(
 _ROOT_SHELL = re.compile(r"^\s*sudo\s+(?:-\S+\s+)*(?:su\b|-i\b|-s\b|bash\s*$|sh\s*$)")
 
 
+class LineFilter(Protocol):
+    def search(self, line: str, /) -> object: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Command:
     index: int  # which inline entry
@@ -48,6 +52,8 @@ class Command:
 
 
 def _strip_comment(line: str) -> str:
+    if "#" not in line:
+        return line
     out, quote = [], ""
     for i, ch in enumerate(line):
         if quote:
@@ -77,8 +83,26 @@ def _segments(line: str) -> list[str]:
 _REDIRECT = re.compile(r"(?<![0-9&<])(?:[12])?>>?\s*(?!&)(\S+)")
 
 
-def commands(lines: list[object]) -> Iterator[Command]:
-    """Simple commands of an inline list. Stops at `sudo su`, `sudo -i` (everything after runs as root)."""
+_WORD = re.compile(r"""(?:[^\s'"\\]|\\.|'[^']*'|"(?:[^"\\]|\\.)*")+""")
+_QUOTED = re.compile(r"""'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)""")
+
+
+def _unquote(word: str) -> str:
+    if "'" not in word and '"' not in word and "\\" not in word:
+        return word
+    return _QUOTED.sub(lambda m: m.group(1) or m.group(2) or m.group(3) or "", word)
+
+
+def split_words(text: str) -> list[str]:
+    """Shell-like words (quotes removed); much faster than shlex and never raises."""
+    return [_unquote(w) for w in _WORD.findall(text)]
+
+
+def commands(lines: list[object], relevant: LineFilter | None = None) -> Iterator[Command]:
+    """Simple commands of an inline list. Stops at `sudo su`, `sudo -i` (everything after runs as root).
+
+    Lines that ``relevant`` does not match are not split into commands (heredocs are still followed).
+    """
     heredoc_end: str | None = None
     for index, raw in enumerate(lines):
         if not isinstance(raw, str):
@@ -88,11 +112,14 @@ def commands(lines: list[object]) -> Iterator[Command]:
                 if line.strip() == heredoc_end:
                     heredoc_end = None
                 continue
-            if _ROOT_SHELL.match(line):
+            if "sudo" in line and _ROOT_SHELL.match(line):
                 return
-            match = _HEREDOC.search(line)
-            if match:
-                heredoc_end = match.group(1)
+            if "<<" in line:
+                match = _HEREDOC.search(line)
+                if match:
+                    heredoc_end = match.group(1)
+            if relevant is not None and not relevant.search(line):
+                continue
             code = _strip_comment(line)
             for seg in _segments(code):
                 cmd = _command(index, seg)
@@ -101,12 +128,12 @@ def commands(lines: list[object]) -> Iterator[Command]:
 
 
 def _command(index: int, seg: str) -> Command | None:
-    redirects = tuple(m.group(1).strip("'\"") for m in _REDIRECT.finditer(seg))
-    body = _REDIRECT.sub(" ", seg)
-    try:
-        words = shlex.split(body, comments=False, posix=True)
-    except ValueError:
-        return None
+    if ">" in seg:
+        redirects = tuple(m.group(1).strip("'\"") for m in _REDIRECT.finditer(seg))
+        body = _REDIRECT.sub(" ", seg)
+    else:
+        redirects, body = (), seg
+    words = split_words(body)
     sudo = False
     while words:
         head = words[0]

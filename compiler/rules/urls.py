@@ -3,35 +3,34 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 _GITHUB_BLOB = re.compile(r"^https?://(?:www\.)?github\.com/([^/]+)/([^/]+)/(blob|raw)/(.+)$", re.IGNORECASE)
 _GITHUB_TREE = re.compile(r"^https?://(?:www\.)?github\.com/[^/]+/[^/]+/tree/", re.IGNORECASE)
+_SPACE = re.compile(r"\s")
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):(//([^/?#]*))?")
 _LOCAL_HOSTS = frozenset(("localhost", "127.0.0.1", "::1", "0.0.0.0"))
 
 
 def fetchable(url: str) -> str | None:
     """None when ``url`` is an absolute http(s) URL with a host; else why not (for the message)."""
-    if any(c.isspace() for c in url.strip()) or url != url.strip():
+    if _SPACE.search(url):
         return "it contains whitespace"
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "it is not a valid URL"
-    scheme = parts.scheme.lower()
+    m = _URL.match(url)
+    scheme = m.group(1).lower() if m else ""
     if len(scheme) == 1 and url[1:3] in (":\\", ":/"):
         return "it is a local Windows path"
     if scheme not in ("http", "https"):
         if not scheme:
             return (
-                "it is a relative path, not a URL"
-                if not url.startswith("/")
-                else "it is a local path, not a URL"
+                "it is a local path, not a URL" if url.startswith("/") else "it is a relative path, not a URL"
             )
         return f"the {scheme}: scheme is not downloadable by the build VM"
-    if not parts.hostname:
+    netloc = (m.group(3) or "") if m else ""
+    host = netloc.rsplit("@", 1)[-1]
+    host = host[1:].split("]", 1)[0] if host.startswith("[") else host.split(":", 1)[0]
+    if not host:
         return "it has no host"
-    if parts.hostname.lower() in _LOCAL_HOSTS:
+    if host.lower() in _LOCAL_HOSTS:
         return "localhost on the build VM is the build VM itself"
     return None
 

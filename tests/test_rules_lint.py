@@ -1,0 +1,154 @@
+"""Extra lint warnings beyond the seed (AIB600-AIB606)."""
+
+from __future__ import annotations
+
+import textwrap
+
+from aibtui.compiler.diagnostics import Diagnostic, DiagnosticBag
+from aibtui.compiler.model import model_from_node
+from aibtui.compiler.rules import run_rules
+from aibtui.compiler.yamlload import load_yaml
+
+SHA = "c" * 64
+
+
+def run(text: str, *, os: str | None = "linux") -> list[Diagnostic]:
+    diags = DiagnosticBag()
+    node = load_yaml(textwrap.dedent(text).lstrip("\n"), "t.json", diags)
+    assert node is not None, [d.format_text() for d in diags]
+    run_rules(model_from_node(node, "t.json", api_version="2024-02-01", os_family=os), diags)
+    return diags.items
+
+
+def at(diags: list[Diagnostic], code: str) -> list[str]:
+    return [f"{d.span.line}:{d.span.col}" for d in diags if d.code == code and d.span]
+
+
+def where(text: str, needle: str, nth: int = 1) -> str:
+    idx = -1
+    for _ in range(nth):
+        idx = text.index(needle, idx + 1)
+    line = text.count("\n", 0, idx) + 1
+    return f"{line}:{idx - (text.rfind(chr(10), 0, idx) + 1) + 1}"
+
+
+def steps(*lines: str) -> str:
+    return "properties:\n  customize:\n" + "".join(f"    - {line}\n" for line in lines)
+
+
+def test_AIB600_external_script_without_checksum() -> None:
+    text = steps(
+        "{name: a, type: Shell, scriptUri: 'https://x/a.sh'}",
+        "{name: f, type: File, sourceUri: 'https://x/f', destination: /tmp/f}",
+    )
+    assert at(run(text), "AIB600") == [where(text, "'https://x/a"), where(text, "'https://x/f")]
+
+
+def test_AIB600_checksummed_or_inline_steps_pass() -> None:
+    text = steps(
+        f"{{name: a, type: Shell, scriptUri: 'https://x/a.sh', sha256Checksum: {SHA}}}",
+        "{name: b, type: Shell, inline: [ls]}",
+    )
+    assert not at(run(text), "AIB600")
+
+
+def test_AIB601_github_blob_url() -> None:
+    text = steps(
+        f"{{name: a, type: Shell, scriptUri: 'https://github.com/o/r/blob/main/s/a.sh', "
+        f"sha256Checksum: {SHA}}}"
+    )
+    diags = run(text)
+    assert at(diags, "AIB601") == [where(text, "'https://github")]
+    assert (
+        next(d.hint for d in diags if d.code == "AIB601")
+        == "use https://raw.githubusercontent.com/o/r/main/s/a.sh"
+    )
+
+
+def test_AIB601_raw_github_url_passes() -> None:
+    text = steps(
+        f"{{name: a, type: Shell, scriptUri: 'https://raw.githubusercontent.com/o/r/main/a.sh', "
+        f"sha256Checksum: {SHA}}}"
+    )
+    assert not at(run(text), "AIB601")
+
+
+def test_AIB602_unfilled_placeholders() -> None:
+    text = (
+        'location: "<region>"\ntags:\n  "<name>": "<value>"\nproperties:\n  vmProfile: {vmSize: "<vmSize>"}\n'
+    )
+    diags = run(text)
+    assert (
+        at(diags, "AIB602")
+        == [
+            where(text, '"<region>'),
+            where(text, '"<name>'),
+            where(text, '"<value>'),
+            where(text, '"<vmSize>'),
+        ]
+        == ["1:11", "3:3", "3:13", "5:23"]
+    )
+    assert "<region>" in next(d.message for d in diags if d.code == "AIB602")
+
+
+def test_AIB602_filled_template_and_comparisons_pass() -> None:
+    text = steps(
+        "{name: a, type: Shell, inline: ['if [ $n -lt 3 ]; then echo a < b; fi', 'sort < in.txt > out.txt', "
+        "'echo \"<h1>Hello</h1>\" | sudo tee /var/www/html/index.html']}"
+    )
+    assert not at(run("location: westus2\n" + text), "AIB602")
+
+
+def test_AIB603_plain_http_script() -> None:
+    text = steps(f"{{name: a, type: Shell, scriptUri: 'http://example.com/a.sh', sha256Checksum: {SHA}}}")
+    diags = run(text)
+    assert at(diags, "AIB603") == [where(text, "'http://")]
+    assert next(d.hint for d in diags if d.code == "AIB603") == "use https://example.com/a.sh"
+
+
+def test_AIB603_https_passes() -> None:
+    text = steps(f"{{name: a, type: Shell, scriptUri: 'https://example.com/a.sh', sha256Checksum: {SHA}}}")
+    assert not at(run(text), "AIB603")
+
+
+def test_AIB604_install_without_yes() -> None:
+    text = steps("{name: a, type: Shell, inline: ['sudo apt-get install nginx', 'sudo zypper install vim']}")
+    diags = run(text)
+    assert at(diags, "AIB604") == [where(text, "'sudo apt-get"), where(text, "'sudo zypper")]
+
+
+def test_AIB604_non_interactive_installs_pass() -> None:
+    text = steps(
+        "{name: a, type: Shell, inline: ['sudo apt-get install -y nginx', 'sudo apt-get -qy upgrade', "
+        "'sudo dnf --assumeyes install git', 'sudo zypper -n install vim', 'sudo apt-get update']}"
+    )
+    assert not at(run(text), "AIB604")
+
+
+def test_AIB605_powershell_restarts_windows_itself() -> None:
+    text = steps(
+        "{name: a, type: PowerShell, inline: ['Install-WindowsFeature Web', 'Restart-Computer -Force']}"
+    )
+    assert at(run(text, os="windows"), "AIB605") == [where(text, "'Restart-Computer")]
+
+
+def test_AIB605_windows_restart_step_passes() -> None:
+    text = steps(
+        "{name: a, type: PowerShell, inline: ['Install-WindowsFeature Web-Server']}",
+        "{name: r, type: WindowsRestart}",
+    )
+    assert not at(run(text, os="windows"), "AIB605")
+
+
+def test_AIB606_sudo_does_not_cover_redirection() -> None:
+    text = steps("{name: a, type: Shell, inline: ['sudo echo net.ipv4.ip_forward=1 >> /etc/sysctl.conf']}")
+    diags = run(text)
+    assert at(diags, "AIB606") == [where(text, "'sudo echo")]
+    assert not at(diags, "AIB057")
+
+
+def test_AIB606_tee_passes() -> None:
+    text = steps(
+        "{name: a, type: Shell, inline: ['echo net.ipv4.ip_forward=1 | sudo tee -a /etc/sysctl.conf']}"
+    )
+    assert not at(run(text), "AIB606")
