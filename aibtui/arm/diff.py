@@ -50,7 +50,7 @@ def normalize(resource: dict[str, Any]) -> dict[str, Any]:
         if key == "identity" and isinstance(v, dict):
             uai = v.get("userAssignedIdentities")
             if isinstance(uai, dict):  # ids compare case-insensitively; the service fills in the values
-                v["userAssignedIdentities"] = {k.lower(): {} for k in uai}
+                v["userAssignedIdentities"] = sorted(k.lower() for k in uai)
             if isinstance(v.get("type"), str):
                 v["type"] = v["type"].replace(" ", "")
         if key == "properties" and isinstance(v, dict):
