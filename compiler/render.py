@@ -237,6 +237,7 @@ class _Renderer:
         self.context: dict[str, Any] = {}
         self.failed: set[str] = set()  # variables whose value could not be rendered
         self.used: set[str] = set()  # root names referenced by any rendered string
+        self.known: set[str] = set()  # declared and --set names (for "did you mean")
         self.memo: dict[int, Node] = {}
         self.env: Any = None
         self.templates: dict[str, Any] = {}
@@ -355,7 +356,7 @@ class _Renderer:
             self.diags.add("AIB300", f"undefined value: {message}", _position(node, text.find("{{"), self.sources))
 
     def _report_undefined(self, node: Scalar, name: str, offset: int) -> None:
-        known = sorted(k for k in self.context if k not in self.failed)
+        known = sorted(self.known | set(self.context))
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
         hint = f"did you mean `{close[0]}`?" if close else \
             f"define it under `vars:` or pass --set {name}=VALUE"
@@ -506,6 +507,7 @@ def render(node: Mapping, sets: dict[str, str], diags: DiagnosticBag, *,
     elif vars_node is not None and not (isinstance(vars_node, Scalar) and vars_node.value is None):
         diags.add("AIB308", f"`vars` must be a mapping, not {_what(vars_node)}", vars_node.span)
 
+    r.known = set(declared) | set(sets)
     # --set values, typed after the declared defaults.
     set_values: dict[str, Any] = {}
     for name, text in sets.items():
@@ -519,11 +521,20 @@ def render(node: Mapping, sets: dict[str, str], diags: DiagnosticBag, *,
     for name, value in declared.items():
         deps[name] = [] if name in sets else sorted(r.names_in(value) & declared.keys())
     order = _order(deps, declared, vars_node, diags, r.failed)
+    # Only the variables the document uses (directly or through other variables) are rendered, so
+    # a profile may declare variables built from names that only some documents define.
+    needed: set[str] = set()
+    pending = [n for k, v in node.items.items() if k != "vars" for n in r.names_in(v) if n in declared]
+    while pending:
+        name = pending.pop()
+        if name not in needed:
+            needed.add(name)
+            pending.extend(deps[name])
     for name in set_values:
         if name not in declared:
             r.context[name] = set_values[name]
     for name in order:
-        if name in r.failed:
+        if name in r.failed or name not in needed:
             continue
         if name in set_values:
             r.context[name] = set_values[name]

@@ -192,6 +192,12 @@ def test_variable_cycle_names_the_chain() -> None:
     assert (d.span.line, d.span.col) == (2, 3)
 
 
+def test_unused_variables_are_not_rendered() -> None:
+    out = good('vars: {image: "{{ name }}-img", used: "{{ region }}", region: w}\nx: "{{ used }}"\n')
+    assert out["x"] == "w"
+    assert errors('vars: {image: "{{ name }}-img"}\nx: "{{ image }}"\n') == [("AIB300", 1, 19)]
+
+
 def test_self_reference_is_a_cycle() -> None:
     assert [c for c, _l, _c in errors('vars: {a: "{{ a }}x"}\nx: "{{ a }}"\n')] == ["AIB303"]
 
