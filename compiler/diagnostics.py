@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from .codes import CODES
 
@@ -23,9 +23,11 @@ class Severity(StrEnum):
         return {"error": 0, "warning": 1, "note": 2}[self.value]
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A source range. Lines and columns are 1-based; end is inclusive-exclusive like an editor."""
+class Span(NamedTuple):
+    """A source range. Lines and columns are 1-based; end is inclusive-exclusive like an editor.
+
+    A NamedTuple, not a dataclass: the loader makes one per YAML event, and tuples are cheap.
+    """
 
     file: str
     line: int

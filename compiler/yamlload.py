@@ -26,6 +26,7 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Parser = yaml.SafeLoader
 
 _STD = "tag:yaml.org,2002:"
+ScalarEvent = yaml.ScalarEvent
 _ALLOWED_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")}
 
 
@@ -129,7 +130,6 @@ def _syntax_hint(msg: str) -> str | None:
 
 
 def _build(text: str, file: str, diags: DiagnosticBag, budget: Budget) -> Node | None:
-    resolver = yaml.resolver.Resolver()
     constructor = yaml.constructor.SafeConstructor()
     anchors: dict[str, tuple[Node, int]] = {}
     open_anchors: set[str] = set()
@@ -187,6 +187,17 @@ def _build(text: str, file: str, diags: DiagnosticBag, budget: Budget) -> Node |
             if event is None:
                 break
             kind = type(event)
+            if kind is ScalarEvent:
+                sm, em = event.start_mark, event.end_mark
+                span = Span(file, sm.line + 1, sm.column + 1, em.line + 1, em.column + 1)
+                total_nodes += 1
+                if total_nodes > budget.max_nodes:
+                    fail("AIB103", f"more than {budget.max_nodes} values", span)
+                node = _scalar(event, span, constructor, fail)
+                if event.anchor:
+                    anchors[event.anchor] = (node, 1)
+                attach(node, 1, span)
+                continue
             if kind is yaml.StreamStartEvent or kind is yaml.StreamEndEvent:
                 continue
             if kind is yaml.DocumentStartEvent:
@@ -215,15 +226,6 @@ def _build(text: str, file: str, diags: DiagnosticBag, budget: Budget) -> Node |
                 # Shared, not copied: nodes are never mutated after loading (docs/how-it-works.md),
                 # and the budget above bounds the total work of every later walk.
                 attach(target, size, span)
-                continue
-            if kind is yaml.ScalarEvent:
-                total_nodes += 1
-                if total_nodes > budget.max_nodes:
-                    fail("AIB103", f"more than {budget.max_nodes} values", span)
-                node = _scalar(event, span, resolver, constructor, fail)
-                if event.anchor:
-                    anchors[event.anchor] = (node, 1)
-                attach(node, 1, span)
                 continue
             if kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
                 total_nodes += 1
@@ -262,24 +264,36 @@ def _build(text: str, file: str, diags: DiagnosticBag, budget: Budget) -> Node |
     return root
 
 
-def _scalar(event: Any, span: Span, resolver: Any, constructor: Any, fail: Any) -> Scalar:
+_IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
+_STR_TAG = _STD + "str"
+
+
+def _scalar(event: Any, span: Span, constructor: Any, fail: Any) -> Scalar:
     value_text: str = event.value
     tag = event.tag
-    plain = not event.style and event.implicit[0]
-    if tag in (None, "!"):
-        tag = resolver.resolve(yaml.ScalarNode, value_text, event.implicit)
-    elif tag not in _ALLOWED_TAGS:
-        fail("AIB107", f"tag {tag} is not supported", span)
-    if tag == _STD + "merge":
-        return Scalar(span, "<<", raw="<<", plain=True)
-    if tag == _STD + "str":
-        value: Any = value_text
+    if not event.style and event.implicit[0]:  # plain: YAML 1.1 implicit resolution, as PyYAML does
+        if tag in (None, "!"):
+            tag = _STR_TAG
+            for candidate, regexp in _IMPLICIT.get(value_text[:1], ()):
+                if regexp.match(value_text):
+                    tag = candidate
+                    break
+        plain = True
     else:
-        try:
-            value = constructor.yaml_constructors[tag](constructor, yaml.ScalarNode(tag, value_text))
-        except (yaml.YAMLError, ValueError, KeyError, OverflowError):
-            fail("AIB101", f"cannot read {value_text!r} as {tag.rsplit(':', 1)[-1]}", span)
-    return Scalar(span, value, raw=value_text, plain=plain)
+        plain = False
+        if tag in (None, "!"):
+            return Scalar(span, value_text, value_text, False)
+    if tag not in _ALLOWED_TAGS:
+        if tag == _STD + "merge":
+            return Scalar(span, "<<", "<<", True)
+        fail("AIB107", f"tag {tag} is not supported", span)
+    if tag == _STR_TAG:
+        return Scalar(span, value_text, value_text, plain)
+    try:
+        value = constructor.yaml_constructors[tag](constructor, yaml.ScalarNode(tag, value_text))
+    except (yaml.YAMLError, ValueError, KeyError, OverflowError):
+        fail("AIB101", f"cannot read {value_text!r} as {tag.rsplit(':', 1)[-1]}", span)
+    return Scalar(span, value, value_text, plain)
 
 
 def _apply_merges(node: Mapping, frame: _Frame, fail: Any) -> None:
