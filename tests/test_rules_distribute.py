@@ -159,3 +159,19 @@ def test_DI06_vhd_note() -> None:
 def test_DI06_vhd_with_own_uri_has_no_note() -> None:
     text = targets("{type: VHD, runOutputName: vhd, uri: 'https://sa.blob.core.windows.net/vhds/web.vhd'}")
     assert not at(run(text, api="2022-07-01"), "AIB091")
+
+
+def test_DI04_premium_storage_is_reported_once_with_the_schema_stage() -> None:
+    from aibtui.compiler.check import check_model
+
+    text = targets(
+        f"{{type: SharedImage, runOutputName: g, galleryImageId: {DEF}, replicationRegions: [westus2], "
+        "storageAccountType: Premium_LRS}"
+    )
+    diags = DiagnosticBag()
+    node = load_yaml(text, "t.json", diags)
+    assert node is not None
+    check_model(model_from_node(node, "t.json", api_version="2021-10-01"), diags)
+    line, col = (int(x) for x in where(text, "Premium_LRS").split(":"))
+    said = [d for d in diags if d.span and (d.span.line, d.span.col) == (line, col)]
+    assert len(said) == 1 and "2022-07-01" in said[0].message

@@ -180,3 +180,16 @@ def test_SRC05_seed_spelling_image_version_ID_is_an_error() -> None:
     diags = run(f"properties:\n  source:\n    type: SharedImageVersion\n    imageVersionID: {VER}\n")
     assert at(diags, "AIB036") == ["4:5"]
     assert "imageVersionId" in (next(d for d in diags if d.code == "AIB036").hint or "")
+
+
+def test_SRC05_seed_spelling_is_reported_once_with_the_schema_stage() -> None:
+    """With the schema stage (which suggests imageVersionId for the unknown key) AIB036 stays quiet."""
+    from aibtui.compiler.check import check_model
+
+    text = f"properties:\n  source:\n    type: SharedImageVersion\n    imageVersionID: {VER}\n"
+    diags = DiagnosticBag()
+    node = load_yaml(text, "t.json", diags)
+    assert node is not None
+    check_model(model_from_node(node, "t.json", api_version="2024-02-01"), diags)
+    said = [d for d in diags if d.span and (d.span.line, d.span.col) == (4, 5)]
+    assert len(said) == 1 and "imageVersionId" in (said[0].message + (said[0].hint or ""))

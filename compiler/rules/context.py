@@ -106,6 +106,14 @@ class RuleContext:
         return is_opaque(value)
 
     # -- reporting -----------------------------------------------------------------------------
+    def schema_reported(self, path: JsonPath, *, key: bool = False) -> bool:
+        """True when the schema stage (AIB5xx) already reported at this span: the rule then stays quiet.
+
+        check_model runs the schema first with the same bag; run alone, the rules still report.
+        """
+        span = self.model.span_at(path, key=key)
+        return span is not None and any(d.code.startswith("AIB5") and d.span == span for d in self.diags)
+
     def report(
         self,
         code: str,

@@ -69,7 +69,11 @@ def _platform(ctx: RuleContext, source: dict[str, Any]) -> None:
 
 def _image_version(ctx: RuleContext, source: dict[str, Any]) -> None:
     for key in source:
-        if key != "imageVersionId" and key.lower() == "imageversionid":
+        if (
+            key != "imageVersionId"
+            and key.lower() == "imageversionid"
+            and not ctx.schema_reported(SRC + (key,), key=True)
+        ):
             ctx.report(
                 "AIB036",
                 f"{key!r} is the seed's spelling; the API reads imageVersionId",
