@@ -37,6 +37,7 @@ MAX_TEXT = 8 * 1024 * 1024  # characters in any string a template builds (inputs
 MAX_ITEMS = 100_000  # items in any list a template builds
 MAX_INT_BITS = 8192  # bits in any integer a template computes
 MAX_ROUND_DIGITS = 30
+MAX_TEMPLATES = 2000  # distinct strings compiled by Jinja in one render (about 1 ms each)
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _SIMPLE = re.compile(r"\{\{\s*(" + _NAME + r"(?:\." + _NAME + r")*)\s*\}\}")
@@ -255,9 +256,9 @@ class _Renderer:
                 continue
             seen.add(id(n))
             if isinstance(n, Mapping):
-                stack.extend(n.items.values())
+                stack.extend(reversed(n.items.values()))  # document order, like rendering
             elif isinstance(n, Sequence):
-                stack.extend(n.items)
+                stack.extend(reversed(n.items))
             elif isinstance(n, Scalar) and isinstance(n.value, str) and "{" in n.value:
                 out |= self._names_in_text(n.value)
         return out
@@ -287,6 +288,10 @@ class _Renderer:
         from jinja2.exceptions import TemplateSyntaxError
 
         result: Any
+        if len(self.templates) >= MAX_TEMPLATES:
+            result = ("AIB306", f"more than {MAX_TEMPLATES} different strings use filters or expressions")
+            self.templates[text] = result
+            return None
         try:
             statement = _find_statement(env, text)
             if statement is not None:
@@ -311,6 +316,10 @@ class _Renderer:
             self.diags.add("AIB302", "`{% ... %}` statements are not allowed in values; use an expression "
                            "like `{{ name | upper }}`", _position(node, _line_offset(text, line, "{%"),
                                                                   self.sources))
+            raise _Failed
+        if compiled[0] == "AIB306":
+            self.diags.add("AIB306", f"expression refused: {compiled[1]}", node.span,
+                           hint="plain `{{ name }}` references have no such limit")
             raise _Failed
         if compiled[0] == "AIB301":
             line, message = compiled[1]

@@ -404,6 +404,17 @@ def test_huge_structures_refused_in_fast_path_too(expr: str) -> None:
     assert time.monotonic() - start < 1.0
 
 
+def test_number_of_jinja_templates_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import aibtui.compiler.render as render_module
+
+    monkeypatch.setattr(render_module, "MAX_TEMPLATES", 5)
+    text = "vars: {a: x}\nl:\n" + "".join(f'  - "{{{{ a | upper }}}}-{i}"\n' for i in range(8)) + \
+        "s:\n" + "".join(f'  - "{{{{ a }}}}-{i}"\n' for i in range(50))
+    out, diags = run(text)
+    assert out is None
+    assert [(d.code, d.span.line) for d in diags.errors] == [("AIB306", 8), ("AIB306", 9), ("AIB306", 10)]
+
+
 def test_small_values_are_fine() -> None:
     out = good('vars: {l: [a, b]}\nx: "{{ l | join(\'-\') }} {{ \'ab\' * 3 }} {{ 2 ** 10 }} {{ \'x\'.ljust(3) }}."\n')
     assert out["x"] == "a-b ababab 1024 x  ."
