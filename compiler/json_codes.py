@@ -7,5 +7,24 @@ from .codeinfo import CodeInfo
 E, W, N = "error", "warning", "note"
 
 JSON_CODES: dict[str, CodeInfo] = {
+    # -- reading JSON (compiler/jsonload.py) -------------------------------------------------------
     "AIB700": CodeInfo(E, None, "JSON syntax error"),
+    "AIB701": CodeInfo(W, None, "duplicate key in a JSON object",
+                       "ARM keeps the last one; remove the other so the file says what it means"),
+    "AIB702": CodeInfo(E, None, "JSON budget exceeded (size, depth or number of values)",
+                       "this looks like a generated or hostile file; an image template is far smaller"),
+    # -- finding image templates (compiler/jsoninput.py) ------------------------------------------
+    "AIB710": CodeInfo(E, None, "no image template found in the JSON",
+                       "give an image template resource, a REST PUT body, or an ARM deployment template "
+                       "with a Microsoft.VirtualMachineImages/imageTemplates resource"),
+    "AIB711": CodeInfo(N, None, "read-only field ignored",
+                       "the service sets it; remove it before you PUT or deploy the template"),
+    "AIB712": CodeInfo(W, None, "retired preview apiVersion",
+                       "use a stable apiVersion such as 2024-02-01"),
+    "AIB713": CodeInfo(N, None, "apiVersion assumed"),
+    "AIB714": CodeInfo(W, None, "unknown apiVersion"),
+    "AIB715": CodeInfo(N, None, "value is an ARM expression and cannot be checked literally"),
+    "AIB716": CodeInfo(E, None, "Bicep files are not read",
+                       "compile it with `az bicep build` and check the JSON"),
+    "AIB717": CodeInfo(N, None, "part of the ARM template not followed"),
 }
