@@ -946,7 +946,16 @@ def jsonschema_errors(doc: Any, api_version: str) -> list[_Err]:
                 continue
             msg = e.message if len(e.message) <= 200 else e.message[:197] + "..."
             out.append(_Err(code, path, f"{_name(path)}: {msg}"))
-    return out
+    # once per problem: a wrong type says it all (not also "not one of"), and repeats go
+    typed = {e.path for e in out if e.code == "AIB502"}
+    seen: set[tuple[str, JsonPath, str]] = set()
+    kept = []
+    for e in out:
+        if (e.path in typed and e.code in ("AIB504", "AIB505")) or (e.code, e.path, e.message) in seen:
+            continue
+        seen.add((e.code, e.path, e.message))
+        kept.append(e)
+    return kept
 
 
 __all__ = [
