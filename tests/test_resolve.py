@@ -476,3 +476,35 @@ def test_resolve_node_in_memory(project: Path) -> None:
     assert res is not None and to_plain(res.node) == {"location": "westus", "name": "mem"}
     assert isinstance(res.node.items["name"], Scalar)
     assert not isinstance(res.node.items.get("customize"), Sequence)
+
+
+def test_total_file_limit(project: Path) -> None:
+    from aibtui.compiler.resolve import MAX_FILES
+
+    names = []
+    for i in range(MAX_FILES + 5):
+        write(project / "f" / f"f{i}.aib.yaml", f"vars: {{v{i}: {i}}}\n")
+        names.append(f"f/f{i}.aib.yaml")
+    top = write(project / "t.aib.yaml", "include:\n" + "".join(f"  - {n}\n" for n in names))
+    res, diags = resolve(top)
+    assert res is None
+    assert codes(diags) == ["AIB209"]
+
+
+@pytest.mark.parametrize(("item", "line_col"), [
+    ("{name: a, shell: x, remove: yes please}", (3, 33)),
+    ("{shell: x, remove: true}", (3, 24)),
+    ("{name: b, shell: x, before: [a]}", (3, 33)),
+    ("{name: b, shell: x, before: a, after: a}", (3, 36)),
+])
+def test_bad_directives(project: Path, item: str, line_col: tuple[int, int]) -> None:
+    top = write(project / "t.aib.yaml", f"customize:\n  - {{name: a, shell: a}}\n  - {item}\n")
+    res, diags = resolve(top)
+    assert res is None
+    [d] = diags.errors
+    assert (d.code, d.span.line, d.span.col) == ("AIB210", *line_col)
+
+
+def test_remove_false_is_consumed(project: Path) -> None:
+    top = write(project / "t.aib.yaml", "customize:\n  - {name: a, shell: a, remove: false}\n")
+    assert to_plain(ok(top).node)["customize"] == [{"name": "a", "shell": "a"}]
