@@ -324,7 +324,8 @@ class _Renderer:
         if compiled[0] == "AIB301":
             line, message = compiled[1]
             self.diags.add("AIB301", f"template syntax error: {message}",
-                           _position(node, _line_offset(text, line, "{{"), self.sources))
+                           _position(node, _line_offset(text, line, "{{"), self.sources),
+                           hint="to write {{ literally, use {{ '{{' }} or {% raw %}...{% endraw %}")
             raise _Failed
         template, names = compiled
         self.used |= names
@@ -486,11 +487,15 @@ def _line_offset(text: str, line: int, marker: str) -> int:
 
 
 def _find_statement(env: Any, text: str) -> int | None:
-    """The line of the first ``{% ... %}`` (or raw block) in ``text``, or None."""
+    """The line of the first ``{% ... %}`` statement in ``text``, or None.
+
+    ``{% raw %}...{% endraw %}`` is not a statement but the way to write ``{{`` literally
+    (``docker ps --format '{% raw %}{{.ID}}{% endraw %}'``), so it is allowed.
+    """
     if "{%" not in text:
         return None
     for lineno, token, _value in env.lex(text):
-        if token in ("block_begin", "raw_begin", "linestatement_begin"):
+        if token in ("block_begin", "linestatement_begin"):
             return int(lineno)
     return None
 

@@ -175,12 +175,20 @@ def test_syntax_error() -> None:
 
 
 @pytest.mark.parametrize("text", ["{% for x in l %}{{ x }}{% endfor %}", "{% if true %}x{% endif %}",
-                                  "a {% set y = 1 %}", "{% raw %}{{ x }}{% endraw %}",
+                                  "a {% set y = 1 %}",
                                   '{% include "x" %}', "{% for x in l %}"])
 def test_statements_refused(text: str) -> None:
     out, diags = run(f"vars: {{l: [1]}}\nx: '{text}'\n")
     assert out is None
     assert [d.code for d in diags.errors] == ["AIB302"]
+
+
+def test_raw_blocks_write_braces_literally() -> None:
+    out = good("vars: {c: web}\nx: docker ps --filter name={{ c }} --format '{% raw %}{{.ID}}{% endraw %}'\n")
+    assert out["x"] == "docker ps --filter name=web --format '{{.ID}}'"
+    _out, diags = run("x: docker ps --format '{{.ID}}'\n")
+    [d] = diags.errors
+    assert d.code == "AIB301" and "raw" in (d.hint or "")
 
 
 def test_variable_cycle_names_the_chain() -> None:
