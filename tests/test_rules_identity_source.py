@@ -84,6 +84,11 @@ def test_I03_custom_domain_name_is_not_an_identity() -> None:
     assert "custom domain" in next(d.message for d in diags if d.code == "AIB023")
 
 
+def test_I03_identity_resource_id_is_not_a_custom_domain() -> None:
+    diags = run(f"identity:\n  type: UserAssigned\n  userAssignedIdentities:\n    {UAI}: {{}}\n")
+    assert not [d for d in diags if d.code == "AIB023" and "custom domain" in d.message]
+
+
 def test_I04_full_identity_id_passes_also_for_the_build_vm() -> None:
     text = f"""
     identity:
@@ -94,7 +99,8 @@ def test_I04_full_identity_id_passes_also_for_the_build_vm() -> None:
       vmProfile:
         userAssignedIdentities: [{UAI}]
     """
-    assert not at(run(text), "AIB023")
+    diags = run(text)
+    assert not at(diags, "AIB023") and not at(diags, "AIB022")
     assert at(run("properties:\n  vmProfile:\n    userAssignedIdentities: [aib]\n"), "AIB023") == ["3:30"]
 
 

@@ -6,6 +6,7 @@ Rules apply to customizers and in-VM validators alike, except names, which are u
 from __future__ import annotations
 
 import re
+from types import MappingProxyType
 
 from .context import RuleContext, Step, as_list, is_int, is_str
 from .rootcmds import check_root_commands
@@ -14,8 +15,8 @@ from .urls import fetchable
 
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 _SCRIPT_KINDS = ("Shell", "PowerShell")
-_URI_KEYS = {"Shell": "scriptUri", "PowerShell": "scriptUri", "File": "sourceUri"}
-_SECRET_KEYS = {"WindowsRestart": ("restartCommand", "restartCheckCommand")}
+_URI_KEYS = MappingProxyType({"Shell": "scriptUri", "PowerShell": "scriptUri", "File": "sourceUri"})
+_SECRET_KEYS = MappingProxyType({"WindowsRestart": ("restartCommand", "restartCheckCommand")})
 _EXIT_MIN, _EXIT_MAX = -(2**31), 2**32 - 1
 
 

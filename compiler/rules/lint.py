@@ -3,13 +3,14 @@ and quickstart <placeholders> left in the template."""
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 from ..model import JsonPath, is_expression, placeholders
 from .context import RuleContext, is_str
 from .urls import fetchable, github_raw, is_plain_http
 
-_URI_KEYS = {"Shell": "scriptUri", "PowerShell": "scriptUri", "File": "sourceUri"}
+_URI_KEYS = MappingProxyType({"Shell": "scriptUri", "PowerShell": "scriptUri", "File": "sourceUri"})
 _HTML_TAGS = frozenset(
     "html head body title meta link script style div span p a b i u em strong pre code br hr ul ol li "
     "table thead tbody tr td th h1 h2 h3 h4 h5 h6 img form input button label center".split()

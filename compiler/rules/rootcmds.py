@@ -5,211 +5,77 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from .context import RuleContext, Step, as_list
 from .shellcmd import Command, commands
 
-_PKG_WRITE = {
-    "apt-get": {
-        "install",
-        "update",
-        "upgrade",
-        "dist-upgrade",
-        "full-upgrade",
-        "remove",
-        "purge",
-        "autoremove",
-        "autoclean",
-        "clean",
-        "build-dep",
-        "reinstall",
-    },
-    "apt": {
-        "install",
-        "update",
-        "upgrade",
-        "full-upgrade",
-        "dist-upgrade",
-        "remove",
-        "purge",
-        "autoremove",
-        "reinstall",
-    },
-    "aptitude": {"install", "update", "upgrade", "safe-upgrade", "full-upgrade", "remove", "purge"},
-    "yum": {
-        "install",
-        "update",
-        "upgrade",
-        "remove",
-        "erase",
-        "reinstall",
-        "downgrade",
-        "autoremove",
-        "makecache",
-        "clean",
-        "groupinstall",
-        "group",
-        "module",
-        "distro-sync",
-        "swap",
-        "localinstall",
-        "config-manager",
-    },
-    "zypper": {
-        "install",
-        "in",
-        "update",
-        "up",
-        "dup",
-        "dist-upgrade",
-        "remove",
-        "rm",
-        "refresh",
-        "ref",
-        "addrepo",
-        "ar",
-        "patch",
-        "removerepo",
-        "rr",
-    },
-    "snap": {"install", "remove", "refresh"},
-    "systemctl": None,  # every subcommand except the read-only ones below
-}
-for _alias in ("dnf", "tdnf", "microdnf"):
-    _PKG_WRITE[_alias] = _PKG_WRITE["yum"]
-_SYSTEMCTL_READ = {
-    "status",
-    "is-active",
-    "is-enabled",
-    "is-failed",
-    "show",
-    "cat",
-    "list-units",
-    "list-unit-files",
-    "list-timers",
-    "list-dependencies",
-    "help",
-    "--version",
-    "get-default",
-}
-_CONFIRMING = {  # package managers and subcommands that ask "Do you want to continue? [Y/n]"
-    "apt-get": {
-        "install",
-        "upgrade",
-        "dist-upgrade",
-        "full-upgrade",
-        "remove",
-        "purge",
-        "autoremove",
-        "build-dep",
-        "reinstall",
-    },
-    "apt": {
-        "install",
-        "upgrade",
-        "full-upgrade",
-        "dist-upgrade",
-        "remove",
-        "purge",
-        "autoremove",
-        "reinstall",
-    },
-    "yum": {
-        "install",
-        "update",
-        "upgrade",
-        "remove",
-        "erase",
-        "reinstall",
-        "downgrade",
-        "autoremove",
-        "groupinstall",
-        "localinstall",
-        "distro-sync",
-    },
-    "zypper": {"install", "in", "update", "up", "dup", "dist-upgrade", "remove", "rm", "patch"},
-}
-for _alias in ("dnf", "tdnf"):
-    _CONFIRMING[_alias] = _CONFIRMING["yum"]
-_YES_FLAGS = {
-    "-y",
-    "--yes",
-    "--assume-yes",
-    "--assumeyes",
-    "-n",
-    "--non-interactive",
-    "--no-confirm",
-    "--noconfirm",
-}
-_ALWAYS_ROOT = frozenset(
-    (
-        "service",
-        "useradd",
-        "usermod",
-        "userdel",
-        "groupadd",
-        "groupdel",
-        "groupmod",
-        "gpasswd",
-        "chpasswd",
-        "visudo",
-        "mount",
-        "umount",
-        "modprobe",
-        "rmmod",
-        "insmod",
-        "update-grub",
-        "grub-mkconfig",
-        "grub2-mkconfig",
-        "update-initramfs",
-        "dracut",
-        "ufw",
-        "firewall-cmd",
-        "iptables",
-        "ip6tables",
-        "nft",
-        "setenforce",
-        "semanage",
-        "setsebool",
-        "swapon",
-        "swapoff",
-        "mkswap",
-        "fdisk",
-        "parted",
-        "sgdisk",
-        "update-ca-certificates",
-        "update-ca-trust",
-        "locale-gen",
-        "update-locale",
-        "debconf-set-selections",
-        "add-apt-repository",
-        "apt-key",
-        "waagent",
-        "reboot",
-        "poweroff",
-        "halt",
-        "ldconfig",
-        "chroot",
-        "a2enmod",
-        "a2dismod",
-        "a2ensite",
-        "a2dissite",
-        "dpkg-reconfigure",
-        "rpm-ostree",
-        "growpart",
-        "resize2fs",
-        "xfs_growfs",
-    )
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_APT = _words("install update upgrade dist-upgrade full-upgrade remove purge autoremove reinstall")
+_YUM = _words(
+    "install update upgrade remove erase reinstall downgrade autoremove makecache clean groupinstall group "
+    "module distro-sync swap localinstall config-manager"
 )
-_SET_SUBCOMMANDS = {"hostnamectl", "timedatectl", "localectl"}  # their set-* subcommands
-_WRITERS_ANY_ARG = frozenset(("mkdir", "rm", "rmdir", "touch", "chmod", "chown", "chgrp", "truncate", "tee"))
-_WRITERS_LAST_ARG = frozenset(("cp", "mv", "install", "ln", "rsync"))
-_WRITERS_OPTION = {
-    "curl": ("-o", "--output"),
-    "wget": ("-O", "-P", "--output-document", "--directory-prefix"),
-    "tar": ("-C", "--directory"),
-    "unzip": ("-d",),
-}
+_ZYPPER = _words("install in update up dup dist-upgrade remove rm refresh ref addrepo ar patch removerepo rr")
+# Package managers and the subcommands that change the system (systemctl: all but the read-only ones).
+_PKG_WRITE: Mapping[str, frozenset[str] | None] = MappingProxyType(
+    {
+        "apt-get": _APT | _words("autoclean clean build-dep"),
+        "apt": _APT,
+        "aptitude": _words("install update upgrade safe-upgrade full-upgrade remove purge"),
+        "yum": _YUM,
+        "dnf": _YUM,
+        "tdnf": _YUM,
+        "microdnf": _YUM,
+        "zypper": _ZYPPER,
+        "snap": _words("install remove refresh"),
+        "systemctl": None,
+    }
+)
+_SYSTEMCTL_READ = _words(
+    "status is-active is-enabled is-failed show cat list-units list-unit-files list-timers list-dependencies "
+    "help --version get-default"
+)
+_YUM_CONFIRM = _words(
+    "install update upgrade remove erase reinstall downgrade autoremove groupinstall localinstall distro-sync"
+)
+# Package managers and subcommands that ask "Do you want to continue? [Y/n]".
+_CONFIRMING: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "apt-get": _APT - {"update"} | {"build-dep"},
+        "apt": _APT - {"update"},
+        "yum": _YUM_CONFIRM,
+        "dnf": _YUM_CONFIRM,
+        "tdnf": _YUM_CONFIRM,
+        "zypper": _words("install in update up dup dist-upgrade remove rm patch"),
+    }
+)
+_YES_FLAGS = _words("-y --yes --assume-yes --assumeyes -n --non-interactive --no-confirm --noconfirm")
+_ALWAYS_ROOT = _words(
+    "service useradd usermod userdel groupadd groupdel groupmod gpasswd chpasswd visudo mount umount "
+    "modprobe "
+    "rmmod insmod update-grub grub-mkconfig grub2-mkconfig update-initramfs dracut ufw firewall-cmd iptables "
+    "ip6tables nft setenforce semanage setsebool swapon swapoff mkswap fdisk parted sgdisk "
+    "update-ca-certificates update-ca-trust locale-gen update-locale debconf-set-selections "
+    "add-apt-repository apt-key waagent reboot poweroff halt ldconfig chroot a2enmod a2dismod a2ensite "
+    "a2dissite dpkg-reconfigure rpm-ostree growpart resize2fs xfs_growfs"
+)
+_SET_SUBCOMMANDS = _words("hostnamectl timedatectl localectl")  # their set-* subcommands
+_WRITERS_ANY_ARG = _words("mkdir rm rmdir touch chmod chown chgrp truncate tee")
+_WRITERS_LAST_ARG = _words("cp mv install ln rsync")
+_WRITERS_OPTION: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "curl": ("-o", "--output"),
+        "wget": ("-O", "-P", "--output-document", "--directory-prefix"),
+        "tar": ("-C", "--directory"),
+        "unzip": ("-d",),
+    }
+)
 _PROTECTED = ("/etc", "/usr", "/opt", "/boot", "/root", "/lib", "/lib64", "/bin", "/sbin", "/srv", "/var")
 _WORLD_WRITABLE = ("/var/tmp", "/dev/null", "/dev/stdout", "/dev/stderr", "/tmp")
 
