@@ -60,7 +60,6 @@ _CONTAINERS: frozenset[tuple[str, ...]] = frozenset({(), ("validate",), ("proper
 # Keys that mean the same thing in one mapping: writing one replaces an inherited other.
 _ALIASES: dict[tuple[str, ...], tuple[frozenset[str], ...]] = {
     ("validate",): (frozenset({"steps", "inVMValidations"}),),
-    ("customize", "[]"): (),
     ("distribute", "[]"): (frozenset({"runOutputName", "name"}),),
     ("properties", "distribute", "[]"): (frozenset({"runOutputName", "name"}),),
 }
