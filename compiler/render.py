@@ -755,7 +755,7 @@ def _filters() -> dict[str, Callable[..., Any]]:
         return _check_text(s.replace(o, n) if count is None else s.replace(o, n, int(count)))
 
     def f_join(value: Any, d: str = "", attribute: Any = None) -> str:
-        items = list(value) if not isinstance(value, str) else list(value)
+        items = list(value)
         if len(items) > MAX_ITEMS:
             raise _Limit("join() of too many items")
         if attribute is not None:
