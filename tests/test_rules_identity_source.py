@@ -199,3 +199,16 @@ def test_SRC05_seed_spelling_is_reported_once_with_the_schema_stage() -> None:
     check_model(model_from_node(node, "t.json", api_version="2024-02-01"), diags)
     said = [d for d in diags if d.span and (d.span.line, d.span.col) == (4, 5)]
     assert len(said) == 1 and "imageVersionId" in (said[0].message + (said[0].hint or ""))
+
+
+def test_I01_missing_identity_is_reported_once_with_the_schema_stage() -> None:
+    """The schema stage requires `identity` too; with it, AIB020 stays quiet (the error is still there)."""
+    from aibtui.compiler.check import check_model
+
+    text = "type: Microsoft.VirtualMachineImages/imageTemplates\nname: t\nlocation: westus2\n"
+    diags = DiagnosticBag()
+    node = load_yaml(text, "t.json", diags)
+    assert node is not None
+    check_model(model_from_node(node, "t.json", api_version="2024-02-01"), diags)
+    said = [d for d in diags if "identity" in d.message and d.severity.value == "error"]
+    assert len(said) == 1 and said[0].span and (said[0].span.line, said[0].span.col) == (1, 1)

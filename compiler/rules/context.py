@@ -106,13 +106,16 @@ class RuleContext:
         return is_opaque(value)
 
     # -- reporting -----------------------------------------------------------------------------
-    def schema_reported(self, path: JsonPath, *, key: bool = False) -> bool:
-        """True when the schema stage (AIB5xx) already reported at this span: the rule then stays quiet.
+    def schema_reported(self, path: JsonPath, mentions: str, *, key: bool = False) -> bool:
+        """True when the schema stage (AIB5xx) already reported ``mentions`` at this span.
 
-        check_model runs the schema first with the same bag; run alone, the rules still report.
+        A rule then stays quiet rather than say the same thing twice. check_model runs the schema
+        first with the same bag; run alone (or with the schema engine off), the rules still report.
         """
         span = self.model.span_at(path, key=key)
-        return span is not None and any(d.code.startswith("AIB5") and d.span == span for d in self.diags)
+        return span is not None and any(
+            d.code.startswith("AIB5") and d.span == span and mentions in d.message for d in self.diags
+        )
 
     def report(
         self,

@@ -138,7 +138,11 @@ def _shared_image(ctx: RuleContext, path: JsonPath, target: dict[str, Any]) -> N
 
 
 def _storage_type(ctx: RuleContext, value: Any, path: JsonPath) -> None:
-    if value == "Premium_LRS" and ctx.api_version < _PREMIUM_SINCE and not ctx.schema_reported(path):
+    if (
+        value == "Premium_LRS"
+        and ctx.api_version < _PREMIUM_SINCE
+        and not ctx.schema_reported(path, "Premium_LRS")
+    ):
         ctx.report(
             "AIB085",
             f"storageAccountType 'Premium_LRS' needs apiVersion {_PREMIUM_SINCE} or later "

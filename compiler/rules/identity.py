@@ -13,13 +13,15 @@ def check(ctx: RuleContext) -> None:
     doc = ctx.doc
     identity = doc.get("identity")
     if identity is None:
-        # With no identity key at all the span is the document's start (or its `properties`).
-        ctx.report(
-            "AIB020",
-            "the template has no identity; Image Builder needs a user-assigned managed "
-            "identity to read scripts and write images",
-            ("identity",) if "identity" in doc else (),
-        )
+        where = ("identity",) if "identity" in doc else ()
+        # Quiet when the schema's "needs 'identity'" already said it (check_model runs it first).
+        if "identity" in doc or not ctx.schema_reported(where, "'identity'"):
+            ctx.report(
+                "AIB020",
+                "the template has no identity; Image Builder needs a user-assigned managed "
+                "identity to read scripts and write images",
+                where,
+            )
     elif isinstance(identity, dict):
         _identity(ctx, identity)
     _build_vm_identities(ctx)

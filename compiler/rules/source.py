@@ -72,7 +72,7 @@ def _image_version(ctx: RuleContext, source: dict[str, Any]) -> None:
         if (
             key != "imageVersionId"
             and key.lower() == "imageversionid"
-            and not ctx.schema_reported(SRC + (key,), key=True)
+            and not ctx.schema_reported(SRC + (key,), key, key=True)
         ):
             ctx.report(
                 "AIB036",
