@@ -53,12 +53,18 @@ def _faults(svc: LocalService, **plan: object) -> None:
     svc.faults.configure(plan)
 
 
-def test_build_compiles_creates_runs_watches_and_prints_outputs(svc, tiny, capsys) -> None:
-    assert main(["build", str(tiny), *POLL]) == 0
+def test_build_compiles_creates_runs_watches_and_prints_outputs(tmp_path, tiny, capsys, monkeypatch) -> None:
+    state = tmp_path / "state"
+    monkeypatch.setenv("AIBTUI_STATE_DIR", str(state))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    with local_service(state, replace(FAST, step_delay=0.04)):  # slow enough that no sub-state is missed
+        assert main(["build", str(tiny), *POLL]) == 0
     out = capsys.readouterr().out
     assert "SIMULATES builds" in out
     assert "creating template tiny" in out and "created (provisioningState Succeeded)" in out
-    assert "Running / Customizing" in out
+    assert "] Running / Queued: Queued (simulated run)\n" in out
+    assert "] Running / Customizing: Customizing (simulated): steps are not executed\n" in out
+    assert "] Succeeded: simulated run finished: no step was executed" in out
     assert "  | simulated: step 'hello' (Shell) was NOT executed" in out
     assert "build succeeded in 00:00 (SIMULATED: no step was executed)" in out
     assert "run outputs:\n  tiny  artifactId  /subscriptions/" in out
