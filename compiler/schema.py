@@ -353,7 +353,7 @@ def _type_error(v: Any, types: tuple[str, ...], path: JsonPath, rule: str | None
     got = value_type_name(v)
     hint = None
     if "string" in types and (_is_number(v) or isinstance(v, (bool, _dt.date))):
-        hint = f"quote the value so YAML keeps it a string: \"{_yaml_text(v)}\""
+        hint = f"quote the value so YAML keeps it a string (YAML read it as {_yaml_text(v)})"
     elif ("integer" in types or "number" in types) and isinstance(v, str) and re.fullmatch(r"\s*-?\d+\s*", v):
         hint = f"write {v.strip()} without quotes"
     elif "boolean" in types and isinstance(v, str) and v.strip().lower() in ("true", "false"):
@@ -844,19 +844,20 @@ def _gate_message(err: _Err, api_version: str) -> _Err | None:
 
 def validate_schema(model: TemplateModel, diags: DiagnosticBag, *, engine: str = "builtin") -> None:
     """Check ``model.doc`` against the official schema of ``model.api_version``; report into ``diags``."""
-    version = model.api_version
-    if version not in STABLE_API_VERSIONS:
-        shown = version if isinstance(version, str) else repr(version)
-        kind = "a preview version" if isinstance(version, str) and "preview" in version else "not a stable version"
-        diags.add("AIB510", f"apiVersion {shown} is {kind} of imageTemplates; use one of: "
-                  f"{', '.join(STABLE_API_VERSIONS)}", model.span_at(("apiVersion",)), rule="S-02")
-        return
-    if engine == "builtin":
-        errs = builtin_errors(model.doc, version)
-    elif engine == "jsonschema":
-        errs = jsonschema_errors(model.doc, version)
-    else:
+    if engine not in ENGINES:
         raise ValueError(f"unknown schema engine {engine!r}; use one of: {', '.join(ENGINES)}")
+    version: Any = model.api_version
+    if version not in STABLE_API_VERSIONS:
+        span = model.span_at(("apiVersion",))
+        if isinstance(version, _dt.date):
+            diags.add("AIB510", f"apiVersion must be a string, not a date ({version.isoformat()})", span,
+                      hint=f"quote it: apiVersion: '{version.isoformat()}'", rule="S-02")
+            return
+        kind = "a preview version" if isinstance(version, str) and "preview" in version else "not a stable version"
+        diags.add("AIB510", f"apiVersion {version} is {kind} of imageTemplates; use one of: "
+                  f"{', '.join(STABLE_API_VERSIONS)}", span, rule="S-02")
+        return
+    errs = builtin_errors(model.doc, version) if engine == "builtin" else jsonschema_errors(model.doc, version)
     seen: set[tuple[str, JsonPath, str]] = set()
     for e in errs:
         if e.gate is not None:
