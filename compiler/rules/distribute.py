@@ -22,17 +22,18 @@ def check(ctx: RuleContext) -> None:
         )
     seen: dict[str, int] = {}
     for path, target in ctx.distributors():
+        number = path[-1] + 1 if isinstance(path[-1], int) else 0
         name = target.get("runOutputName")
         if is_str(name) and name and not ctx.opaque(name):
-            low = name.lower()
+            low = name.lower()  # run outputs are ARM child resources: names compare without case
             if low in seen:
                 ctx.report(
                     "AIB081",
-                    f"runOutputName {name!r} is used by targets #{seen[low] + 1} and #{path[-1] + 1}",
+                    f"runOutputName {name!r} is used by targets #{seen[low]} and #{number}",
                     path + ("runOutputName",),
-                )  # type: ignore[operator]
+                )
             else:
-                seen[low] = path[-1]  # type: ignore[assignment]
+                seen[low] = number
         kind = target.get("type")
         if kind == "ManagedImage":
             _managed_image(ctx, path, target)
@@ -104,7 +105,7 @@ def _shared_image(ctx: RuleContext, path: JsonPath, target: dict[str, Any]) -> N
             path + ("replicationRegions",),
             key=True,
         )
-    names: list[tuple[str, JsonPath]] = []
+    names: list[tuple[Any, JsonPath]] = []
     for i, region in enumerate(as_list(target.get("replicationRegions"))):
         names.append((region, path + ("replicationRegions", i)))
     for i, region in enumerate(as_list(target.get("targetRegions"))):

@@ -16,7 +16,6 @@ _WINDOWS_PUBLISHERS = frozenset(
         "MicrosoftDynamicsAX",
         "MicrosoftSharePoint",
         "MicrosoftWindowsServerEssentials",
-        "microsoftwindowsserveressentials",
     )
 )
 _LINUX_PUBLISHERS = frozenset(
@@ -37,7 +36,7 @@ _LINUX_PUBLISHERS = frozenset(
         "MicrosoftCBLMariner",
         "microsoftcblmariner",
         "MicrosoftAzureLinux",
-        "cloud-infrastructure-services",
+       
         "procomputers",
         "bitnami",
         "center-for-internet-security-inc-linux",
