@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .diagnostics import Diagnostic, DiagnosticBag, Severity, Span
+from .diagnostics import Diagnostic, DiagnosticBag, Severity
 from .model import TemplateModel
 from .nodes import Mapping
 
@@ -51,49 +51,16 @@ class CompileResult:
         return not self.errors
 
 
-MAX_INPUT_BYTES = 4 * 1024 * 1024
-
-
 def _read(path: Path, diags: DiagnosticBag) -> str | None:
-    """Read an input file: a regular file of bounded size (never /dev/zero or a FIFO), as UTF-8."""
-    import stat
+    from .sources import read_source
 
-    from .yamlload import decode_text
-
-    where = Span(str(path), 1, 1)
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        diags.add("AIB100", f"no such file: {path}", where)
-        return None
-    except OSError as exc:
-        diags.add("AIB100", f"cannot read {path}: {exc.strerror or exc}", where)
-        return None
-    if stat.S_ISDIR(st.st_mode):
-        diags.add("AIB100", f"{path} is a folder, not a file", where)
-        return None
-    if not stat.S_ISREG(st.st_mode):
-        diags.add("AIB100", f"{path} is not a regular file", where, hint="give the path of a .aib.yaml or .json file")
-        return None
-    if st.st_size > MAX_INPUT_BYTES:
-        diags.add("AIB103", f"{path} is {st.st_size} bytes; the limit is {MAX_INPUT_BYTES}", where)
-        return None
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_INPUT_BYTES + 1)
-    except OSError as exc:
-        diags.add("AIB100", f"cannot read {path}: {exc.strerror or exc}", where)
-        return None
-    if len(data) > MAX_INPUT_BYTES:
-        diags.add("AIB103", f"{path} is larger than {MAX_INPUT_BYTES} bytes", where)
-        return None
-    return decode_text(data, str(path), diags)
+    return read_source(path, diags)
 
 
 def compile_file(path: str | Path, options: CompileOptions | None = None) -> CompileResult:
     """Compile one ``*.aib.yaml`` file."""
     from .resolve import ResolveOptions, resolve_node
-    from .yamlload import load_yaml
+    from .sources import load_source
 
     options = options or CompileOptions()
     path = Path(path)
@@ -101,7 +68,7 @@ def compile_file(path: str | Path, options: CompileOptions | None = None) -> Com
     diags = DiagnosticBag()
     result = CompileResult(file=file)
     text = _read(path, diags)
-    node = load_yaml(text, file, diags) if text is not None else None
+    node = load_source(text, file, diags) if text is not None else None
     if node is not None and not isinstance(node, Mapping):
         diags.add("AIB105", "the file must be a YAML mapping (key: value lines)", node.span)
         node = None

@@ -391,7 +391,7 @@ class _Resolver:
         return path
 
     def _load(self, path: Path, span: Span | None, label: str) -> Mapping | None:
-        from .yamlload import decode_text, load_yaml
+        from .sources import load_source, read_source
 
         self.files_read += 1
         if self.files_read > MAX_FILES:
@@ -402,15 +402,10 @@ class _Resolver:
             return None
         self.dependencies.append(str(path))
         display = str(path)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            self.diags.add("AIB100", f"cannot read {label}: {exc.strerror or exc}", span or Span(display, 1, 1))
-            return None
-        text = decode_text(data, display, self.diags)
+        text = read_source(path, self.diags, span=span, label=label)
         if text is None:
             return None
-        node = load_yaml(text, display, self.diags)
+        node = load_source(text, display, self.diags)
         if node is None:
             return None
         if not isinstance(node, Mapping):
