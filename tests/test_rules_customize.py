@@ -172,6 +172,8 @@ def test_SH03_root_commands_without_sudo() -> None:
     diags = run(text, os="linux")
     assert at(diags, "AIB057") == ["6:11", "7:11", "8:11", "9:11"]
     assert next(d for d in diags if d.code == "AIB057").hint == "write: sudo apt-get update"
+    redirect_hint = [d.hint for d in diags if d.code == "AIB057"][3] or ""
+    assert "sudo tee /etc/issue" in redirect_hint
 
 
 def test_SH03_sudo_and_harmless_commands_pass() -> None:

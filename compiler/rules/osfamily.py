@@ -36,7 +36,6 @@ _LINUX_PUBLISHERS = frozenset(
         "MicrosoftCBLMariner",
         "microsoftcblmariner",
         "MicrosoftAzureLinux",
-       
         "procomputers",
         "bitnami",
         "center-for-internet-security-inc-linux",

@@ -168,15 +168,16 @@ def check_root_commands(ctx: RuleContext, step: Step) -> None:
         path = step.path + ("inline", cmd.index)
         if not cmd.sudo and ("AIB057", cmd.index) not in reported:
             why = _needs_root(cmd)
+            hint = f"write: sudo {cmd.text}"
             if why is None:
-                why = next((f"writing {t}" for t in cmd.redirects if _protected(t)), None)
+                target = next((t for t in cmd.redirects if _protected(t)), None)
+                if target is not None:
+                    why = f"writing {target}"
+                    hint = f"pipe into sudo tee instead: ... | sudo tee {target} (tee -a appends)"
             if why is not None:
                 reported.add(("AIB057", cmd.index))
                 ctx.report(
-                    "AIB057",
-                    f"{cmd.text!r} needs root ({why}) but does not use sudo",
-                    path,
-                    hint=f"write: sudo {cmd.text}",
+                    "AIB057", f"{cmd.text!r} needs root ({why}) but does not use sudo", path, hint=hint
                 )
         if cmd.sudo and ("AIB606", cmd.index) not in reported:
             target = next((t for t in cmd.redirects if _protected(t)), None)
