@@ -80,6 +80,7 @@ def _segments(line: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+_QUOTED_WITH_GT = re.compile("'[^'>]*>[^']*'|\"[^\">]*>[^\"]*\"")
 _REDIRECT = re.compile(r"(?<![0-9&<])(?:[12])?>>?\s*(?!&)(\S+)")
 
 
@@ -129,8 +130,10 @@ def commands(lines: list[object], relevant: LineFilter | None = None) -> Iterato
 
 def _command(index: int, seg: str) -> Command | None:
     if ">" in seg:
-        redirects = tuple(m.group(1).strip("'\"") for m in _REDIRECT.finditer(seg))
-        body = _REDIRECT.sub(" ", seg)
+        # A `>` inside a quoted string (`sudo sh -c 'echo x > /etc/y'`) is not this shell's redirection.
+        masked = _QUOTED_WITH_GT.sub(lambda m: " " * len(m.group()), seg)
+        redirects = tuple(m.group(1).strip("'\"") for m in _REDIRECT.finditer(masked))
+        body = _REDIRECT.sub(" ", masked) if redirects else seg
     else:
         redirects, body = (), seg
     words = split_words(body)
