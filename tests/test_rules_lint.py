@@ -149,6 +149,8 @@ def test_AIB606_sudo_does_not_cover_redirection() -> None:
 
 def test_AIB606_tee_passes() -> None:
     text = steps(
-        "{name: a, type: Shell, inline: ['echo net.ipv4.ip_forward=1 | sudo tee -a /etc/sysctl.conf']}"
+        "{name: a, type: Shell, inline: ['echo net.ipv4.ip_forward=1 | sudo tee -a /etc/sysctl.conf', "
+        "\"sudo sh -c 'echo 1 > /proc/sys/vm/overcommit_memory; echo x > /etc/x'\"]}"
     )
-    assert not at(run(text), "AIB606")
+    diags = run(text)
+    assert not at(diags, "AIB606") and not at(diags, "AIB057")
