@@ -69,6 +69,7 @@ def test_full_lifecycle(svc: LocalService, tmp_path: Path) -> None:
     assert text[0].startswith("SIMULATED RUN")
     assert f"simulated: step 'install' (Shell) {NOT_EXECUTED}" in text
     assert f"simulated: step 'harden' (Shell) {NOT_EXECUTED}" in text
+
     tail = c.customization_log("web", after=log["next"])
     assert tail["lines"] == [] and tail["next"] == log["next"]
 
@@ -77,6 +78,14 @@ def test_full_lifecycle(svc: LocalService, tmp_path: Path) -> None:
     with pytest.raises(ArmError) as err:
         c.get_template("web")
     assert err.value.status == 404 and err.value.code == "ResourceNotFound"
+
+
+def test_validation_steps_run_in_validating(svc: LocalService, tmp_path: Path) -> None:
+    c = _client(svc, tmp_path)
+    c.create_template("v", sample_body(validations=("smoke",))).result(timeout=5)
+    assert c.run("v").wait(timeout=5) == "Succeeded"
+    text = [ln["text"] for ln in c.customization_log("v")["lines"]]
+    assert f"simulated: validation 'smoke' (Shell) {NOT_EXECUTED}" in text
 
 
 def test_second_run_after_the_first_and_run_while_running(tmp_path: Path) -> None:
@@ -102,11 +111,11 @@ def test_changed_put_is_a_conflict_and_the_same_put_is_idempotent(svc: LocalServ
     assert "Update/Upgrade of image templates is currently not supported" in err.value.message
 
 
-@pytest.mark.parametrize("stage", ["Queued", "Building", "Customizing", "Distributing"])
+@pytest.mark.parametrize("stage", ["Queued", "Building", "Customizing", "Validating", "Distributing"])
 def test_cancel_at_every_stage(tmp_path: Path, stage: str) -> None:
     with local_service(tmp_path, replace(FAST, step_delay=0.04)) as svc:
         c = _client(svc, tmp_path)
-        c.create_template("t", sample_body(outputs=("a", "b", "c"))).result(timeout=5)
+        c.create_template("t", sample_body(outputs=("a", "b", "c"), validations=("v1",))).result(timeout=5)
         run = c.run("t")
         _wait_state(c, "t", lambda s: s.get("runSubState") == stage)
         cancel = c.cancel("t")

@@ -85,6 +85,10 @@ def test_sigkill_during_a_run_leaves_it_failed_not_running(tmp_path: Path, start
     assert "endTime" in status
     assert c.customization_log("t")["lines"][-1]["text"] == f"ERROR: {INTERRUPTED}"
     assert c.run("t").wait(timeout=20) == "Succeeded"  # the template is usable again
+    log = (tmp_path / "service.log").read_text()
+    assert "marked 1 interrupted run(s) Failed" in log and " 202 " in log
+    token = (tmp_path / "token").read_text().strip()
+    assert token not in log and "Authorization" not in log
     with sqlite3.connect(tmp_path / "state.db") as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert db.execute("SELECT COUNT(*) FROM runs WHERE state IN ('Running', 'Canceling')").fetchone()[0] == 0

@@ -69,6 +69,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = _dispatch  # noqa: N815
 
+    def finish(self) -> None:  # the connection is over: release this thread's database connection
+        try:
+            super().finish()
+        finally:
+            store = self.server.service.store
+            if store is not None:
+                store.close_thread()
+
     def _handle(self, svc: LocalService) -> int:
         headers = {k.lower(): v for k, v in self.headers.items()}
         length = int(headers.get("content-length") or 0)

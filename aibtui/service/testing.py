@@ -28,7 +28,7 @@ def local_service(state: Path, settings: ServiceSettings | None = None) -> Itera
 
 
 def sample_body(*, steps: tuple[str, ...] = ("install", "harden"), outputs: tuple[str, ...] = ("img", "vhd"),
-                location: str = "westus2") -> dict[str, Any]:
+                location: str = "westus2", validations: tuple[str, ...] = ()) -> dict[str, Any]:
     """A valid PUT body: Ubuntu source, Shell steps, a ManagedImage and a VHD target."""
     dist: list[dict[str, Any]] = []
     for i, name in enumerate(outputs):
@@ -38,7 +38,7 @@ def sample_body(*, steps: tuple[str, ...] = ("install", "harden"), outputs: tupl
                                     f"providers/Microsoft.Compute/images/{name}"})
         else:
             dist.append({"type": "VHD", "runOutputName": name})
-    return {
+    body: dict[str, Any] = {
         "location": location,
         "identity": {"type": "UserAssigned", "userAssignedIdentities": {
             "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
@@ -52,6 +52,10 @@ def sample_body(*, steps: tuple[str, ...] = ("install", "harden"), outputs: tupl
             "distribute": dist,
         },
     }
+    if validations:
+        body["properties"]["validate"] = {"inVMValidations": [{"type": "Shell", "name": v, "inline": ["true"]}
+                                                              for v in validations]}
+    return body
 
 
 def sample_json(**kw: Any) -> str:

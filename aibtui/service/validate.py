@@ -9,8 +9,11 @@ error diagnostics become the envelope's ``details``.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
+
+LOG = logging.getLogger("aibtui.service")
 
 
 @dataclass(frozen=True)
@@ -78,5 +81,8 @@ def validate_body(text: str, name: str, api_version: str) -> tuple[dict[str, Any
     try:
         problems = _compiler(text, body, name, api_version)
     except ImportError:  # the compiler's checker is optional for the service; structural checks still hold
+        problems = []
+    except Exception:  # noqa: BLE001 - a checker bug must not turn into a 500 that clients retry
+        LOG.exception("the template checker failed; accepting the structurally valid body")
         problems = []
     return body, problems
