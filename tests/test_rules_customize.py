@@ -113,10 +113,36 @@ def test_C05_variable_references_are_not_secrets() -> None:
     diags = run(
         steps(
             "{name: a, type: Shell, inline: ['export DB_PASSWORD=$DB_PASSWORD', "
-            "'docker login -u me -p \"$TOKEN\" acr.io', 'mkdir -p /tmp/x', 'docker run -p 80:80 x']}"
+            "'docker login -u me -p \"$TOKEN\" acr.io', 'mkdir -p /tmp/x', 'docker run -p 80:80 x', "
+            "'export SECRET_NAME=db-password', 'docker login --password-stdin acr.io']}"
         )
     )
     assert not at(diags, "AIB053")
+    ps = steps(
+        "{name: p, type: PowerShell, inline: ['$pw = ConvertTo-SecureString $env:PW -AsPlainText -Force']}"
+    )
+    assert not at(run(ps), "AIB053")
+
+
+def test_C05_kinds_of_secrets() -> None:
+    """C-05: each kind of secret is found, and the message shows only a masked excerpt."""
+    lines = [
+        "export DB_PASSWORD=hunter22",
+        "curl -H 'Authorization: Bearer abcdefghijklmnopqrstuv' https://x",
+        "openssl pkcs12 -export -passout pass:hunter2 -in a.pem",
+        "git clone https://ghp_abcdefghijklmnopqrstuvwxyz0123456789@github.com/o/r",
+        "az storage blob list --connection-string 'AccountName=a;AccountKey=abcdefghijklmnop=='",
+        "wget 'https://a.blob.core.windows.net/c/x?sv=2020&sig=abcdefghijklmnopqrstuv%3D'",
+        "echo 'root:toor' | sudo chpasswd",
+    ]
+    text = "properties:\n  customize:\n    - name: s\n      type: Shell\n      inline:\n" + "".join(
+        f"        - {line!r}\n".replace("\\'", "''") for line in lines
+    )
+    diags = [d for d in run(text) if d.code == "AIB053"]
+    assert [f"{d.span.line}:{d.span.col}" for d in diags if d.span] == [
+        f"{6 + i}:11" for i in range(len(lines))
+    ]
+    assert not any(secret in d.message for d in diags for secret in ("hunter22", "hunter2", "toor"))
 
 
 def test_SH01_both_script_uri_and_inline() -> None:

@@ -110,7 +110,7 @@ def _secrets(ctx: RuleContext, step: Step) -> None:
     inline = as_list(step.body.get("inline")) if step.kind in _SCRIPT_KINDS else []
     if inline and maybe_secret("\n".join([line for line in inline if is_str(line)])):
         for i, line in enumerate(inline):
-            hit = find_secret(line) if is_str(line) else None
+            hit = find_secret(line) if is_str(line) and not ctx.opaque(line) else None
             if hit:
                 ctx.report(
                     "AIB053",
@@ -120,7 +120,7 @@ def _secrets(ctx: RuleContext, step: Step) -> None:
                 )
     for key in _SECRET_KEYS.get(step.kind, ()):
         text = step.body.get(key)
-        hit = find_secret(text) if is_str(text) else None
+        hit = find_secret(text) if is_str(text) and not ctx.opaque(text) else None
         if hit:
             ctx.report(
                 "AIB053",

@@ -9,9 +9,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_VALUE = r"""(?P<q>['"]?)(?P<v>(?![$%][({A-Za-z_]|\$\{|\$env:|-)[^\s'"]{3,})(?P=q)"""
+_VALUE = r"""(?P<q>['"]?)(?P<v>(?![$%][({A-Za-z_]|\$\{|\$env:|-|\(|\[)[^\s'"]{3,})(?P=q)"""
+# SECRET_NAME=, TOKEN_URL=, KEY_VAULT_NAME= ... name where a secret lives, not the secret itself.
+_NOT_SECRET_SUFFIX = (
+    r"(?!_?(?:NAME|URL|URI|PATH|FILE|ID|TYPE|VAULT|ENDPOINT|LENGTH|LEN|POLICY|SCOPE|HEADER|EXPIRY)\b)"
+)
 
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("an openssl pass: argument", re.compile(r"(?i)-pass(?:in|out)?\s+pass:(?P<v>[^\s'\"]{3,})")),
     ("a private key", re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")),
     ("an AWS access key id", re.compile(r"\b(?P<v>(?:AKIA|ASIA)[0-9A-Z]{16})\b")),
     ("a GitHub token", re.compile(r"\b(?P<v>(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}))")),
@@ -32,7 +37,9 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "a secret assignment",
         re.compile(
             r"(?i)\b[A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|API_?KEY|ACCESS_?KEY|AUTH_?TOKEN|CLIENT_SECRET|TOKEN)"
-            r"[A-Z0-9_]*\s*[=:]\s*" + _VALUE
+            + _NOT_SECRET_SUFFIX
+            + r"[A-Z0-9_]*\s*[=:]\s*"
+            + _VALUE
         ),
     ),
     (
