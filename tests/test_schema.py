@@ -472,3 +472,24 @@ def test_a_mismatched_api_version_in_the_document_is_not_gated() -> None:
     assert where(d) == ("AIB504", 2, 13)
     assert d.message == "apiVersion is '2020-02-14', but the template is being checked against apiVersion 2024-02-01"
     assert d.rule == "S-02"
+
+
+def test_generic_one_of_and_all_of_in_the_builtin_engine() -> None:
+    # not used by the current files beyond the two ARM idioms, but a future schema may use them
+    node = schema._Compiler({"definitions": {}}).compile({"oneOf": [
+        {"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^x"}, {"type": "boolean"}],
+        "allOf": [{"type": ["integer", "string", "boolean"]}]}, "x")
+    for ok in (3, "xy", True):
+        errs: list[Any] = []
+        node.check(ok, ("v",), errs, None)
+        assert errs == [], ok
+    errs = []
+    node.check(-1, ("v",), errs, None)
+    assert [(e.code, e.message) for e in errs] == [("AIB503", "v is -1; the minimum is 0")]
+    errs = []
+    node.check(None, ("v",), errs, None)
+    assert errs and all(e.code == "AIB502" for e in errs)
+    both = schema._Compiler({"definitions": {}}).compile({"oneOf": [{"type": "integer"}, {"type": "number"}]}, "y")
+    errs = []
+    both.check(1, ("v",), errs, None)
+    assert [e.code for e in errs] == ["AIB500"]
