@@ -4,7 +4,9 @@ against an in-process local service (found through the state dir, as the CLI fin
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -209,3 +211,45 @@ def test_provider_from_environment_and_config(tmp_path, monkeypatch, capsys) -> 
     (tmp_path / "aibtui" / "config.toml").write_text("provider = [")
     with pytest.raises(ConfigError, match="cannot read the config file"):
         load_config()
+
+
+class _FakeAzure:
+    """Answers like Azure right after POST run: first the previous run's status, then the new one's."""
+
+    provider = "azure"
+
+    def __init__(self) -> None:
+        old = {"runState": "Succeeded", "startTime": "2026-01-01T00:00:00.1234567Z", "message": "old"}
+        start = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        new = {"startTime": start, "message": ""}
+        end = (datetime.now(UTC) + timedelta(minutes=10)).isoformat()
+        self.answers = [old, old, {**new, "runState": "Running", "runSubState": "Customizing"},
+                        {**new, "runState": "Failed", "endTime": end,
+                         "message": "Failed while waiting for packerizer: customization step 'app' failed"}]
+
+    def get_template(self, name: str) -> dict:
+        status = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        return {"name": name, "properties": {"lastRunStatus": status}}
+
+    def customization_log(self, *a: object, **kw: object) -> dict:
+        from aibtui.arm.errors import ClientError
+
+        raise ClientError("on Azure the customization log is in the staging resource group's storage account")
+
+
+def test_watch_waits_out_the_previous_runs_status(capsys) -> None:
+    import argparse
+
+    from aibtui.cli import ops_cmd
+
+    args = argparse.Namespace(poll=0.001)
+    rc = ops_cmd._watch(_FakeAzure(), "web", args, sys.stdout, sys.stderr, outputs=True,
+                        stale_start="2026-01-01T00:00:00.1234567Z")
+    cap = capsys.readouterr()
+    assert rc == 1
+    assert cap.out.count("waiting for the service to report the new run") == 1
+    assert "old" not in cap.out.replace("(on Azure", "")
+    assert "[00:00] Running / Customizing\n[10:00] Failed: Failed while waiting for packerizer" in cap.out
+    assert "(on Azure the customization log is in the staging resource group's storage account)" in cap.out
+    assert "build failed in step 'app': Failed while waiting for packerizer" in cap.err
+    assert "SIMULATED" not in cap.err

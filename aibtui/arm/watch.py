@@ -83,6 +83,13 @@ class RunWatcher:
         self.run_id: str | None = None
         self._last: tuple[str | None, str | None, str] | None = None
         self.status: RunStatus | None = None
+        self.raw_start: str | None = None  # lastRunStatus.startTime as the service wrote it
+
+    def reset(self) -> None:
+        """Forget what was seen (the status was an earlier run's): the next poll reports afresh."""
+        self._last = None
+        self.status = None
+        self.log_complete = not self.follow_log
 
     @property
     def done(self) -> bool:
@@ -107,6 +114,7 @@ class RunWatcher:
                 self.log_complete = bool(log.get("complete"))  # the run had ended when these lines were read
         tpl = self.client.get_template(self.name)
         status = RunStatus.from_template(tpl)
+        self.raw_start = ((tpl.get("properties") or {}).get("lastRunStatus") or {}).get("startTime")
         self.status = status
         key = (status.state, status.sub_state, status.message) if status else None
         changed = key != self._last

@@ -199,32 +199,41 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                       f"{perr.get('provisioningErrorCode', '')} {perr.get('message', '')}\n")
             return 1
         out.write(f"template {name}: created (provisioningState Succeeded)\n")
+    previous = ((client.find_template(name) or {}).get("properties") or {}).get("lastRunStatus") or {}
     client.run(name)
     if args.no_wait:
         out.write(f"run started for {name}; follow it with `aibtui status {name} --watch` or "
                   f"`aibtui logs {name} --follow`\n")
         return 0
     out.write(f"run started; watching {name} (Ctrl-C detaches, the build goes on)\n")
-    return _watch(client, name, args, out, err, outputs=True)
+    return _watch(client, name, args, out, err, outputs=True, stale_start=previous.get("startTime"))
 
 
 def _watch(client: Any, name: str, args: argparse.Namespace, out: TextIO, err: TextIO, *, outputs: bool,
-           log: bool = True, log_after: int = 0) -> int:
+           log: bool = True, log_after: int = 0, stale_start: str | None = None) -> int:
+    """Print state changes and new log lines until the run ends. ``stale_start``: the startTime of
+    the run before ours; until the service reports a newer one (Azure may lag), keep waiting."""
     from aibtui.arm.watch import RunWatcher, format_elapsed
 
     interval = _poll_interval(args, client)
     watcher = RunWatcher(client, name, follow_log=log, log_after=log_after)
+    waiting_said = False
     try:
         while True:
             upd = watcher.poll()
             st = upd.status
-            if st is None:
-                out.write(f"{name}: no run yet\n")
-                return 0
-            for line in upd.log_lines:
-                out.write(f"  | {line}\n")
             if upd.log_note:
                 out.write(f"({upd.log_note.splitlines()[0]})\n")
+            if st is None or (stale_start is not None and watcher.raw_start == stale_start):
+                if not waiting_said:
+                    out.write("waiting for the service to report the new run ...\n")
+                    waiting_said = True
+                watcher.reset()
+                time.sleep(interval)
+                continue
+            stale_start = None
+            for line in upd.log_lines:
+                out.write(f"  | {line}\n")
             if upd.changed:
                 sub = f" / {st.sub_state}" if st.sub_state and not st.done else ""
                 msg = f": {st.message}" if st.message else ""
@@ -297,7 +306,11 @@ def _status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write("  no run yet\n")
         return 0
     if args.watch and not st.done:
-        return _watch(client, args.name, args, out, err, outputs=True, log=False)
+        after = 0
+        if client.provider == "local":  # re-attach: show the log from here on
+            after = int(client.customization_log(args.name).get("next") or 0)
+        return _watch(client, args.name, args, out, err, outputs=True, log=client.provider == "local",
+                      log_after=after)
     sub = f" / {st.sub_state}" if st.sub_state and not st.done else ""
     out.write(f"  last run: {st.state}{sub} ({format_elapsed(st.elapsed())})\n")
     if st.message:
