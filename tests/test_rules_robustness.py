@@ -98,7 +98,7 @@ def test_a_good_template_has_no_rule_diagnostics_but_notes() -> None:
     assert [d.format_text() for d in diags if d.severity.value != "note"] == []
 
 
-_WRONG: tuple[Any, ...] = (None, 0, -1, True, "x", "", [], {}, [1, "a", None], {"a": [None]})
+_WRONG: tuple[Any, ...] = (None, 0, -1, True, "x", "", [], {}, [1, "a", None], {"a": [None]}, {1: 2}, 1.5)
 
 
 def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -123,12 +123,74 @@ def _replace(doc: Any, path: tuple[Any, ...], new: Any) -> Any:
     return doc
 
 
+SUBNET = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s"
+RICH: dict[str, Any] = {
+    "type": "Microsoft.VirtualMachineImages/imageTemplates",
+    "apiVersion": "2020-02-14",
+    "location": "westus2",
+    "tags": {"a": "b"},
+    "identity": {"type": "UserAssigned", "userAssignedIdentities": {UAI: {}}},
+    "dependsOn": ["x"],
+    "properties": {
+        "buildTimeoutInMinutes": 30,
+        "vmProfile": {
+            "vmSize": "x",
+            "osDiskSizeGB": 8,
+            "userAssignedIdentities": [UAI],
+            "vnetConfig": {"subnetId": SUBNET, "proxyVmSize": "y", "containerInstanceSubnetId": "z"},
+        },
+        "source": {
+            "type": "PlatformImage",
+            "publisher": "MicrosoftWindowsServer",
+            "offer": "WindowsServer",
+            "sku": "2022-datacenter-g2",
+            "version": "1",
+            "planInfo": {"planName": "", "planProduct": "p", "planPublisher": "q"},
+        },
+        "customize": [
+            {
+                "type": "PowerShell",
+                "name": "p",
+                "inline": ["Restart-Computer", "net user a b12345 /add"],
+                "runAsSystem": True,
+                "validExitCodes": [3010, 2**40],
+                "sha256Checksum": "x",
+            },
+            {"type": "WindowsRestart", "name": "r", "restartTimeout": "5 minutes", "restartCommand": "x"},
+            {"type": "WindowsUpdate", "name": "u", "filters": ["x"], "updateLimit": 5},
+            {"type": "WindowsUpdate", "name": "u", "filters": ["include:$true"]},
+            {
+                "type": "File",
+                "name": "f",
+                "sourceUri": "http://github.com/o/r/blob/m/x/",
+                "destination": "x/",
+            },
+            {"type": "Shell", "name": "s", "scriptUri": "ftp://x", "inline": ["apt-get install x > /etc/y"]},
+        ],
+        "validate": {"inVMValidations": [{"type": "File", "sourceUri": "<uri>", "destination": "/etc/x"}]},
+        "distribute": [
+            {"type": "ManagedImage", "runOutputName": "m", "imageId": "x", "location": "eastus"},
+            {
+                "type": "SharedImage",
+                "runOutputName": "M",
+                "galleryImageId": "y/versions/1",
+                "replicationRegions": ["eastus", "eastus"],
+                "targetRegions": [{"name": "x", "storageAccountType": "Premium_LRS"}],
+                "storageAccountType": "Premium_LRS",
+            },
+            {"type": "VHD", "runOutputName": "v"},
+        ],
+    },
+}
+
+
 @pytest.mark.parametrize("os_family", [None, "linux", "windows"])
-def test_wrongly_typed_documents_never_crash(os_family: str | None) -> None:
+@pytest.mark.parametrize("base", [GOOD, RICH], ids=["good", "rich"])
+def test_wrongly_typed_documents_never_crash(os_family: str | None, base: dict[str, Any]) -> None:
     """Every value of a full template, replaced by every wrong type: the rules report or stay silent."""
-    for path in _paths(GOOD):
+    for path in _paths(base):
         for wrong in _WRONG:
-            model = TemplateModel(doc=_replace(GOOD, path, wrong), os_family=os_family)  # no spans at all
+            model = TemplateModel(doc=_replace(base, path, wrong), os_family=os_family)  # no spans at all
             run_rules(model, DiagnosticBag())
     for doc in ({}, {"properties": None}, {"properties": {"customize": {"a": 1}, "distribute": "x"}}):
         run_rules(TemplateModel(doc=doc), DiagnosticBag())

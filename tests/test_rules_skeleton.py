@@ -107,5 +107,11 @@ def test_infer_os_family_from_publisher_then_steps() -> None:
     assert infer_os_family({"properties": {"customize": [{"type": "WindowsRestart"}]}}) == "windows"
     assert infer_os_family({"properties": {"customize": [{"type": "Shell"}]}}) == "linux"
     assert infer_os_family({"properties": {"customize": [{"type": "File"}]}}) is None
+    sql_linux = {"publisher": "MicrosoftSQLServer", "offer": "sql2022-ubuntupro2004", "sku": "ent"}
+    sql_windows = {"publisher": "MicrosoftSQLServer", "offer": "sql2022-ws2022", "sku": "ent"}
+    assert infer_os_family({"properties": {"source": sql_linux}}) == "linux"
+    assert infer_os_family({"properties": {"source": sql_windows}}) == "windows"
+    both = {"source": {"publisher": "Canonical"}, "customize": [{"type": "WindowsRestart"}]}
+    assert infer_os_family({"properties": both}) == "linux"  # the publisher wins over the steps
     assert infer_os_family({"properties": []}) is None
     assert infer_os_family([]) is None

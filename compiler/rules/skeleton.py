@@ -65,7 +65,7 @@ def check_tags(ctx: RuleContext, path: JsonPath) -> None:
             "AIB008", f"{path[-1]} has {len(tags)} tags; Azure allows at most {MAX_TAGS}", path, key=True
         )
     for name, value in tags.items():
-        if ctx.opaque(name):
+        if not is_str(name) or ctx.opaque(name):
             continue
         if len(name) > MAX_TAG_NAME:
             ctx.report(
