@@ -134,6 +134,7 @@ def test_C05_kinds_of_secrets() -> None:
         "az storage blob list --connection-string 'AccountName=a;AccountKey=abcdefghijklmnop=='",
         "wget 'https://a.blob.core.windows.net/c/x?sv=2020&sig=abcdefghijklmnopqrstuv%3D'",
         "echo 'root:toor' | sudo chpasswd",
+        "az storage blob download --account-name sa --account-key " + "Zm9v" * 21 + "ab==",
     ]
     text = "properties:\n  customize:\n    - name: s\n      type: Shell\n      inline:\n" + "".join(
         f"        - {line!r}\n".replace("\\'", "''") for line in lines

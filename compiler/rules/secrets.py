@@ -17,6 +17,7 @@ _NOT_SECRET_SUFFIX = (
 
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("an openssl pass: argument", re.compile(r"(?i)-pass(?:in|out)?\s+pass:(?P<v>[^\s'\"]{3,})")),
+    ("an Azure storage account key", re.compile(r"(?<![A-Za-z0-9+/])(?P<v>[A-Za-z0-9+/]{86}==)")),
     ("a private key", re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")),
     ("an AWS access key id", re.compile(r"\b(?P<v>(?:AKIA|ASIA)[0-9A-Z]{16})\b")),
     ("a GitHub token", re.compile(r"\b(?P<v>(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}))")),
@@ -43,10 +44,11 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     (
-        "a password argument",
+        "a password or key argument",
         re.compile(
             r"(?i)(?:^|\s)(?:--password|--passwd|--pass|--secret|--token|--client-secret|-Password|-AccessToken"
-            r"|--http-password|--ftp-password)(?:\s+|=|:)" + _VALUE
+            r"|--http-password|--ftp-password|--account-key|--sas-token|-StorageAccountKey|-SasToken)(?:\s+|=|:)"
+            + _VALUE
         ),
     ),
     ("a password switch", re.compile(r"(?i)(?:^|\s)(?:/p:|/password:)" + _VALUE)),
@@ -108,6 +110,7 @@ _FRAGMENTS = (
     "-p",
     "net user",
     "/p:",
+    "==",
 )
 
 
