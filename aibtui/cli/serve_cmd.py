@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from aibtui.service.settings import ServiceSettings
 
     if args.log_file:
+        _rotate(args.log_file)
         handler: logging.Handler = logging.FileHandler(args.log_file, encoding="utf-8")
     else:
         handler = logging.StreamHandler(sys.stderr)
@@ -66,6 +67,15 @@ def run(args: argparse.Namespace) -> int:
     while not service.wait(0.5):
         pass
     return 0
+
+
+def _rotate(path: Path, limit: int = 5 * 1024 * 1024) -> None:
+    """Keep one previous log: a log over ``limit`` bytes becomes ``NAME.1`` when the service starts."""
+    try:
+        if path.stat().st_size > limit:
+            path.replace(path.with_name(path.name + ".1"))
+    except OSError:
+        pass
 
 
 def main(argv: list[str]) -> int:
