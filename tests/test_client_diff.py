@@ -17,6 +17,10 @@ def _deployed(body: dict) -> dict:
     d["properties"].update(provisioningState="Succeeded", lastRunStatus={"runState": "Succeeded"},
                            exactStagingResourceGroup="/subscriptions/x/resourceGroups/IT_rg_t")
     d["properties"]["vmProfile"].update(osDiskSizeGB=0, vnetConfig=None)
+    d["properties"]["source"]["exactVersion"] = "22.04.202411010"
+    d["properties"].update(autoRun={"state": "Disabled"}, stagingResourceGroup="",
+                           errorHandling={"onCustomizerError": "cleanup", "onValidationError": "cleanup"})
+    d["systemData"] = {"createdBy": "me"}
     return d
 
 
@@ -53,3 +57,11 @@ def test_identity_change_is_a_change() -> None:
     changes = differences(_deployed(body), new)
     assert [c.path for c in changes] == ["identity.userAssignedIdentities[0]"]
     assert changes[0].new == "/subscriptions/x/other"
+
+
+def test_a_non_default_service_value_is_a_change() -> None:
+    body = sample_body()
+    dep = _deployed(body)
+    dep["properties"]["errorHandling"] = {"onCustomizerError": "abort"}
+    assert [c.format() for c in differences(dep, body)] == [
+        '- properties.errorHandling: {"onCustomizerError": "abort"}']

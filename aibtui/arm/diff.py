@@ -14,6 +14,15 @@ from typing import Any
 
 READ_ONLY = frozenset({"provisioningState", "provisioningError", "lastRunStatus", "exactStagingResourceGroup"})
 TOP_LEVEL = ("location", "tags", "identity", "properties")
+# values the service writes back when the template left them out: absent == this value
+SERVICE_DEFAULTS: dict[str, Any] = {
+    "properties.autoRun": {"state": "Disabled"},
+    "properties.autoRun.state": "Disabled",
+    "properties.errorHandling.onCustomizerError": "cleanup",
+    "properties.errorHandling.onValidationError": "cleanup",
+    "properties.vmProfile.vmSize": "Standard_D1_v2",
+    "properties.buildTimeoutInMinutes": 240,
+}
 
 
 @dataclass(frozen=True)
@@ -35,8 +44,12 @@ class Change:
         return f"~ {self.path}: {short(self.old)} -> {short(self.new)}"
 
 
-def _is_default(v: Any) -> bool:
-    return v is None or v == "" or v == 0 or v == [] or v == {} or v is False
+def _is_default(v: Any, path: str = "") -> bool:
+    if path in SERVICE_DEFAULTS and v == SERVICE_DEFAULTS[path]:
+        return True
+    if isinstance(v, dict):
+        return all(_is_default(x, f"{path}.{k}") for k, x in v.items())
+    return v is None or v == "" or v == 0 or v == [] or v is False
 
 
 def normalize(resource: dict[str, Any]) -> dict[str, Any]:
@@ -55,6 +68,8 @@ def normalize(resource: dict[str, Any]) -> dict[str, Any]:
                 v["type"] = v["type"].replace(" ", "")
         if key == "properties" and isinstance(v, dict):
             v = {k: x for k, x in v.items() if k not in READ_ONLY}
+            if isinstance(v.get("source"), dict):
+                v["source"].pop("exactVersion", None)  # read-only: the version "latest" resolved to
         out[key] = v
     return out
 
@@ -64,10 +79,10 @@ def _walk(old: Any, new: Any, path: str, out: list[Change]) -> None:
         for k in sorted(set(old) | set(new)):
             p = f"{path}.{k}" if path else k
             if k not in new:
-                if not _is_default(old[k]):
+                if not _is_default(old[k], p):
                     out.append(Change(p, "removed", old=old[k]))
             elif k not in old:
-                if not _is_default(new[k]):
+                if not _is_default(new[k], p):
                     out.append(Change(p, "added", new=new[k]))
             else:
                 _walk(old[k], new[k], p, out)
