@@ -268,7 +268,7 @@ def _deployment(res: Mapping, scope: _Scope, file: str, diags: DiagnosticBag,
 
 def _model(res: Mapping, file: str, diags: DiagnosticBag, scope: _Scope, *, shape: str) -> TemplateModel:
     node = _strip_read_only(res, diags)
-    if shape == "arm":
+    if shape != "body":
         node = _without_keys(node, ARM_ONLY_KEYS, diags)
     version = _api_version(node, scope, diags, shape)
     _note_expressions(node, diags)

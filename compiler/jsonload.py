@@ -30,7 +30,8 @@ class JsonBudget:
 
     max_chars: int = 4 * 1024 * 1024
     max_depth: int = 200
-    max_values: int = 500_000
+    max_values: int = 200_000  # a 50 KB ARM template holds about 2,000
+    max_duplicate_reports: int = 20
     max_number_chars: int = 400  # int() of a huge literal is quadratic; no template needs this
 
 
@@ -178,6 +179,7 @@ def _parse(text: str, pm: _Positions, diags: DiagnosticBag, budget: JsonBudget) 
     last_end = 0  # end offset of the last complete value (where a missing comma belongs)
     token = _TOKEN.match
     span = pm.span
+    dups = _Duplicates(diags, budget.max_duplicate_reports)
 
     while True:
         # One regex match skips whitespace and reads the common tokens; comments, strings with
@@ -200,7 +202,7 @@ def _parse(text: str, pm: _Positions, diags: DiagnosticBag, budget: JsonBudget) 
             if c == "}":
                 pos += 1
                 node, last_end = _close(stack, pos, pm), pos
-                root = _attach(stack, node, root, diags)
+                root = _attach(stack, node, root, dups)
                 state = _AFTER_VALUE
                 if not stack:
                     break
@@ -238,7 +240,7 @@ def _parse(text: str, pm: _Positions, diags: DiagnosticBag, budget: JsonBudget) 
             if c == closer:
                 pos += 1
                 node, last_end = _close(stack, pos, pm), pos
-                root = _attach(stack, node, root, diags)
+                root = _attach(stack, node, root, dups)
                 if not stack:
                     break
                 continue
@@ -260,7 +262,7 @@ def _parse(text: str, pm: _Positions, diags: DiagnosticBag, budget: JsonBudget) 
         if state == _VALUE_OR_CLOSE and c == "]":
             pos += 1
             node, last_end = _close(stack, pos, pm), pos
-            root = _attach(stack, node, root, diags)
+            root = _attach(stack, node, root, dups)
             state = _AFTER_VALUE
             if not stack:
                 break
@@ -301,7 +303,7 @@ def _parse(text: str, pm: _Positions, diags: DiagnosticBag, budget: JsonBudget) 
         else:
             raise _unexpected(text, pos, pm, stack, "a value")
         pos = last_end = end
-        root = _attach(stack, node, root, diags)
+        root = _attach(stack, node, root, dups)
         state = _AFTER_VALUE
         if not stack:
             break
@@ -315,6 +317,7 @@ def _parse(text: str, pm: _Positions, diags: DiagnosticBag, budget: JsonBudget) 
         raise _SyntaxFail(pos, f"a second value starts here, after the JSON document ended at "
                           f"{pm.where(last_end)}",
                           "a file holds one JSON value; remove the rest, or wrap the values in a list")
+    dups.finish()
     return root
 
 
@@ -338,7 +341,7 @@ def _close(stack: list[_Frame], end: int, pm: _Positions) -> Node:
     return node
 
 
-def _attach(stack: list[_Frame], node: Node, root: Node | None, diags: DiagnosticBag) -> Node | None:
+def _attach(stack: list[_Frame], node: Node, root: Node | None, dups: _Duplicates) -> Node | None:
     if not stack:
         return node
     frame = stack[-1]
@@ -350,7 +353,7 @@ def _attach(stack: list[_Frame], node: Node, root: Node | None, diags: Diagnosti
     assert key is not None and key_span is not None
     first = frame.firsts.get(key)
     if first is not None:
-        _duplicate(diags, key, key_span, first)
+        dups.report(key, key_span, first)
         del parent.items[key]  # the last one wins, in its own position (what ARM reads)
     else:
         frame.firsts[key] = key_span
@@ -360,9 +363,28 @@ def _attach(stack: list[_Frame], node: Node, root: Node | None, diags: Diagnosti
     return root
 
 
-def _duplicate(diags: DiagnosticBag, key: str, span: Span, first: Span) -> None:
-    diags.add("AIB701", f"duplicate key \"{key}\" (first at line {first.line}:{first.col}); "
-              "ARM keeps the last one, so the earlier value is ignored", span)
+class _Duplicates:
+    """Reports duplicate keys: each one up to a limit, then a count (a hostile file has 500,000)."""
+
+    __slots__ = ("diags", "count", "limit", "last")
+
+    def __init__(self, diags: DiagnosticBag, limit: int) -> None:
+        self.diags = diags
+        self.count = 0
+        self.limit = limit
+        self.last: Span | None = None
+
+    def report(self, key: str, span: Span, first: Span) -> None:
+        self.count += 1
+        self.last = span
+        if self.count <= self.limit:
+            self.diags.add("AIB701", f"duplicate key \"{key}\" (first at line {first.line}:{first.col}); "
+                           "ARM keeps the last one, so the earlier value is ignored", span)
+
+    def finish(self) -> None:
+        if self.count > self.limit:
+            self.diags.add("AIB701", f"{self.count - self.limit} more duplicate keys after the first "
+                           f"{self.limit} (the last at line {self.last.line if self.last else 0})", self.last)
 
 
 def _word_continues(text: str, pos: int) -> bool:
@@ -441,6 +463,10 @@ def _scan_unicode(text: str, pos: int) -> tuple[str, int]:
         low = int(text[end + 2: end + 6], 16)
         if 0xDC00 <= low <= 0xDFFF:
             return chr(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)), end + 6
+    if 0xD800 <= code <= 0xDFFF:
+        # Python would keep a lone surrogate, and printing it later fails: refuse it here.
+        raise _SyntaxFail(pos, f"\\u{code:04x} is half of a UTF-16 surrogate pair, without its other half",
+                          "write the character itself, or both halves (\\ud83d\\ude00)", end=end)
     return chr(code), end
 
 

@@ -179,6 +179,7 @@ def test_duplicate_key_is_a_warning_and_the_last_one_wins() -> None:
     ('["C:\\Windows"]', (1, 5), "invalid escape '\\W'", "\\\\"),
     ('["\\u12G4"]', (1, 3), "invalid \\u escape", None),
     ('["a\tb"]', (1, 4), "control character U+0009 (tab)", "\\t"),
+    ('["x\\ud800"]', (1, 4), "half of a UTF-16 surrogate pair", None),
     ('["a\x01"]', (1, 4), "control character U+0001", None),
     ('{"a": 1 /* open', (1, 9), "unterminated comment", "*/"),
     ('[01]', (1, 2), "leading zero", None),
@@ -213,6 +214,14 @@ def test_missing_comma_error_names_where_the_next_value_starts() -> None:
     assert "next value starts at line 3:3" in message
 
 
+def test_many_duplicate_keys_are_reported_up_to_a_limit() -> None:
+    text = "{" + ",".join('"a": 1' for _ in range(100)) + "}"
+    node, diags = load(text)
+    assert to_plain(node) == {"a": 1}  # type: ignore[arg-type]
+    assert [d.code for d in diags] == ["AIB701"] * 21
+    assert "79 more duplicate keys" in diags.items[-1].message
+
+
 # -- budgets ---------------------------------------------------------------------------------------------
 
 def test_deep_nesting_refused_quickly_without_recursion_error() -> None:
@@ -235,6 +244,15 @@ def test_nesting_within_the_budget_loads() -> None:
     assert depth == 199
     mapping_text = '{"a": ' * 150 + "1" + "}" * 150
     assert ok(mapping_text) is not None
+
+
+def test_hostile_flat_arrays_are_refused_in_bounded_time() -> None:
+    text = "[" + "0," * (2 * 1024 * 1024 - 2) + "0]"  # just under 4 MiB, two million values
+    t0 = time.perf_counter()
+    node, diags = load(text)
+    assert time.perf_counter() - t0 < 10  # about 1 s on a loaded 2-core runner; bounded by max_values
+    assert node is None and [d.code for d in diags] == ["AIB702"]
+    assert "200000" in diags.items[0].message
 
 
 def test_oversized_text_refused_quickly() -> None:
