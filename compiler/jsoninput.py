@@ -25,6 +25,7 @@ Nodes are never mutated: a template with read-only fields is rebuilt along the c
 from __future__ import annotations
 
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,11 +117,18 @@ def check_json_file(path: str | Path, diags: DiagnosticBag, *, schema_engine: st
             diags.add("AIB716", "Bicep files are not read: compile it with `az bicep build` and check the JSON",
                       where, hint=f"az bicep build --file {p.name}  (writes {p.with_suffix('.json').name})")
             return []
-        size = p.stat().st_size
-        if size > max_bytes:
-            diags.add("AIB702", f"file is {size} bytes; the limit is {max_bytes}", where)
+        st = p.stat()
+        if not stat.S_ISREG(st.st_mode):  # a FIFO would block, /dev/zero would never end
+            diags.add("AIB100", f"{file} is not a regular file", where)
             return []
-        data = p.read_bytes()
+        if st.st_size > max_bytes:
+            diags.add("AIB702", f"file is {st.st_size} bytes; the limit is {max_bytes}", where)
+            return []
+        with p.open("rb") as fh:
+            data = fh.read(max_bytes + 1)  # bounded even if the file grows while we read it
+        if len(data) > max_bytes:
+            diags.add("AIB702", f"file is more than {max_bytes} bytes", where)
+            return []
     except OSError as exc:
         diags.add("AIB100", f"cannot read {file}: {exc.strerror or exc}", where)
         return []

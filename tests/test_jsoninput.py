@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -326,6 +327,17 @@ def test_check_json_file_refusals(tmp_path: Path) -> None:
     [d] = diags.items
     assert d.code == "AIB716" and d.severity.value == "error"
     assert "compile it with `az bicep build` and check the JSON" in d.message
+
+    if os.name == "posix":
+        fifo = tmp_path / "pipe.json"
+        os.mkfifo(fifo)
+        diags = DiagnosticBag()
+        assert check_json_file(fifo, diags) == []  # refused, not blocked on
+        assert codes(diags) == ["AIB100"] and "regular file" in diags.items[0].message
+
+        diags = DiagnosticBag()
+        assert check_json_file("/dev/zero", diags) == []
+        assert codes(diags) == ["AIB100"]
 
     utf16 = tmp_path / "u16.json"
     utf16.write_bytes(json.dumps(IMAGE).encode("utf-16"))
