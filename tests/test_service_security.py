@@ -82,3 +82,14 @@ def test_redaction_helpers() -> None:
     assert redact_headers({"Authorization": "Bearer abc", "X": "1"}) == {"Authorization": "REDACTED", "X": "1"}
     assert redact_text("auth: Bearer eyJ0eXAi.abc-def") == "auth: Bearer REDACTED"
     assert redact_text("https://a/b?sig=secret&x=1") == "https://a/b?sig=REDACTED&x=1"
+
+
+def test_an_idle_service_of_another_protocol_is_replaced(tmp_path: Path) -> None:
+    from aibtui.arm.local import running_service
+
+    with local_service(tmp_path) as svc:
+        assert running_service(tmp_path) is not None
+        svc.api.protocol = "0"
+        assert running_service(tmp_path) is None
+        assert svc.wait(5)  # it was asked to stop, and did
+    assert read_discovery(tmp_path) is None

@@ -4,6 +4,7 @@ detached when none answers, and hand back an :class:`ArmClient` aimed at it."""
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from ..service import LOCAL_LOCATION, LOCAL_RESOURCE_GROUP, LOCAL_SUBSCRIPTION
+from ..service import LOCAL_LOCATION, LOCAL_RESOURCE_GROUP, LOCAL_SUBSCRIPTION, PROTOCOL_VERSION
 from ..service.statefiles import LOG_FILE, Discovery, read_discovery, read_or_create_token
 from .client import ArmClient, RetryPolicy
 from .errors import ClientError, TransportError
@@ -22,12 +23,38 @@ LOCAL_RETRY = RetryPolicy(attempts=6, backoff=0.2, max_backoff=2.0, max_retry_af
                           poll_interval=0.1)
 
 
-def _healthy(info: Discovery, token: str, timeout: float = 2.0) -> bool:
+def _health(info: Discovery, token: str, timeout: float = 2.0) -> dict | None:
     req = HttpRequest("GET", f"{info.base_url}/_aibtui/health", {"Authorization": f"Bearer {token}"})
     try:
-        return StdlibTransport().send(req, timeout).status == 200
+        resp = StdlibTransport().send(req, timeout)
     except TransportError:
-        return False
+        return None
+    if resp.status != 200:
+        return None
+    try:
+        body = json.loads(resp.body)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _healthy(info: Discovery, token: str, timeout: float = 2.0) -> bool:
+    return _health(info, token, timeout) is not None
+
+
+def _retire(state: Path, info: Discovery, token: str, timeout: float = 5.0) -> None:
+    """Ask an idle service of another protocol version to stop, and wait until it has."""
+    req = HttpRequest("POST", f"{info.base_url}/_aibtui/shutdown", {"Authorization": f"Bearer {token}"})
+    try:
+        StdlibTransport().send(req, timeout)
+    except TransportError:
+        pass
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = read_discovery(state)
+        if now is None or now.pid != info.pid or not _pid_alive(info.pid):
+            return
+        time.sleep(0.02)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -46,7 +73,13 @@ def running_service(state: Path) -> Discovery | None:
     if info is None or not _pid_alive(info.pid):
         return None
     token = read_or_create_token(state)
-    return info if _healthy(info, token) else None
+    health = _health(info, token)
+    if health is None:
+        return None
+    if health.get("protocol") != PROTOCOL_VERSION and not health.get("activeRuns"):
+        _retire(state, info, token)  # an older (or newer) service left running: replace it while idle
+        return None
+    return info
 
 
 def ensure_service(state: Path, *, env: Mapping[str, str] | None = None, timeout: float = 20.0) -> Discovery:

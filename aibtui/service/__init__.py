@@ -10,3 +10,4 @@ SERVICE_NAME = "aibtui-local"
 LOCAL_SUBSCRIPTION = "00000000-0000-0000-0000-00000000a1b7"
 LOCAL_RESOURCE_GROUP = "aibtui-local"
 LOCAL_LOCATION = "local"
+PROTOCOL_VERSION = "1"  # bump when the REST surface changes: a CLI replaces an idle older service

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-from . import LOCAL_LOCATION, SERVICE_NAME
+from . import LOCAL_LOCATION, PROTOCOL_VERSION, SERVICE_NAME
 from .catalog import Catalog
 from .runner import Runner
 from .settings import ServiceSettings
@@ -98,11 +98,13 @@ class Api:
         self.settings = settings
         self.catalog = catalog
         self._put_lock = threading.Lock()
+        self.protocol = PROTOCOL_VERSION
 
     # -- dispatch ----------------------------------------------------------------------------
     def handle(self, req: Request) -> Reply:
         if req.path == "/_aibtui/health":
-            return Reply(200, {"service": SERVICE_NAME, "simulated": True, "activeRuns": self.store.active_run_count()})
+            return Reply(200, {"service": SERVICE_NAME, "protocol": self.protocol, "simulated": True,
+                               "activeRuns": self.store.active_run_count()})
         m = R_IMAGES.match(req.path)
         if m:
             if not req.api_version:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..config import ensure_state_dir
+from . import PROTOCOL_VERSION
 from .api import Api, Reply, Request, error_reply
 from .catalog import Catalog
 from .faults import FaultPlan
@@ -190,7 +191,7 @@ class LocalService:
             w = threading.Thread(target=self._watch_idle, name="aibtui-idle", daemon=True)
             w.start()
             self._threads.append(w)
-        write_discovery(self.state, Discovery(port=self.port, pid=os.getpid()))
+        write_discovery(self.state, Discovery(port=self.port, pid=os.getpid(), version=PROTOCOL_VERSION))
         LOG.info("listening on %s (state %s)", self.base_url, self.state)
         return self.port
 

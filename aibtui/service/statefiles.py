@@ -19,7 +19,7 @@ LOG_FILE = "service.log"
 class Discovery:
     port: int
     pid: int
-    version: str = "1"
+    version: str = "1"  # the service's PROTOCOL_VERSION
 
     @property
     def base_url(self) -> str:
