@@ -49,9 +49,8 @@ _TOKEN = re.compile(
     r"|(true|false|null)(?![A-Za-z0-9_$])"  # 4: a literal
     r"|)"  # none of those: the slow path
 )
-_K_STRING, _K_PUNCT, _K_NUMBER, _K_LITERAL = 1, 2, 3, 4
+_K_STRING, _K_NUMBER, _K_LITERAL = 1, 3, 4  # group 2 (punctuation) needs no name
 _LITERALS: dict[str, Any] = {"true": True, "false": False, "null": None}
-_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 _NUMBERISH = re.compile(r"[-+.0-9A-Za-z_]+")
 _WORD = re.compile(r"[A-Za-z_$][A-Za-z0-9_$\-.]*")
 _PLACEHOLDER = re.compile(r"<[^<>\"\n\r]{0,80}>")
@@ -545,6 +544,8 @@ def _unexpected(text: str, pos: int, pm: _Positions, stack: list[_Frame], expect
     if c == ":":
         return _SyntaxFail(pos, f"expected {expected}, found ':'",
                            hint or "a property name is missing, or a comma is missing before it")
+    if c == "/":
+        return _SyntaxFail(pos, f"a lone '/': expected {expected}", "comments start with // or /*")
     if c == "+" or c == ".":
         w = _NUMBERISH.match(text, pos)
         return _bad_number(pos, w.group() if w else c)

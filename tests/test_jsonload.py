@@ -190,6 +190,7 @@ def test_duplicate_key_is_a_warning_and_the_last_one_wins() -> None:
     ('[1e]', (1, 2), "empty exponent", None),
     ('[1e999]', (1, 2), "too large", None),
     ('{"a": 1 # note\n}', (1, 9), "'#' is not a comment", "//"),
+    ('{"a": / 1}', (1, 7), "a lone '/'", "//"),
     ('[\u00a01]', (1, 2), "non-breaking space", "ordinary space"),
     ('[\u201cx\u201d]', (1, 2), "typographic quote", None),
     ('', (1, 1), "holds no JSON value", None),
