@@ -104,3 +104,18 @@ def test_service_exits_when_idle(tmp_path: Path, started) -> None:
     info = started(AIBTUI_SERVICE_IDLE_MINUTES="0.01")
     assert _reap(info.pid, 10)
     assert read_discovery(tmp_path) is None
+
+
+def test_stopping_the_service_during_a_run_fails_it_as_interrupted(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from aibtui.service.testing import FAST, local_service
+
+    with local_service(tmp_path, replace(FAST, step_delay=0.2)) as svc:
+        c = local_client(tmp_path, api_version="2024-02-01", base_url=svc.base_url, retry=RETRY)
+        c.create_template("t", sample_body()).result(timeout=5)
+        c.run("t")
+    with local_service(tmp_path) as svc:
+        c = local_client(tmp_path, api_version="2024-02-01", base_url=svc.base_url, retry=RETRY)
+        status = c.get_template("t")["properties"]["lastRunStatus"]
+        assert (status["runState"], status["message"]) == ("Failed", INTERRUPTED)

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from .store import Store
+from .store import INTERRUPTED, Store
 
 NOT_EXECUTED = "was NOT executed — local execution arrives with the local-builds feature"
 SIMULATED_BANNER = ("SIMULATED RUN: the local service does not execute steps yet; every step below is "
@@ -20,6 +20,10 @@ SUCCESS_MESSAGE = "simulated run finished: no step was executed (local execution
 
 class Canceled(Exception):
     pass
+
+
+class Interrupted(Exception):
+    """The service is stopping while the run is in progress."""
 
 
 class StepFailed(Exception):
@@ -84,9 +88,9 @@ class Runner:
     # -- the run ---------------------------------------------------------------------------
     def _pause(self, run_id: str, ev: threading.Event) -> None:
         ev.wait(self.step_delay)
-        if self.store.cancel_requested(run_id):
-            raise Canceled()
         if self._stopping.is_set():
+            raise Interrupted()
+        if self.store.cancel_requested(run_id):
             raise Canceled()
 
     def _run(self, run_id: str, key: str, body: dict[str, Any], ev: threading.Event) -> None:
@@ -134,6 +138,11 @@ class Runner:
             log(msg)
             store.set_run(run_id, state="Canceled", message=msg, finished=True)
             store.finish_operations_for_run(run_id, "Canceled", "Canceled", msg)
+        except Interrupted:
+            log(f"ERROR: {INTERRUPTED}")
+            store.drop_outputs_of_run(run_id)
+            store.set_run(run_id, state="Failed", message=INTERRUPTED, finished=True)
+            store.finish_operations_for_run(run_id, "Failed", "Interrupted", INTERRUPTED)
         except StepFailed as exc:
             msg = f"simulated failure in {sub}: step '{exc.step}' ({exc.kind}) failed: {exc.why}"
             log(f"ERROR: {msg}")

@@ -80,7 +80,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self, svc: LocalService) -> int:
         headers = {k.lower(): v for k, v in self.headers.items()}
-        length = int(headers.get("content-length") or 0)
+        try:
+            length = int(headers.get("content-length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            return self._send(Reply(400, {"error": {"code": "InvalidRequest", "message": "bad Content-Length"}}),
+                              close=True)
         if length > MAX_BODY:
             return self._send(Reply(413, {"error": {"code": "RequestTooLarge", "message": "body over 4 MiB"}}),
                               close=True)
