@@ -13,7 +13,7 @@ from aibtui.compiler import check
 from aibtui.compiler.diagnostics import Diagnostic, DiagnosticBag, Span
 from aibtui.compiler.jsoninput import check_json_file, check_json_text, templates_from_json
 from aibtui.compiler.jsonload import load_json
-from aibtui.compiler.model import DEFAULT_API_VERSION, RESOURCE_TYPE, TemplateModel
+from aibtui.compiler.model import DEFAULT_API_VERSION, RESOURCE_TYPE, STABLE_API_VERSIONS, TemplateModel
 from aibtui.compiler.nodes import Mapping, to_plain
 
 IMAGE: dict[str, Any] = {
@@ -362,3 +362,42 @@ def test_check_json_file_with_bom_and_crlf_keeps_positions(tmp_path: Path) -> No
     span = model.spans[("location",)]
     assert source_at(text, span) == '"westus2"'
     assert isinstance(load_json(text, "x", DiagnosticBag()), Mapping)
+
+
+# -- robustness: odd shapes never raise -----------------------------------------------------------------
+
+_KEYS = ["type", "apiVersion", "resources", "properties", "template", "parameters", "variables",
+         "defaultValue", "value", "identity", "userAssignedIdentities", "principalId", "source",
+         "exactVersion", "customize", "distribute", "expressionEvaluationOptions", "scope", "copy",
+         "existing", "$schema", "id", "templateLink", "name"]
+_STRINGS = [RESOURCE_TYPE, "Microsoft.Resources/deployments", "[parameters('v')]", "[variables('v')]",
+            "2019-05-01-preview", "2024-02-01", "inner", "<apiVersion>", "deploymentTemplate", "x", "["]
+
+
+def _random_value(rng: Any, depth: int) -> Any:
+    roll = rng.random()
+    if depth > 5 or roll < 0.3:
+        return rng.choice([*_STRINGS, 1, 2.5, True, None, [], {}])
+    if roll < 0.45:
+        return [_random_value(rng, depth + 1) for _ in range(rng.randint(0, 3))]
+    return {rng.choice(_KEYS): _random_value(rng, depth + 1) for _ in range(rng.randint(0, 6))}
+
+
+def test_random_template_shapes_never_raise() -> None:
+    import random
+
+    rng = random.Random(1402)
+    for _ in range(500):
+        doc = _random_value(rng, 0)
+        if rng.random() < 0.5:
+            doc = {"$schema": "deploymentTemplate.json", "resources": [doc, dict(IMAGE, **(
+                doc if isinstance(doc, dict) else {}))]}
+        diags = DiagnosticBag()
+        node = load_json(json.dumps(doc), "in.json", diags)
+        assert node is not None
+        models = templates_from_json(node, "in.json", diags)
+        for model in models:
+            assert model.origin == "json" and model.api_version in STABLE_API_VERSIONS
+            assert model.doc.get("apiVersion") == model.api_version
+        if not models:
+            assert diags.has_errors
