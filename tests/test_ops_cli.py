@@ -253,3 +253,31 @@ def test_watch_waits_out_the_previous_runs_status(capsys) -> None:
     assert "(on Azure the customization log is in the staging resource group's storage account)" in cap.out
     assert "build failed in step 'app': Failed while waiting for packerizer" in cap.err
     assert "SIMULATED" not in cap.err
+
+
+def test_losing_the_service_while_watching_says_how_to_reattach(tmp_path, tiny, capsys, monkeypatch) -> None:
+    from aibtui.arm import local
+
+    state = tmp_path / "state"
+    monkeypatch.setenv("AIBTUI_STATE_DIR", str(state))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setattr(local, "LOCAL_RETRY", local.RetryPolicy(attempts=2, backoff=0.01, timeout=2))
+    svc = LocalService(state, replace(FAST, step_delay=0.5))
+    svc.start()
+    import aibtui.cli.ops_cmd as ops
+
+    real_sleep = ops.time.sleep
+
+    def stop_then_sleep(seconds: float) -> None:
+        svc.stop()
+        real_sleep(seconds)
+
+    try:
+        with monkeypatch.context() as m:
+            m.setattr(ops.time, "sleep", stop_then_sleep)
+            assert main(["build", str(tiny), *POLL]) == 1
+    finally:
+        svc.stop()
+    err = capsys.readouterr().err
+    assert "lost contact with the service while watching tiny" in err
+    assert "re-attach with `aibtui status tiny --watch`" in err and "Traceback" not in err

@@ -213,6 +213,7 @@ def _watch(client: Any, name: str, args: argparse.Namespace, out: TextIO, err: T
            log: bool = True, log_after: int = 0, stale_start: str | None = None) -> int:
     """Print state changes and new log lines until the run ends. ``stale_start``: the startTime of
     the run before ours; until the service reports a newer one (Azure may lag), keep waiting."""
+    from aibtui.arm.errors import TransportError
     from aibtui.arm.watch import RunWatcher, format_elapsed
 
     interval = _poll_interval(args, client)
@@ -246,6 +247,10 @@ def _watch(client: Any, name: str, args: argparse.Namespace, out: TextIO, err: T
         out.write(f"\ndetached: the build goes on. Re-attach with `aibtui status {name} --watch` "
                   f"(or `aibtui logs {name} --follow`); stop it with `aibtui cancel {name}`\n")
         return 130
+    except TransportError as exc:
+        err.write(f"lost contact with the service while watching {name}: {exc}\n"
+                  f"the build may go on; re-attach with `aibtui status {name} --watch`\n")
+        return 1
     st = watcher.status
     assert st is not None
     return _finish(client, name, st, out, err, outputs=outputs)
