@@ -401,3 +401,20 @@ def test_random_template_shapes_never_raise() -> None:
             assert model.doc.get("apiVersion") == model.api_version
         if not models:
             assert diags.has_errors
+
+
+def test_json_codes_are_registered_in_their_range() -> None:
+    import re as _re
+
+    from aibtui.compiler import jsoninput, jsonload
+    from aibtui.compiler.codes import CODES
+    from aibtui.compiler.json_codes import JSON_CODES
+
+    for code, info in JSON_CODES.items():
+        assert code in CODES and 700 <= int(code[3:]) <= 799
+        assert info.title and info.severity in ("error", "warning", "note")
+    used: set[str] = set()
+    for module in (jsonload, jsoninput):
+        used |= set(_re.findall(r'"(AIB\d{3})"', Path(module.__file__).read_text(encoding="utf-8")))
+    assert used - {"AIB100", "AIB108"} <= set(JSON_CODES)
+    assert "AIB700" in used
