@@ -717,6 +717,7 @@ class Lowerer:
             if isinstance(body.value, str):
                 fields["inline"] = _split_lines(body.value)
                 self.mark(path + ("inline",), body)
+                self.block_line_spans(body, path + ("inline",), len(fields["inline"]))
             else:
                 self.string(body, f"the {kind} script")
         elif isinstance(body, Sequence):
@@ -740,6 +741,7 @@ class Lowerer:
                     if isinstance(vnode, Scalar) and isinstance(vnode.value, str):
                         fields["inline"] = _split_lines(vnode.value)
                         self.mark(path + ("inline",), vnode, kspan)
+                        self.block_line_spans(vnode, path + ("inline",), len(fields["inline"]))
                     else:
                         fields["inline"] = self.string_list(vnode, path + ("inline",), f"{kind}.inline")
                 elif key == "script":
@@ -772,6 +774,16 @@ class Lowerer:
                         fields[opt] = self.verbatim(path + (opt,), step.items[opt], step.key_spans[opt])
         order = ("scriptUri", "sha256Checksum", "inline", "runElevated", "runAsSystem", "validExitCodes")
         out.update(_ordered(fields, order))
+
+    def block_line_spans(self, node: Scalar, path: JsonPath, count: int) -> None:
+        """Each line of a literal block scalar (`shell: |`) gets its own span, so per-command
+        diagnostics (SH-03, C-05) point at the line, not at the `|`."""
+        if not node.block_indent:
+            return
+        file, first = node.span.file, node.span.line + 1
+        col = node.block_indent + 1
+        for i in range(count):
+            self.c.spans[path + (i,)] = Span(file, first + i, col, first + i, col)
 
     def checksum_field(self, vnode: Node, kspan: Span | None, path: JsonPath, fields: dict[str, Any],
                        what: str) -> None:

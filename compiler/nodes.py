@@ -22,6 +22,7 @@ class Scalar(Node):
     value: Any  # str | int | float | bool | None | datetime.date/datetime (YAML 1.1 resolution)
     raw: str = ""  # the source text of the scalar (for plain scalars: what the user typed)
     plain: bool = True  # True for an unquoted plain scalar; quoted and block scalars are False
+    block_indent: int = 0  # literal block scalars (`|`): the 0-based column of the content, else 0
 
 
 @dataclass(slots=True, eq=False)

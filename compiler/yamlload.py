@@ -112,6 +112,18 @@ def load_yaml(text: str, file: str, diags: DiagnosticBag, budget: Budget = DEFAU
         return None
 
 
+def _content_indent(text: str, line: int) -> int:
+    """The indentation of 0-based ``line`` of ``text`` (the first content line of a block scalar)."""
+    pos = 0
+    for _ in range(line):
+        pos = text.find("\n", pos) + 1
+        if pos == 0:
+            return 0
+    end = text.find("\n", pos)
+    row = text[pos:] if end < 0 else text[pos:end]
+    return len(row) - len(row.lstrip(" "))
+
+
 def _char_at(text: str, mark: Any) -> str:
     idx = getattr(mark, "index", None)
     if isinstance(idx, int) and 0 <= idx < len(text):
@@ -194,6 +206,8 @@ def _build(text: str, file: str, diags: DiagnosticBag, budget: Budget) -> Node |
                 if total_nodes > budget.max_nodes:
                     fail("AIB103", f"more than {budget.max_nodes} values", span)
                 node = _scalar(event, span, constructor, fail)
+                if event.style == "|":
+                    node.block_indent = _content_indent(text, sm.line + 1)
                 if event.anchor:
                     anchors[event.anchor] = (node, 1)
                 attach(node, 1, span)

@@ -239,3 +239,10 @@ def test_autorun_and_optimize():
     model, _ = run("autoRun: true\noptimize: {vmBoot: false}\n")
     assert model.doc["properties"]["autoRun"] == {"state": "Enabled"}
     assert model.doc["properties"]["optimize"] == {"vmBoot": {"state": "Disabled"}}
+
+
+def test_block_scalar_lines_get_their_own_spans():
+    model, _ = run("customize:\n  - name: a\n    shell: |\n      echo one\n\n      apt-get install x\n")
+    assert model.doc["properties"]["customize"][0]["inline"] == ["echo one", "", "apt-get install x"]
+    span = model.span_at(("properties", "customize", 0, "inline", 2))
+    assert (span.line, span.col) == (6, 7)
