@@ -86,7 +86,7 @@ _RULES: dict[tuple[str, str | None], str] = {
     ("imageTemplates", "location"): "L-01",
     ("imageTemplates", "tags"): "T-01",
     ("imageTemplates", "dependsOn"): "D-01",
-    ("imageTemplates", "identity"): "I-04",
+    ("imageTemplates", "identity"): "I-04",  # its shape; a missing identity is I-01 (_MISSING_RULES)
     ("ImageTemplateIdentity", None): "I-04",
     ("ImageTemplateProperties", "buildTimeoutInMinutes"): "B-02",
     ("ImageTemplateProperties", "distribute"): "DI-01",
@@ -110,6 +110,9 @@ _RULES: dict[tuple[str, str | None], str] = {
     ("ImageTemplateDistributor[SharedImage]", None): "DI-04",
     ("ImageTemplateDistributor[VHD]", None): "DI-06",
 }
+
+# a required key that is missing breaks the rule that asks for it, not the one about its shape
+_MISSING_RULES = {"identity": "I-01"}
 
 _NOUNS: dict[str, str] = {
     "imageTemplates": "the image template",
@@ -526,7 +529,7 @@ class _Plain(_Node):
                 for k in self.required:
                     if k not in v:
                         errs.append(_Err("AIB506", path, f"{self.noun or _name(path)} needs '{k}'",
-                                         self.prop_rules.get(k, rule)))
+                                         _MISSING_RULES.get(k) or self.prop_rules.get(k, rule)))
             props = self.props
             additional = self.additional
             if props is None and additional is None:
