@@ -225,6 +225,7 @@ class Lowerer:
         api = self.api_version(root)
         c.api_version = api
         doc: dict[str, Any] = {"type": RESOURCE_TYPE, "apiVersion": api}
+        c.spans[()] = Span(root.span.file, root.span.line, root.span.col)  # where "the template" is
         if "type" in root.items:
             t = self.string(root.items["type"], "type")
             if t is not None and t.lower() != RESOURCE_TYPE.lower():
