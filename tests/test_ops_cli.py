@@ -281,3 +281,34 @@ def test_losing_the_service_while_watching_says_how_to_reattach(tmp_path, tiny, 
     err = capsys.readouterr().err
     assert "lost contact with the service while watching tiny" in err
     assert "re-attach with `aibtui status tiny --watch`" in err and "Traceback" not in err
+
+
+def test_conflict_on_a_retried_run_that_had_started_is_watched(svc, tiny, capsys, monkeypatch) -> None:
+    import aibtui.cli.ops_cmd as ops
+    from aibtui.arm.errors import ArmError
+
+    real_client = ops._client
+
+    def client_with_lost_answer(args, err):
+        c = real_client(args, err)
+        real_run = c.run
+
+        def run(name: str):
+            real_run(name)  # the run starts ...
+            raise ArmError(409, "Conflict", "A run of the image template is already in progress.")  # ... answer lost
+
+        c.run = run
+        return c
+
+    monkeypatch.setattr(ops, "_client", client_with_lost_answer)
+    svc.runner.step_delay = 0.03
+    assert main(["build", str(tiny), *POLL]) == 0
+    out = capsys.readouterr().out
+    assert "the run had started already" in out and "build succeeded" in out
+    svc.runner.step_delay = 0.3
+    assert main(["build", str(tiny), "--no-wait"]) == 0  # a run is now in progress: a real conflict
+    capsys.readouterr()
+    monkeypatch.setattr(ops, "_client", real_client)
+    assert main(["build", str(tiny)]) == 1
+    assert "the service refused: Conflict: A run of the image template 'tiny' is already in progress" \
+        in capsys.readouterr().err

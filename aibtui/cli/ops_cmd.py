@@ -138,6 +138,7 @@ def _confirm(question: str) -> bool:
 # -- build -----------------------------------------------------------------------------------
 def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from aibtui.arm.diff import differences
+    from aibtui.arm.errors import ArmError
     from aibtui.arm.source import load_template
 
     sets = _sets(args.set)
@@ -200,7 +201,14 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return 1
         out.write(f"template {name}: created (provisioningState Succeeded)\n")
     previous = ((client.find_template(name) or {}).get("properties") or {}).get("lastRunStatus") or {}
-    client.run(name)
+    try:
+        client.run(name)
+    except ArmError as exc:
+        # a retried POST whose first answer was lost: Azure says Conflict because our run is running
+        now = ((client.get_template(name).get("properties") or {}).get("lastRunStatus")) or {}
+        if exc.status != 409 or now.get("runState") != "Running" or now.get("startTime") == previous.get("startTime"):
+            raise
+        out.write("the run had started already (the service's first answer was lost); watching it\n")
     if args.no_wait:
         out.write(f"run started for {name}; follow it with `aibtui status {name} --watch` or "
                   f"`aibtui logs {name} --follow`\n")
