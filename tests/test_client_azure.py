@@ -145,6 +145,25 @@ def test_both_envelopes_from_azure_and_no_link_to_other_hosts() -> None:
         client.send("GET", "https://evil.example.com/x")
 
 
+def test_tenant_flag_takes_tokens_for_that_tenant() -> None:
+    class TenantProfile(FakeProfile):
+        def get_subscription(self, subscription: str | None = None) -> dict:
+            return {"id": "default-sub"}
+
+        def get_raw_token(self, scopes=None, tenant=None, **kw: Any):
+            self.asked.append((tuple(scopes), tenant))
+            return ("Bearer", f"token-for-{tenant}", {"expires_on": 2**40}), None, tenant
+
+    profile = TenantProfile(FakeCredential())
+    ctx = context_from_cli(None, tenant="other-tenant", cli_ctx=china_cli({("defaults", "group"): "g"}),
+                           profile=profile)
+    assert ctx.subscription == "default-sub"
+    fake = FakeTransport([(200, {"name": "t"}, {})])
+    azure_client(ctx, api_version="2024-02-01", http_transport=fake).get_template("t")
+    assert fake.requests[0].headers["Authorization"] == "Bearer token-for-other-tenant"
+    assert profile.asked == [(("https://management.core.chinacloudapi.cn//.default",), "other-tenant")]
+
+
 def test_not_logged_in_is_a_clear_error() -> None:
     with pytest.raises(ClientError, match="az login"):
         context_from_cli(None, cli_ctx=china_cli(), profile=FakeProfile(FakeCredential(), fail="Please run 'az login'"))

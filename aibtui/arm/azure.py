@@ -33,7 +33,22 @@ class AzureContext:
     default_location: str | None = None
 
 
-def context_from_cli(subscription: str | None = None, *, cli_ctx: Any = None, profile: Any = None) -> AzureContext:
+class TenantCredential:
+    """Tokens for another tenant than the subscription's (``--tenant``), via ``Profile.get_raw_token``."""
+
+    def __init__(self, profile: Any, tenant: str) -> None:
+        self.profile = profile
+        self.tenant = tenant
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        (_kind, token, entry), _sub, _tenant = self.profile.get_raw_token(scopes=list(scopes), tenant=self.tenant)
+        return AccessToken(token, int(entry.get("expires_on") or time.time() + 300))
+
+
+def context_from_cli(subscription: str | None = None, *, tenant: str | None = None, cli_ctx: Any = None,
+                     profile: Any = None) -> AzureContext:
     """Read the az CLI's login. ``cli_ctx`` / ``profile`` are injectable for tests (no network)."""
     try:
         if cli_ctx is None:
@@ -44,7 +59,11 @@ def context_from_cli(subscription: str | None = None, *, cli_ctx: Any = None, pr
             from azure.cli.core._profile import Profile
 
             profile = Profile(cli_ctx=cli_ctx)
-        credential, sub, tenant = profile.get_login_credentials(subscription_id=subscription)
+        if tenant:
+            sub = subscription or profile.get_subscription()["id"]
+            credential: Any = TenantCredential(profile, tenant)
+        else:
+            credential, sub, tenant = profile.get_login_credentials(subscription_id=subscription)
     except ImportError as exc:
         raise ClientError(f"the azure provider needs azure-cli-core: {exc}") from exc
     except Exception as exc:  # noqa: BLE001 - azure-cli raises CLIError and friends; say it plainly

@@ -15,6 +15,7 @@ DEFAULT_API_VERSION = "2024-02-01"
 class Target:
     provider: str | None = None  # None: from the environment / config file
     subscription: str | None = None
+    tenant: str | None = None
     resource_group: str | None = None
     location: str | None = None
     api_version: str | None = None
@@ -39,6 +40,6 @@ def open_client(target: Target) -> ArmClient:
         return client
     from .azure import azure_client, context_from_cli
 
-    ctx = context_from_cli(target.subscription)
+    ctx = context_from_cli(target.subscription, tenant=target.tenant)
     return azure_client(ctx, api_version=api_version, resource_group=target.resource_group or cfg.resource_group,
                         location=target.location or cfg.location, debug=target.debug)

@@ -31,6 +31,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
                    help="local (embedded service, the default) or azure; default from AIBTUI_PROVIDER or the "
                         "config file")
     g.add_argument("--subscription", help="Azure subscription (default: `az account show`)")
+    g.add_argument("--tenant", help="Azure tenant to get the token from (default: the subscription's)")
     g.add_argument("-g", "--resource-group", help="resource group (default: `az configure --defaults group=`)")
     g.add_argument("--api-version", help="image builder API version (default 2024-02-01)")
     g.add_argument("--debug", action="store_true", help="print every request and answer (tokens redacted)")
@@ -102,7 +103,8 @@ def _client(args: argparse.Namespace, err: TextIO) -> Any:
     if args.debug:
         def debug(line: str) -> None:
             err.write(f"debug: {line}\n")
-    target = Target(provider=args.provider, subscription=args.subscription, resource_group=args.resource_group,
+    target = Target(provider=args.provider, subscription=args.subscription, tenant=args.tenant,
+                    resource_group=args.resource_group,
                     location=getattr(args, "location", None), api_version=args.api_version, debug=debug)
     return open_client(target)
 
