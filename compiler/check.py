@@ -14,7 +14,20 @@ def check_model(model: TemplateModel, diags: DiagnosticBag, *, schema_engine: st
     validate_schema(model, diags, engine=schema_engine)
     if model.coerced:
         _quote_it(model, diags, before)
+    middle = len(diags.items)
     run_rules(model, diags)
+    _said_once(diags, before, middle)
+
+
+def _said_once(diags: DiagnosticBag, start: int, middle: int) -> None:
+    """A rule finding at the same place, for the same seed rule, as a schema error is dropped."""
+    schema_errors = {(d.span, d.rule) for d in diags.items[start:middle]
+                     if d.severity is Severity.ERROR and d.rule}
+    if not schema_errors:
+        return
+    kept = [d for d in diags.items[middle:] if (d.span, d.rule) not in schema_errors]
+    del diags.items[middle:]
+    diags.items.extend(kept)
 
 
 def _quote_it(model: TemplateModel, diags: DiagnosticBag, start: int) -> None:

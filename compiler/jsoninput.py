@@ -280,7 +280,7 @@ def _model(res: Mapping, file: str, diags: DiagnosticBag, scope: _Scope, *, shap
         node = _without_keys(node, ARM_ONLY_KEYS, diags)
     version = _api_version(node, scope, diags, shape)
     _note_expressions(node, diags)
-    model = model_from_node(node, file, api_version=version, origin="json")
+    model = model_from_node(node, file, api_version=version, origin="json", name_required=shape != "body")
     model.doc["apiVersion"] = version  # the version checked; the span still shows what was written
     if shape == "body" and "type" not in model.doc:
         # A PUT body carries the type and the version in its URL, not in the body.

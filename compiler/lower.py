@@ -261,7 +261,7 @@ class Lowerer:
         generation = self.generation(root)
         return TemplateModel(doc=doc, spans=c.spans, key_spans=c.key_spans, api_version=api,
                              os_family=os_family, generation=generation, file=file, origin="dialect",
-                             dependencies=c.deps, coerced=c.coerced)
+                             dependencies=c.deps, coerced=c.coerced, name_required=False)
 
     def api_version(self, root: Mapping) -> str:
         if self.c.options.api_version:

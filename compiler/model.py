@@ -61,6 +61,9 @@ class TemplateModel:
     file: str = "<input>"
     origin: str = "dialect"  # "dialect" (compiled from *.aib.yaml) or "json" (an existing template)
     dependencies: list[str] = field(default_factory=list)  # every local file read to build it
+    # False when the resource name is not part of the document (a REST body; a dialect file, whose
+    # name the resource/arm formats check when they emit)
+    name_required: bool = True
     # spans of plain YAML scalars that YAML 1.1 read as non-strings: span -> (raw text, what it became)
     coerced: dict[Span, tuple[str, str]] = field(default_factory=dict)
 

@@ -870,6 +870,8 @@ def validate_schema(model: TemplateModel, diags: DiagnosticBag, *, engine: str =
         k = (e.code, e.path, e.message)
         if k in seen:
             continue
+        if e.code == "AIB506" and e.path == () and e.message.endswith("'name'") and not model.name_required:
+            continue  # a REST body or a dialect file: the name travels in the URL / is checked at emit
         seen.add(k)
         diags.add(e.code, e.message, model.span_at(e.path, key=e.key), hint=e.hint, rule=e.rule)
 
