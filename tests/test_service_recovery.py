@@ -119,3 +119,20 @@ def test_stopping_the_service_during_a_run_fails_it_as_interrupted(tmp_path: Pat
         c = local_client(tmp_path, api_version="2024-02-01", base_url=svc.base_url, retry=RETRY)
         status = c.get_template("t")["properties"]["lastRunStatus"]
         assert (status["runState"], status["message"]) == ("Failed", INTERRUPTED)
+
+
+def test_a_delete_accepted_before_a_stop_completes_at_the_next_start(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from aibtui.service.testing import FAST, local_service
+
+    with local_service(tmp_path, replace(FAST, delete_delay=30)) as svc:
+        c = local_client(tmp_path, api_version="2024-02-01", base_url=svc.base_url, retry=RETRY)
+        c.create_template("t", sample_body()).result(timeout=5)
+        poller = c.delete_template("t")
+        assert poller.status == "InProgress"
+        assert c.get_template("t")["properties"]["provisioningState"] == "Deleting"
+    with local_service(tmp_path) as svc:
+        c = local_client(tmp_path, api_version="2024-02-01", base_url=svc.base_url, retry=RETRY)
+        assert c.find_template("t") is None
+        assert list(c.list_templates()) == []

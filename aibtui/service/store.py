@@ -158,7 +158,8 @@ class Store:
             db.execute("UPDATE operations SET status='Failed', error_code='Interrupted', error_message=?, end_time=? "
                        "WHERE status='InProgress' AND kind IN ('run', 'cancel')", (INTERRUPTED, now))
             # a delete that was accepted finishes now: the template goes away as promised
-            for r in db.execute("SELECT template_key FROM operations WHERE status='InProgress' AND kind='delete'"):
+            pending = db.execute("SELECT template_key FROM operations WHERE status='InProgress' AND kind='delete'")
+            for r in pending.fetchall():
                 self._delete_template_rows(db, r["template_key"])
             db.execute("UPDATE operations SET status='Succeeded', end_time=? WHERE status='InProgress'", (now,))
         return ids
@@ -211,7 +212,7 @@ class Store:
         return tpl, op
 
     def _delete_template_rows(self, db: sqlite3.Connection, key: str) -> None:
-        run_ids = [r["id"] for r in db.execute("SELECT id FROM runs WHERE template_key=?", (key,))]
+        run_ids = [r["id"] for r in db.execute("SELECT id FROM runs WHERE template_key=?", (key,)).fetchall()]
         for rid in run_ids:
             db.execute("DELETE FROM log_lines WHERE run_id=?", (rid,))
         db.execute("DELETE FROM runs WHERE template_key=?", (key,))
