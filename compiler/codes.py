@@ -49,7 +49,6 @@ _CORE: dict[str, CodeInfo] = {
     "AIB412": CodeInfo(E, None, "local file escapes the project root",
                        "keep scripts under the project root, or pass --allow-outside-root"),
     "AIB413": CodeInfo(E, None, "local file too large to inline"),
-    "AIB414": CodeInfo(N, None, "sha256Checksum computed from a local copy"),
     "AIB415": CodeInfo(E, None, "local copy does not match the given sha256Checksum"),
     "AIB416": CodeInfo(E, None, "the output format needs a value the document lacks"),
 }
