@@ -25,6 +25,7 @@ came from, which is what ``aibtui config`` shows.
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 from collections.abc import Iterable
@@ -111,6 +112,7 @@ def find_project_root(path: Path) -> Path:
     return start
 
 
+@functools.lru_cache(maxsize=1)
 def default_builtin_dir() -> Path | None:
     """The built-in profiles: ``profiles/`` beside the compiler package (editable or installed)."""
     here = Path(__file__).resolve().parent.parent / "profiles"

@@ -3,6 +3,7 @@ package installs that wait for a confirmation (AIB604) and `sudo cmd > /etc/x` (
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from collections.abc import Mapping
@@ -163,9 +164,27 @@ def check_root_commands(ctx: RuleContext, step: Step) -> None:
     lines = as_list(step.body.get("inline"))
     if not lines:
         return
+    if all(isinstance(line, str) for line in lines):
+        found = _findings_memo(tuple(lines))  # the same commands recur across templates and profiles
+    else:
+        found = _findings(lines)
+    for code, index, message, hint in found:
+        ctx.report(code, message, step.path + ("inline", index), hint=hint)
+
+
+_Finding = tuple[str, int, str, "str | None"]
+
+
+@functools.lru_cache(maxsize=2048)
+def _findings_memo(lines: tuple[str, ...]) -> tuple[_Finding, ...]:
+    return _findings(list(lines))
+
+
+def _findings(lines: list[object]) -> tuple[_Finding, ...]:
+    """(code, inline index, message, hint) for every finding in an inline list: a pure function."""
+    out: list[_Finding] = []
     reported: set[tuple[str, int]] = set()
     for cmd in commands(lines, _RELEVANT):
-        path = step.path + ("inline", cmd.index)
         if not cmd.sudo and ("AIB057", cmd.index) not in reported:
             why = _needs_root(cmd)
             hint = f"write: sudo {cmd.text}"
@@ -176,20 +195,18 @@ def check_root_commands(ctx: RuleContext, step: Step) -> None:
                     hint = f"pipe into sudo tee instead: ... | sudo tee {target} (tee -a appends)"
             if why is not None:
                 reported.add(("AIB057", cmd.index))
-                ctx.report(
-                    "AIB057", f"{cmd.text!r} needs root ({why}) but does not use sudo", path, hint=hint
-                )
+                out.append(("AIB057", cmd.index, f"{cmd.text!r} needs root ({why}) but does not use sudo", hint))
         if cmd.sudo and ("AIB606", cmd.index) not in reported:
             target = next((t for t in cmd.redirects if _protected(t)), None)
             if target is not None:
                 reported.add(("AIB606", cmd.index))
-                ctx.report("AIB606", f"in {cmd.text!r} the redirection to {target} runs without sudo", path)
-        _confirm(ctx, cmd, path, reported)
+                out.append(("AIB606", cmd.index, f"in {cmd.text!r} the redirection to {target} runs without sudo",
+                            None))
+        _confirm(out, cmd, reported)
+    return tuple(out)
 
 
-def _confirm(
-    ctx: RuleContext, cmd: Command, path: tuple[object, ...], reported: set[tuple[str, int]]
-) -> None:
+def _confirm(out: list[_Finding], cmd: Command, reported: set[tuple[str, int]]) -> None:
     prog = posixpath.basename(cmd.words[0])
     subs = _CONFIRMING.get(prog)
     args = _args(cmd.words)
@@ -202,9 +219,5 @@ def _confirm(
             return
     reported.add(("AIB604", cmd.index))
     flag = "--non-interactive" if prog == "zypper" else "-y"
-    ctx.report(
-        "AIB604",
-        f"{cmd.text!r} may stop at a confirmation prompt",
-        path,
-        hint=f"add {flag}: a prompt waits until the build times out",
-    )
+    out.append(("AIB604", cmd.index, f"{cmd.text!r} may stop at a confirmation prompt",
+                f"add {flag}: a prompt waits until the build times out"))

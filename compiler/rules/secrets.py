@@ -6,6 +6,7 @@ Values that are variable references (`$PW`, `${PW}`, `$env:PW`, `$(cat f)`) are 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -117,6 +118,7 @@ _FRAGMENTS = (
 _FRAGMENT = re.compile("|".join(re.escape(f) for f in _FRAGMENTS))
 
 
+@functools.lru_cache(maxsize=1024)
 def maybe_secret(text: str) -> bool:
     """Cheap test: False means no pattern can match ``text`` (use it on a whole step's text first)."""
     return _FRAGMENT.search(text.lower()) is not None
@@ -134,6 +136,7 @@ def redact(value: str) -> str:
     return value[:2] + "*" * min(len(value) - 2, 8)
 
 
+@functools.lru_cache(maxsize=4096)  # pure, and the same lines recur (profiles, recompiles in the TUI)
 def find_secret(text: str) -> SecretHit | None:
     """The first secret-looking thing in ``text``, or None. Cheap pre-filter before the regexes."""
     if len(text) < 8:
