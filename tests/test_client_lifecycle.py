@@ -214,3 +214,20 @@ def test_marketplace_images_from_the_catalog(svc: LocalService, tmp_path: Path) 
     with pytest.raises(ArmError) as err:
         c.offers("westus2", "NoSuchPublisher")
     assert err.value.status == 404
+
+
+def test_log_long_poll_answers_when_something_happens(tmp_path: Path) -> None:
+    with local_service(tmp_path, replace(FAST, step_delay=0.3)) as svc:
+        c = _client(svc, tmp_path)
+        c.create_template("t", sample_body(steps=("a",), outputs=("img",))).result(timeout=5)
+        c.run("t")
+        first = c.customization_log("t")
+        started = time.monotonic()
+        nxt = c.customization_log("t", after=first["next"], wait=5)
+        took = time.monotonic() - started
+        assert nxt["lines"] or nxt["runSubState"] != first["runSubState"]
+        assert 0.05 < took < 1.0  # it waited for the next step, not for the full 5 s
+        c.cancel("t").wait(timeout=5)
+        started = time.monotonic()
+        done = c.customization_log("t", after=10_000, wait=5)
+        assert done["complete"] is True and time.monotonic() - started < 0.5

@@ -127,13 +127,18 @@ def test_build_a_json_template_and_service_validation_errors(svc, tmp_path, caps
 
 
 def test_ctrl_c_detaches_without_cancelling(svc, tiny, capsys, monkeypatch) -> None:
-    import aibtui.cli.ops_cmd as ops
+    from aibtui.arm.watch import RunWatcher
 
-    def interrupt(_: float) -> None:
-        raise KeyboardInterrupt
+    real_poll = RunWatcher.poll
 
+    def poll_then_interrupt(self: RunWatcher, wait: float = 0.0):
+        if self.status is not None:
+            raise KeyboardInterrupt
+        return real_poll(self, wait)
+
+    svc.runner.step_delay = 0.05
     with monkeypatch.context() as m:
-        m.setattr(ops.time, "sleep", interrupt)
+        m.setattr(RunWatcher, "poll", poll_then_interrupt)
         assert main(["build", str(tiny)]) == 130
     out = capsys.readouterr().out
     assert "detached: the build goes on" in out and "aibtui status tiny --watch" in out
@@ -264,17 +269,18 @@ def test_losing_the_service_while_watching_says_how_to_reattach(tmp_path, tiny, 
     monkeypatch.setattr(local, "LOCAL_RETRY", local.RetryPolicy(attempts=2, backoff=0.01, timeout=2))
     svc = LocalService(state, replace(FAST, step_delay=0.5))
     svc.start()
-    import aibtui.cli.ops_cmd as ops
+    from aibtui.arm.watch import RunWatcher
 
-    real_sleep = ops.time.sleep
+    real_poll = RunWatcher.poll
 
-    def stop_then_sleep(seconds: float) -> None:
+    def poll_then_stop(self: RunWatcher, wait: float = 0.0):
+        update = real_poll(self, wait)
         svc.stop()
-        real_sleep(seconds)
+        return update
 
     try:
         with monkeypatch.context() as m:
-            m.setattr(ops.time, "sleep", stop_then_sleep)
+            m.setattr(RunWatcher, "poll", poll_then_stop)
             assert main(["build", str(tiny), *POLL]) == 1
     finally:
         svc.stop()

@@ -214,13 +214,14 @@ class ArmClient:
     def run_output(self, name: str, output: str) -> dict[str, Any]:
         return self.get_json(self.url(self.template_path(name) + f"/runOutputs/{output}"))
 
-    def customization_log(self, name: str, after: int = 0, run_id: str | None = None) -> dict[str, Any]:
+    def customization_log(self, name: str, after: int = 0, run_id: str | None = None,
+                          wait: float = 0.0) -> dict[str, Any]:
         """The local service's log endpoint (docs/local-service.md); Azure keeps the log in storage."""
         if self.provider != "local":
             raise ClientError("on Azure the customization log is in the staging resource group's storage "
                               "account (container 'packerlogs'); `aibtui logs` reads it from the local "
                               "service only for now")
-        extra = f"&after={after}" + (f"&runId={quote(run_id)}" if run_id else "")
+        extra = f"&after={after}" + (f"&runId={quote(run_id)}" if run_id else "") + (f"&wait={wait:g}" if wait else "")
         return self.get_json(self.url(self.template_path(name) + "/customizationLog", extra=extra))
 
     # -- marketplace images ------------------------------------------------------------------

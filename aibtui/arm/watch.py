@@ -95,13 +95,22 @@ class RunWatcher:
     def done(self) -> bool:
         return self.status is not None and self.status.done and self.log_complete
 
-    def poll(self) -> Update:
-        """Read the log first, then the status: lines print before the state they led to."""
+    @property
+    def long_polls(self) -> bool:
+        """True while polls wait on the service's log (no sleep needed between them)."""
+        return self.follow_log and not self.log_complete
+
+    def poll(self, wait: float = 0.0) -> Update:
+        """Read the log first, then the status: lines print before the state they led to.
+
+        ``wait``: let the log read wait up to that many seconds for a new line or state change (the
+        local service answers as soon as something happens), so no sleep is needed between polls."""
         lines: list[str] = []
         note = None
         if self.follow_log and not self.log_complete:
             try:
-                log = self.client.customization_log(self.name, after=self.log_after, run_id=self.run_id)
+                log = self.client.customization_log(self.name, after=self.log_after, run_id=self.run_id,
+                                                    wait=wait)
             except ArmError:
                 raise
             except ClientError as exc:  # Azure: no log endpoint; watch the state only

@@ -231,7 +231,9 @@ def _watch(client: Any, name: str, args: argparse.Namespace, out: TextIO, err: T
     waiting_said = False
     try:
         while True:
-            upd = watcher.poll()
+            long_poll = watcher.long_polls
+            upd = watcher.poll(wait=max(interval, 2.0) if long_poll and not getattr(args, "poll", None) else
+                               interval if long_poll else 0.0)
             st = upd.status
             if upd.log_note:
                 out.write(f"({upd.log_note.splitlines()[0]})\n")
@@ -252,7 +254,8 @@ def _watch(client: Any, name: str, args: argparse.Namespace, out: TextIO, err: T
             out.flush()
             if watcher.done:
                 break
-            time.sleep(interval)
+            if not (long_poll and watcher.long_polls):
+                time.sleep(interval)
     except KeyboardInterrupt:
         out.write(f"\ndetached: the build goes on. Re-attach with `aibtui status {name} --watch` "
                   f"(or `aibtui logs {name} --follow`); stop it with `aibtui cancel {name}`\n")
@@ -376,17 +379,19 @@ def _logs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             out.write(ln["text"] + "\n")
         return 0
     interval = _poll_interval(args, client)
+    wait = args.poll or 2.0  # the service answers a waiting read as soon as a line arrives
     after = 0
     try:
         while True:
-            log = client.customization_log(args.name, after=after, run_id=args.run_id)
+            log = client.customization_log(args.name, after=after, run_id=args.run_id, wait=wait)
             for ln in log.get("lines") or []:
                 out.write(ln["text"] + "\n")
             out.flush()
             after = int(log.get("next") or after)
-            if log.get("complete") and not log.get("lines"):
+            if log.get("complete"):
                 break
-            time.sleep(interval)
+            if not log.get("lines") and "runState" not in log:  # a service without long polls
+                time.sleep(interval)
     except KeyboardInterrupt:
         out.write("\n(stopped following; the build goes on)\n")
         return 130

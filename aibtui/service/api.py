@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +28,7 @@ RP = "Microsoft.VirtualMachineImages"
 TEMPLATE_TYPE = f"{RP}/imageTemplates"
 UPDATE_NOT_SUPPORTED = ("Update/Upgrade of image templates is currently not supported. Delete the template "
                         "and create it again, or submit it under another name.")
+MAX_LOG_WAIT = 10.0  # seconds a log read may wait for something to happen
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 _P = r"/subscriptions/(?P<sub>[^/]+)"
@@ -340,17 +342,30 @@ class Api:
         run_id = req.query.get("runId") or tpl.last_run
         try:
             after = max(0, int(req.query.get("after", "0")))
+            wait = min(MAX_LOG_WAIT, max(0.0, float(req.query.get("wait", "0"))))
         except ValueError:
-            return error_reply(400, "InvalidParameter", "'after' must be a line number.", req.api_version)
-        run = self.store.get_run(run_id) if run_id else None
-        if run is None:
-            return Reply(200, {"runId": None, "lines": [], "next": 0, "complete": True, "simulated": True})
-        lines = self.store.log_lines(run.id, after)
-        complete = run.state not in ("Running", "Canceling")
-        if complete and lines:  # lines written after this read would otherwise be missed
+            return error_reply(400, "InvalidParameter", "'after' must be a line number and 'wait' seconds.",
+                               req.api_version)
+        deadline = time.monotonic() + wait
+        seen: tuple[str, str | None] | None = None
+        while True:
+            version = self.store.version
+            run = self.store.get_run(run_id) if run_id else None
+            if run is None:
+                return Reply(200, {"runId": None, "lines": [], "next": 0, "complete": True, "simulated": True})
+            lines = self.store.log_lines(run.id, after)
+            complete = run.state not in ("Running", "Canceling")
+            state = (run.state, run.sub_state)
+            seen = seen or state
+            left = deadline - time.monotonic()
+            if lines or complete or state != seen or left <= 0:
+                break
+            self.store.wait_change(version, left)  # long poll: answer as soon as something happens
+        if complete and lines:  # a capped read must not claim the end
             complete = len(lines) < 5000
         return Reply(200, {"runId": run.id, "lines": [{"n": n, "text": t} for n, t in lines],
-                           "next": lines[-1][0] if lines else after, "complete": complete, "simulated": True})
+                           "next": lines[-1][0] if lines else after, "complete": complete, "simulated": True,
+                           "runState": run.state, "runSubState": run.sub_state})
 
     def _operation(self, req: Request, m: re.Match[str]) -> Reply:
         op = self.store.get_operation(m["id"])

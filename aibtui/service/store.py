@@ -104,6 +104,8 @@ class Store:
         self.path = path
         self._local = threading.local()
         self._write = threading.Lock()
+        self._changed = threading.Condition()  # notified when a run's state or log changes
+        self._version = 0
         with self._write:
             self._conn().executescript(SCHEMA)  # executescript manages its own transaction
 
@@ -139,6 +141,23 @@ class Store:
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+    # -- change notification (long polls of the log) ---------------------------------------
+    @property
+    def version(self) -> int:
+        with self._changed:
+            return self._version
+
+    def _bump(self) -> None:
+        with self._changed:
+            self._version += 1
+            self._changed.notify_all()
+
+    def wait_change(self, since: int, timeout: float) -> int:
+        """Block until a run changes after ``since`` (a :attr:`version`) or ``timeout`` passes."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._version != since, timeout=max(0.0, timeout))
+            return self._version
 
     def integrity_ok(self) -> bool:
         return self._read("PRAGMA integrity_check")[0][0] == "ok"
@@ -317,6 +336,7 @@ class Store:
             return
         with self._tx() as db:
             db.execute(f"UPDATE runs SET {', '.join(sets)} WHERE id=?", (*args, run_id))
+        self._bump()
 
     def request_cancel(self, key: str, request_id: str | None) -> OperationRow | None:
         """Mark the active run Canceling; None when nothing is running."""
@@ -331,6 +351,7 @@ class Store:
                        "WHERE id=?", (row["id"],))
             db.execute("INSERT INTO operations VALUES (?, ?, 'cancel', 'InProgress', NULL, NULL, ?, NULL, ?, ?)",
                        (op_id, key, now, row["id"], request_id))
+        self._bump()
         return self.get_operation(op_id)
 
     def cancel_requested(self, run_id: str) -> bool:
@@ -342,6 +363,7 @@ class Store:
         with self._tx() as db:
             seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM log_lines WHERE run_id=?", (run_id,)).fetchone()[0]
             db.execute("INSERT INTO log_lines VALUES (?, ?, ?, ?)", (run_id, seq + 1, time.time(), text))
+        self._bump()
 
     def log_lines(self, run_id: str, after: int, limit: int = 5000) -> list[tuple[int, str]]:
         rows = self._read("SELECT seq, text FROM log_lines WHERE run_id=? AND seq>? ORDER BY seq LIMIT ?",
