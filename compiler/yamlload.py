@@ -112,13 +112,11 @@ def load_yaml(text: str, file: str, diags: DiagnosticBag, budget: Budget = DEFAU
         return None
 
 
-def _content_indent(text: str, line: int) -> int:
-    """The indentation of 0-based ``line`` of ``text`` (the first content line of a block scalar)."""
-    pos = 0
-    for _ in range(line):
-        pos = text.find("\n", pos) + 1
-        if pos == 0:
-            return 0
+def _content_indent(text: str, index: int) -> int:
+    """The indentation of the first content line of a block scalar whose `|` is at ``index``."""
+    pos = text.find("\n", index) + 1
+    if pos == 0:
+        return 0
     end = text.find("\n", pos)
     row = text[pos:] if end < 0 else text[pos:end]
     return len(row) - len(row.lstrip(" "))
@@ -207,7 +205,7 @@ def _build(text: str, file: str, diags: DiagnosticBag, budget: Budget) -> Node |
                     fail("AIB103", f"more than {budget.max_nodes} values", span)
                 node = _scalar(event, span, constructor, fail)
                 if event.style == "|":
-                    node.block_indent = _content_indent(text, sm.line + 1)
+                    node.block_indent = _content_indent(text, sm.index)
                 if event.anchor:
                     anchors[event.anchor] = (node, 1)
                 attach(node, 1, span)
