@@ -190,3 +190,29 @@ def test_local_provider_and_compile_never_import_azure() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_location_only_lro_and_retry_after_forms() -> None:
+    from email.utils import formatdate
+
+    from aibtui.arm.client import retry_after_seconds
+    from aibtui.arm.http import HttpResponse
+
+    ctx = context_from_cli(None, cli_ctx=china_cli({("defaults", "group"): "g"}), profile=FakeProfile(FakeCredential()))
+    loc = "https://management.chinacloudapi.cn/subscriptions/s/providers/x/operationresults/1?api-version=2024-02-01"
+    fake = FakeTransport([(202, None, {"Location": loc, "Retry-After": "2"}), (202, None, {"Location": loc}),
+                          (204, None, {}),
+                          (202, None, {"Location": loc}),
+                          (400, {"error": {"code": "DeleteFailed", "message": "no"}}, {})])
+    sleeps: list[float] = []
+    client = azure_client(ctx, api_version="2024-02-01", http_transport=fake, retry=RetryPolicy(poll_interval=9))
+    client.sleep = sleeps.append
+    assert client.delete_template("t").wait() == "Succeeded"
+    assert sleeps == [2.0, 9.0]
+    failing = client.delete_template("u")
+    with pytest.raises(ArmError, match="DeleteFailed: no"):
+        failing.result()
+    assert retry_after_seconds(HttpResponse(429, {"retry-after-ms": "250"}, b"")) == 0.25
+    assert retry_after_seconds(HttpResponse(429, {"retry-after": "nonsense"}, b"")) is None
+    future = formatdate(timeval=__import__("time").time() + 30, usegmt=True)
+    assert 25 < (retry_after_seconds(HttpResponse(429, {"retry-after": future}, b"")) or 0) <= 30
