@@ -8,10 +8,8 @@ Official property names pass through verbatim; the schema engine checks them for
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
-from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -155,7 +153,7 @@ class Lowerer:
         for key in node.items:
             if key in allowed:
                 continue
-            near = get_close_matches(key, list(allowed), n=1, cutoff=0.6) or [
+            near = _close(key, list(allowed), n=1, cutoff=0.6) or [
                 a for a in allowed if a.lower() == key.lower()]
             hint = None
             if near:
@@ -216,6 +214,8 @@ class Lowerer:
         path = self.local_file(node, what)
         if path is None:
             return None
+        import hashlib
+
         return hashlib.sha256(path.read_bytes()).hexdigest()
 
     # -- top level ---------------------------------------------------------------------------------
@@ -281,7 +281,7 @@ class Lowerer:
             hint = None
             if text.endswith("-preview"):
                 hint = "preview API versions are retired; use a stable one, e.g. 2020-02-14 or later"
-            near = get_close_matches(text, STABLE_API_VERSIONS, n=1)
+            near = _close(text, STABLE_API_VERSIONS, n=1)
             if near and hint is None:
                 hint = f"did you mean {near[0]}?"
             self.d.add("AIB410", f"apiVersion {text} is not a stable image-template API version", node.span,
@@ -676,7 +676,7 @@ class Lowerer:
             near = None
             if not present:
                 for k in m.items:
-                    cand = get_close_matches(k, list(kinds), n=1, cutoff=0.6)
+                    cand = _close(k, list(kinds), n=1, cutoff=0.6)
                     if cand:
                         near = f"did you mean '{cand[0]}' instead of '{k}'?"
                         break
@@ -1148,6 +1148,12 @@ class Lowerer:
             self.d.add("AIB402", "a region needs a name", m.span, rule="DI-04")
             return None
         return _ordered(entry, ("name", "replicaCount", "storageAccountType"))
+
+
+def _close(word: str, options: Any, n: int = 1, cutoff: float = 0.6) -> list[str]:
+    from difflib import get_close_matches  # only on the error path: keeps `compile` start-up lean
+
+    return get_close_matches(word, options, n=n, cutoff=cutoff)
 
 
 def is_opaque_node(node: Node) -> bool:

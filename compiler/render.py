@@ -21,7 +21,6 @@ text, reserved words, attributes that are also dict methods, ...), and Jinja han
 from __future__ import annotations
 
 import base64
-import difflib
 import json
 import math
 import re
@@ -367,6 +366,8 @@ class _Renderer:
 
     def _report_undefined(self, node: Scalar, name: str, offset: int) -> None:
         known = sorted(self.known | set(self.context))
+        import difflib  # lazily: only error paths need it
+
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
         hint = f"did you mean `{close[0]}`?" if close else \
             f"define it under `vars:` or pass --set {name}=VALUE"
@@ -594,6 +595,8 @@ def _what(node: Node) -> str:
 
 
 def _unused_hint(name: str, declared: dict[str, Node], used: set[str]) -> str | None:
+    import difflib  # lazily: only error paths need it
+
     close = difflib.get_close_matches(name, sorted(set(declared) | used), n=1, cutoff=0.6)
     return f"did you mean `{close[0]}`?" if close else "check the spelling of the variable name"
 

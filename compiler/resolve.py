@@ -24,7 +24,6 @@ came from, which is what ``aibtui config`` shows.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import os
 import re
@@ -364,6 +363,8 @@ class _Resolver:
                 if path.is_file():
                     return path.resolve()
         known = sorted({name for name, _p, _b in _profile_files(self.options, folder)})
+        import difflib  # lazily: only error paths need it
+
         close = difflib.get_close_matches(text, known, n=3, cutoff=0.6)
         hint = None
         if close:
@@ -652,6 +653,8 @@ class _Merger:
 
     def _unknown(self, name: str | None, node: Node, chain: _Chain, code: str, message: str) -> None:
         known = sorted(chain.by_name)
+        import difflib  # lazily: only error paths need it
+
         close = difflib.get_close_matches(name or "", known, n=1, cutoff=0.6) if name else []
         if close:
             hint = f"did you mean `{close[0]}`?"

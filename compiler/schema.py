@@ -35,7 +35,6 @@ built when an unknown key turns up.
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 import functools
 import json
 import re
@@ -311,6 +310,8 @@ def did_you_mean(word: str, options: Any) -> str | None:
     w = word.lower()
     if w in low:
         return low[w]
+    import difflib  # lazily: only error paths need it
+
     close = difflib.get_close_matches(w, list(low), n=1, cutoff=0.6)
     return low[close[0]] if close else None
 

@@ -6,8 +6,6 @@ warning (L-01), so a new region never blocks a build; add it to this table.
 
 from __future__ import annotations
 
-import difflib
-
 PUBLIC_REGIONS: frozenset[str] = frozenset(
     (
         # Americas
@@ -133,6 +131,8 @@ def is_known_region(value: str) -> bool:
 def suggest_region(value: str) -> str | None:
     """The closest known region name, or None when nothing is close."""
     norm = normalize_region(value)
+    import difflib  # lazily: only error paths need it
+
     found = difflib.get_close_matches(norm, _SORTED, n=1, cutoff=0.75)
     if found:
         return found[0]

@@ -1,4 +1,4 @@
-"""Text that looks like a secret in inline commands (C-05). Patterns are compiled once, at import.
+"""Text that looks like a secret in inline commands (C-05). Patterns are compiled once, on first use.
 
 A match names the kind of secret and a redacted excerpt; the secret itself is never repeated.
 Values that are variable references (`$PW`, `${PW}`, `$env:PW`, `$(cat f)`) are not secrets.
@@ -16,72 +16,75 @@ _NOT_SECRET_SUFFIX = (
     r"(?!_?(?:NAME|URL|URI|PATH|FILE|ID|TYPE|VAULT|ENDPOINT|LENGTH|LEN|POLICY|SCOPE|HEADER|EXPIRY)\b)"
 )
 
-_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("an openssl pass: argument", re.compile(r"(?i)-pass(?:in|out)?\s+pass:(?P<v>[^\s'\"]{3,})")),
-    ("an Azure storage account key", re.compile(r"(?<![A-Za-z0-9+/])(?P<v>[A-Za-z0-9+/]{86}==)")),
-    ("a private key", re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")),
-    ("an AWS access key id", re.compile(r"\b(?P<v>(?:AKIA|ASIA)[0-9A-Z]{16})\b")),
-    ("a GitHub token", re.compile(r"\b(?P<v>(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}))")),
-    ("a Slack token", re.compile(r"\b(?P<v>xox[abposr]-[A-Za-z0-9-]{10,})")),
-    ("a JSON web token", re.compile(r"\b(?P<v>eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+)")),
-    (
-        "a storage account key or connection string",
-        re.compile(r"(?i)\b(?:AccountKey|SharedAccessKey|SharedAccessSignature)\s*=\s*(?P<v>[^;\s'\"]{8,})"),
-    ),
-    ("a SAS token signature", re.compile(r"(?i)[?&]sig=(?P<v>[A-Za-z0-9%/+=]{16,})")),
-    ("a bearer token", re.compile(r"(?i)\b(?:Bearer|Basic)\s+(?P<v>(?![$%])[A-Za-z0-9\-._~+/]{16,}=*)")),
-    (
-        "a password in a connection string",
-        re.compile(r"(?i)(?:^|[;\s'\"])(?:Password|Pwd)\s*=\s*(?P<v>(?![$%])[^;\s'\"]{3,})"),
-    ),
-    ("an AWS secret key", re.compile(r"(?i)aws_secret_access_key\s*[=:]\s*" + _VALUE)),
-    (
-        "a secret assignment",
-        re.compile(
-            r"(?i)\b[A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|API_?KEY|ACCESS_?KEY|AUTH_?TOKEN|CLIENT_SECRET|TOKEN)"
-            + _NOT_SECRET_SUFFIX
-            + r"[A-Z0-9_]*\s*[=:]\s*"
-            + _VALUE
+@functools.cache
+def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Compiled on first use, not at import: most templates never get past maybe_secret()."""
+    return (
+        ("an openssl pass: argument", re.compile(r"(?i)-pass(?:in|out)?\s+pass:(?P<v>[^\s'\"]{3,})")),
+        ("an Azure storage account key", re.compile(r"(?<![A-Za-z0-9+/])(?P<v>[A-Za-z0-9+/]{86}==)")),
+        ("a private key", re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")),
+        ("an AWS access key id", re.compile(r"\b(?P<v>(?:AKIA|ASIA)[0-9A-Z]{16})\b")),
+        ("a GitHub token", re.compile(r"\b(?P<v>(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}))")),
+        ("a Slack token", re.compile(r"\b(?P<v>xox[abposr]-[A-Za-z0-9-]{10,})")),
+        ("a JSON web token", re.compile(r"\b(?P<v>eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+)")),
+        (
+            "a storage account key or connection string",
+            re.compile(r"(?i)\b(?:AccountKey|SharedAccessKey|SharedAccessSignature)\s*=\s*(?P<v>[^;\s'\"]{8,})"),
         ),
-    ),
-    (
-        "a password or key argument",
-        re.compile(
-            r"(?i)(?:^|\s)(?:--password|--passwd|--pass|--secret|--token|--client-secret|-Password|-AccessToken"
-            r"|--http-password|--ftp-password|--account-key|--sas-token|-StorageAccountKey|-SasToken)(?:\s+|=|:)"
-            + _VALUE
+        ("a SAS token signature", re.compile(r"(?i)[?&]sig=(?P<v>[A-Za-z0-9%/+=]{16,})")),
+        ("a bearer token", re.compile(r"(?i)\b(?:Bearer|Basic)\s+(?P<v>(?![$%])[A-Za-z0-9\-._~+/]{16,}=*)")),
+        (
+            "a password in a connection string",
+            re.compile(r"(?i)(?:^|[;\s'\"])(?:Password|Pwd)\s*=\s*(?P<v>(?![$%])[^;\s'\"]{3,})"),
         ),
-    ),
-    ("a password switch", re.compile(r"(?i)(?:^|\s)(?:/p:|/password:)" + _VALUE)),
-    (
-        "a password after -p",
-        re.compile(
-            r"(?i)(?<![-\w])(?:mysql|mysqladmin|mysqldump|mariadb|docker\s+login|podman\s+login|helm\s+registry\s+login"
-            r"|az\s+login|sqlcmd|smbclient|sshpass)\b[^\n]*?\s-[pP](?!ass|ort|rofile|ath|roxy)\s*" + _VALUE
+        ("an AWS secret key", re.compile(r"(?i)aws_secret_access_key\s*[=:]\s*" + _VALUE)),
+        (
+            "a secret assignment",
+            re.compile(
+                r"(?i)\b[A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|API_?KEY|ACCESS_?KEY|AUTH_?TOKEN|CLIENT_SECRET|TOKEN)"
+                + _NOT_SECRET_SUFFIX
+                + r"[A-Z0-9_]*\s*[=:]\s*"
+                + _VALUE
+            ),
         ),
-    ),
-    (
-        "user:password credentials",
-        re.compile(r"(?:\s-u\s+|\s--user[\s=]+|://)(?P<v>[^\s:/@'\"$]+:(?![$%])[^\s@'\"/]{3,})@?"),
-    ),
-    (
-        "a plain-text SecureString",
-        re.compile(
-            r"(?i)ConvertTo-SecureString\s+(?:-String\s+)?" + r"""(?P<q>['"])(?P<v>[^'"$]{3,})(?P=q)"""
+        (
+            "a password or key argument",
+            re.compile(
+                r"(?i)(?:^|\s)(?:--password|--passwd|--pass|--secret|--token|--client-secret|-Password|-AccessToken"
+                r"|--http-password|--ftp-password|--account-key|--sas-token|-StorageAccountKey|-SasToken)(?:\s+|=|:)"
+                + _VALUE
+            ),
         ),
-    ),
-    (
-        "a password given to chpasswd/passwd",
-        re.compile(
-            r"""(?i)echo\s+(?P<q>['"]?)(?P<v>[^\s'"$:]+:[^\s'"$]{3,}|[^\s'"$]{3,})(?P=q)\s*\|\s*(?:sudo\s+)?"""
-            r"(?:chpasswd|passwd\s+--stdin)"
+        ("a password switch", re.compile(r"(?i)(?:^|\s)(?:/p:|/password:)" + _VALUE)),
+        (
+            "a password after -p",
+            re.compile(
+                r"(?i)(?<![-\w])(?:mysql|mysqladmin|mysqldump|mariadb|docker\s+login|podman\s+login|helm\s+registry\s+login"
+                r"|az\s+login|sqlcmd|smbclient|sshpass)\b[^\n]*?\s-[pP](?!ass|ort|rofile|ath|roxy)\s*" + _VALUE
+            ),
         ),
-    ),
-    (
-        "a password in `net user`",
-        re.compile(r"""(?i)\bnet\s+user\s+\S+\s+(?P<q>['"]?)(?P<v>(?![/*$%])[^\s'"]{3,})(?P=q)\s+/add"""),
-    ),
-)
+        (
+            "user:password credentials",
+            re.compile(r"(?:\s-u\s+|\s--user[\s=]+|://)(?P<v>[^\s:/@'\"$]+:(?![$%])[^\s@'\"/]{3,})@?"),
+        ),
+        (
+            "a plain-text SecureString",
+            re.compile(
+                r"(?i)ConvertTo-SecureString\s+(?:-String\s+)?" + r"""(?P<q>['"])(?P<v>[^'"$]{3,})(?P=q)"""
+            ),
+        ),
+        (
+            "a password given to chpasswd/passwd",
+            re.compile(
+                r"""(?i)echo\s+(?P<q>['"]?)(?P<v>[^\s'"$:]+:[^\s'"$]{3,}|[^\s'"$]{3,})(?P=q)\s*\|\s*(?:sudo\s+)?"""
+                r"(?:chpasswd|passwd\s+--stdin)"
+            ),
+        ),
+        (
+            "a password in `net user`",
+            re.compile(r"""(?i)\bnet\s+user\s+\S+\s+(?P<q>['"]?)(?P<v>(?![/*$%])[^\s'"]{3,})(?P=q)\s+/add"""),
+        ),
+    )
 
 
 # Every pattern above needs one of these (lower-cased) fragments; a line without any is skipped at once.
@@ -143,7 +146,7 @@ def find_secret(text: str) -> SecretHit | None:
         return None
     if not maybe_secret(text):
         return None
-    for kind, pattern in _PATTERNS:
+    for kind, pattern in _patterns():
         m = pattern.search(text)
         if m:
             value = m.groupdict().get("v") or m.group(0)
