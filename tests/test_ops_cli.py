@@ -318,3 +318,23 @@ def test_conflict_on_a_retried_run_that_had_started_is_watched(svc, tiny, capsys
     assert main(["build", str(tiny)]) == 1
     assert "the service refused: Conflict: A run of the image template 'tiny' is already in progress" \
         in capsys.readouterr().err
+
+
+def test_failed_provisioning_is_recreated_and_a_running_template_is_not_replaced(svc, tiny, capsys) -> None:
+    assert main(["build", str(tiny), "--no-wait"]) == 0
+    assert main(["status", "tiny", "--watch", *POLL]) == 0
+    assert svc.store is not None
+    with svc.store._tx() as db:  # as if the service had failed to provision it
+        db.execute("UPDATE templates SET provisioning_state='Failed', provisioning_error=?",
+                   ('{"provisioningErrorCode": "BadPIRSource", "message": "no such image"}',))
+    assert main(["status", "tiny"]) == 0
+    assert "provisioningError: BadPIRSource: no such image" in capsys.readouterr().out
+    assert main(["build", str(tiny), *POLL]) == 0
+    out = capsys.readouterr().out
+    assert "its earlier provisioning failed; it will be recreated" in out and "deleting template tiny" in out
+    svc.runner.step_delay = 0.3
+    assert main(["build", str(tiny), "--no-wait"]) == 0
+    capsys.readouterr()
+    assert main(["build", str(tiny), "--set", "word=changed", "--replace"]) == 1
+    cap = capsys.readouterr()
+    assert "differs" in cap.out and "has a run in progress; `aibtui cancel tiny` first" in cap.err
