@@ -39,6 +39,9 @@ def test_token_file_is_private_and_stable(tmp_path: Path) -> None:
     with local_service(tmp_path) as svc:
         mode = stat.S_IMODE(os.stat(tmp_path / "token").st_mode)
         assert mode == 0o600
+        svc.store.append_log("x", "make the WAL exist")  # type: ignore[union-attr]
+        for name in ("state.db", "state.db-wal"):
+            assert stat.S_IMODE(os.stat(tmp_path / name).st_mode) == 0o600, name
         assert read_token(tmp_path) == svc.token and len(svc.token) >= 40
     with local_service(tmp_path) as again:
         assert again.token == svc.token

@@ -96,7 +96,8 @@ def ensure_service(state: Path, *, env: Mapping[str, str] | None = None, timeout
         if info is not None:
             return info
         env["AIBTUI_STATE_DIR"] = str(state)
-        with open(state / LOG_FILE, "ab") as log:
+        log_fd = os.open(state / LOG_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(log_fd, "ab") as log:
             proc = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
                 [sys.executable, "-m", "aibtui.service", "--state-dir", str(state), "--idle-minutes", idle,
                  "--log-file", str(state / LOG_FILE)],

@@ -7,6 +7,7 @@ request id that started them, so a retried POST after a dropped connection never
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -102,6 +103,8 @@ class OutputRow:
 class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
+        if not path.exists():  # owner-only: templates can hold inline commands (SQLite copies the mode to -wal/-shm)
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         self._local = threading.local()
         self._write = threading.Lock()
         self._changed = threading.Condition()  # notified when a run's state or log changes
