@@ -6,11 +6,11 @@ Nothing in the compiler prints or exits: stages add :class:`Diagnostic` objects 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
 
 from .codes import CODES
+from .records import dataclass, field
 
 
 class Severity(StrEnum):

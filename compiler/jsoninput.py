@@ -27,7 +27,6 @@ from __future__ import annotations
 import re
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from . import check
@@ -43,6 +42,7 @@ from .model import (
     placeholders,
 )
 from .nodes import Mapping, Node, Scalar, Sequence, type_name
+from .records import dataclass
 from .yamlload import decode_text
 
 PREVIEW_API_VERSIONS: tuple[str, ...] = ("2018-02-01-preview", "2019-02-01-preview", "2019-05-01-preview")

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
 from typing import Any
 
 from .diagnostics import DiagnosticBag, Span
 from .nodes import Mapping, Node, Scalar, Sequence
+from .records import dataclass
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,6 @@ Official property names pass through verbatim; the schema engine checks them for
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from .model import (
     record_spans,
 )
 from .nodes import Mapping, Node, Scalar, Sequence, to_plain, type_name
+from .records import dataclass, field
 
 # Official ImageTemplateProperties names across every stable version (a test keeps this in sync
 # with compiler/schemas/*.json). Each may be written verbatim at the top level or under properties.
@@ -40,7 +40,7 @@ _SHORTHAND_PROPS = {
 TOP_KEYS: tuple[str, ...] = (
     "description", "apiVersion", "type", "vars", "name", "location", "tags", "identity", "dependsOn",
     "os", "generation", "source", "build", "customize", "validate", "distribute", "autoRun",
-    "errorHandling", "optimize", "properties",
+    "errorHandling", "optimize", "properties", "arm",
     "buildTimeoutInMinutes", "vmProfile", "stagingResourceGroup", "managedResourceTags", "additionalDataDisks",
 )
 # keys users put at the wrong level, and where they belong

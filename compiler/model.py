@@ -9,11 +9,11 @@ came from.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from .diagnostics import Span
 from .nodes import Mapping, Node, Scalar, Sequence
+from .records import dataclass, field
 
 JsonPath = tuple[str | int, ...]
 

@@ -6,10 +6,10 @@ and ``aibtui config`` can say where each merged value came from (the span's file
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from .diagnostics import Span
+from .records import dataclass, field
 
 
 @dataclass(slots=True, eq=False)
@@ -23,6 +23,13 @@ class Scalar(Node):
     raw: str = ""  # the source text of the scalar (for plain scalars: what the user typed)
     plain: bool = True  # True for an unquoted plain scalar; quoted and block scalars are False
     block_indent: int = 0  # literal block scalars (`|`): the 0-based column of the content, else 0
+
+    def __init__(self, span: Span, value: Any, raw: str = "", plain: bool = True, block_indent: int = 0) -> None:
+        self.span = span  # written out: the loader makes one per scalar
+        self.value = value
+        self.raw = raw
+        self.plain = plain
+        self.block_indent = block_indent
 
 
 @dataclass(slots=True, eq=False)

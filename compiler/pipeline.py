@@ -8,13 +8,13 @@ how to show :class:`CompileResult.diagnostics`.
 from __future__ import annotations
 
 from collections.abc import Mapping as MappingABC
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .diagnostics import Diagnostic, DiagnosticBag, Severity
 from .model import TemplateModel
 from .nodes import Mapping
+from .records import dataclass, field
 
 DIALECT_SUFFIXES = (".yaml", ".yml")
 JSON_SUFFIXES = (".json", ".jsonc", ".dist")
@@ -125,7 +125,7 @@ def _finish(node: Mapping, file: str, root: Path, options: CompileOptions, diags
         result.dependencies = list(dict.fromkeys([*result.dependencies, *model.dependencies]))
         check_model(model, diags, schema_engine=options.schema_engine)
         if not diags.has_errors:
-            document = shape(model, options.format, diags)
+            document = shape(model, options.format, diags, arm=_arm_section(rendered, options.format, diags))
             if document is not None and not diags.has_errors:
                 try:
                     result.text = dumps(document)
@@ -135,6 +135,26 @@ def _finish(node: Mapping, file: str, root: Path, options: CompileOptions, diags
                               hint="NaN, infinities and dates have no JSON form; quote the value")
     result.diagnostics = diags.sorted()
     return result
+
+
+def _arm_section(node: Mapping, fmt: str, diags: DiagnosticBag) -> dict[str, Any] | None:
+    """The ``arm:`` key: ARM parameters and variables for ``--format arm`` (kept ARM expressions
+    use them); other formats have no place for them and say so."""
+    from .nodes import to_plain
+
+    value = node.items.get("arm")
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or any(
+            k not in ("parameters", "variables") or not isinstance(v, Mapping) for k, v in value.items.items()):
+        diags.add("AIB861", "`arm:` holds `parameters:` and `variables:` mappings, nothing else", value.span)
+        return None
+    if fmt != "arm":
+        diags.add("AIB860", f"`arm:` (ARM parameters and variables) is not part of --format {fmt}; ignored",
+                  node.key_spans.get("arm", value.span))
+        return None
+    plain = to_plain(value)
+    return plain if isinstance(plain, dict) else None
 
 
 def is_json_input(path: Path, text: str | None = None) -> bool:

@@ -28,11 +28,11 @@ import functools
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .diagnostics import DiagnosticBag, Span
 from .nodes import Mapping, Node, Scalar, Sequence
+from .records import dataclass, field
 
 PROFILE_SUFFIX = ".aib.yaml"
 ENV_PROFILE_PATH = "AIBTUI_PROFILE_PATH"

@@ -38,13 +38,13 @@ import datetime as _dt
 import functools
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from .diagnostics import DiagnosticBag
 from .model import STABLE_API_VERSIONS, JsonPath, TemplateModel, is_expression
 from .nodes import value_type_name
+from .records import dataclass
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 COMMON_DEFINITIONS_URI = "https://schema.management.azure.com/schemas/common/definitions.json"

@@ -12,13 +12,13 @@ string field with a "quote it" hint instead of silently converting it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 from .diagnostics import DiagnosticBag, Span
 from .nodes import Mapping, Node, Scalar, Sequence
+from .records import dataclass
 
 try:  # libyaml is much faster; fall back to the pure-Python parser where it is missing
     _Parser = yaml.CSafeLoader

@@ -7,11 +7,11 @@ the helpers here never raise on a dict where a list was expected, a missing key,
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from ..diagnostics import DiagnosticBag, Severity
 from ..model import JsonPath, TemplateModel, is_opaque
+from ..records import dataclass
 from .osfamily import infer_os_family
 
 STEP_LISTS: tuple[tuple[str, ...], ...] = (

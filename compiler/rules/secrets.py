@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+
+from ..records import dataclass
 
 _VALUE = r"""(?P<q>['"]?)(?P<v>(?![$%][({A-Za-z_]|\$\{|\$env:|-|\(|\[)[^\s'"]{3,})(?P=q)"""
 # SECRET_NAME=, TOKEN_URL=, KEY_VAULT_NAME= ... name where a secret lives, not the secret itself.

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Protocol
+
+from ..records import dataclass
 
 _SPLIT = re.compile(r"""("(?:[^"\\]|\\.)*"|'[^']*'|\d*>&\d*-?|&>>?|\|\||&&|[;|&])""")
 _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
