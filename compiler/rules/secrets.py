@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 
 from ..records import dataclass
 
@@ -17,75 +18,72 @@ _NOT_SECRET_SUFFIX = (
     r"(?!_?(?:NAME|URL|URI|PATH|FILE|ID|TYPE|VAULT|ENDPOINT|LENGTH|LEN|POLICY|SCOPE|HEADER|EXPIRY)\b)"
 )
 
-@functools.cache
-def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    """Compiled on first use, not at import: most templates never get past maybe_secret()."""
-    return (
-        ("an openssl pass: argument", re.compile(r"(?i)-pass(?:in|out)?\s+pass:(?P<v>[^\s'\"]{3,})")),
-        ("an Azure storage account key", re.compile(r"(?<![A-Za-z0-9+/])(?P<v>[A-Za-z0-9+/]{86}==)")),
-        ("a private key", re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")),
-        ("an AWS access key id", re.compile(r"\b(?P<v>(?:AKIA|ASIA)[0-9A-Z]{16})\b")),
-        ("a GitHub token", re.compile(r"\b(?P<v>(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}))")),
-        ("a Slack token", re.compile(r"\b(?P<v>xox[abposr]-[A-Za-z0-9-]{10,})")),
-        ("a JSON web token", re.compile(r"\b(?P<v>eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+)")),
-        (
-            "a storage account key or connection string",
-            re.compile(r"(?i)\b(?:AccountKey|SharedAccessKey|SharedAccessSignature)\s*=\s*(?P<v>[^;\s'\"]{8,})"),
+_SOURCES: tuple[tuple[str, Callable[[], re.Pattern[str]]], ...] = (
+    ("an openssl pass: argument", lambda: re.compile(r"(?i)-pass(?:in|out)?\s+pass:(?P<v>[^\s'\"]{3,})")),
+    ("an Azure storage account key", lambda: re.compile(r"(?<![A-Za-z0-9+/])(?P<v>[A-Za-z0-9+/]{86}==)")),
+    ("a private key", lambda: re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")),
+    ("an AWS access key id", lambda: re.compile(r"\b(?P<v>(?:AKIA|ASIA)[0-9A-Z]{16})\b")),
+    ("a GitHub token", lambda: re.compile(r"\b(?P<v>(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}))")),
+    ("a Slack token", lambda: re.compile(r"\b(?P<v>xox[abposr]-[A-Za-z0-9-]{10,})")),
+    ("a JSON web token", lambda: re.compile(r"\b(?P<v>eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+)")),
+    (
+        "a storage account key or connection string",
+        lambda: re.compile(r"(?i)\b(?:AccountKey|SharedAccessKey|SharedAccessSignature)\s*=\s*(?P<v>[^;\s'\"]{8,})"),
+    ),
+    ("a SAS token signature", lambda: re.compile(r"(?i)[?&]sig=(?P<v>[A-Za-z0-9%/+=]{16,})")),
+    ("a bearer token", lambda: re.compile(r"(?i)\b(?:Bearer|Basic)\s+(?P<v>(?![$%])[A-Za-z0-9\-._~+/]{16,}=*)")),
+    (
+        "a password in a connection string",
+        lambda: re.compile(r"(?i)(?:^|[;\s'\"])(?:Password|Pwd)\s*=\s*(?P<v>(?![$%])[^;\s'\"]{3,})"),
+    ),
+    ("an AWS secret key", lambda: re.compile(r"(?i)aws_secret_access_key\s*[=:]\s*" + _VALUE)),
+    (
+        "a secret assignment",
+        lambda: re.compile(
+            r"(?i)\b[A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|API_?KEY|ACCESS_?KEY|AUTH_?TOKEN|CLIENT_SECRET|TOKEN)"
+            + _NOT_SECRET_SUFFIX
+            + r"[A-Z0-9_]*\s*[=:]\s*"
+            + _VALUE
         ),
-        ("a SAS token signature", re.compile(r"(?i)[?&]sig=(?P<v>[A-Za-z0-9%/+=]{16,})")),
-        ("a bearer token", re.compile(r"(?i)\b(?:Bearer|Basic)\s+(?P<v>(?![$%])[A-Za-z0-9\-._~+/]{16,}=*)")),
-        (
-            "a password in a connection string",
-            re.compile(r"(?i)(?:^|[;\s'\"])(?:Password|Pwd)\s*=\s*(?P<v>(?![$%])[^;\s'\"]{3,})"),
+    ),
+    (
+        "a password or key argument",
+        lambda: re.compile(
+            r"(?i)(?:^|\s)(?:--password|--passwd|--pass|--secret|--token|--client-secret|-Password|-AccessToken"
+            r"|--http-password|--ftp-password|--account-key|--sas-token|-StorageAccountKey|-SasToken)(?:\s+|=|:)"
+            + _VALUE
         ),
-        ("an AWS secret key", re.compile(r"(?i)aws_secret_access_key\s*[=:]\s*" + _VALUE)),
-        (
-            "a secret assignment",
-            re.compile(
-                r"(?i)\b[A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|API_?KEY|ACCESS_?KEY|AUTH_?TOKEN|CLIENT_SECRET|TOKEN)"
-                + _NOT_SECRET_SUFFIX
-                + r"[A-Z0-9_]*\s*[=:]\s*"
-                + _VALUE
-            ),
+    ),
+    ("a password switch", lambda: re.compile(r"(?i)(?:^|\s)(?:/p:|/password:)" + _VALUE)),
+    (
+        "a password after -p",
+        lambda: re.compile(
+            r"(?i)(?<![-\w])(?:mysql|mysqladmin|mysqldump|mariadb|docker\s+login|podman\s+login|helm\s+registry\s+login"
+            r"|az\s+login|sqlcmd|smbclient|sshpass)\b[^\n]*?\s-[pP](?!ass|ort|rofile|ath|roxy)\s*" + _VALUE
         ),
-        (
-            "a password or key argument",
-            re.compile(
-                r"(?i)(?:^|\s)(?:--password|--passwd|--pass|--secret|--token|--client-secret|-Password|-AccessToken"
-                r"|--http-password|--ftp-password|--account-key|--sas-token|-StorageAccountKey|-SasToken)(?:\s+|=|:)"
-                + _VALUE
-            ),
+    ),
+    (
+        "user:password credentials",
+        lambda: re.compile(r"(?:\s-u\s+|\s--user[\s=]+|://)(?P<v>[^\s:/@'\"$]+:(?![$%])[^\s@'\"/]{3,})@?"),
+    ),
+    (
+        "a plain-text SecureString",
+        lambda: re.compile(
+            r"(?i)ConvertTo-SecureString\s+(?:-String\s+)?" + r"""(?P<q>['"])(?P<v>[^'"$]{3,})(?P=q)"""
         ),
-        ("a password switch", re.compile(r"(?i)(?:^|\s)(?:/p:|/password:)" + _VALUE)),
-        (
-            "a password after -p",
-            re.compile(
-                r"(?i)(?<![-\w])(?:mysql|mysqladmin|mysqldump|mariadb|docker\s+login|podman\s+login|helm\s+registry\s+login"
-                r"|az\s+login|sqlcmd|smbclient|sshpass)\b[^\n]*?\s-[pP](?!ass|ort|rofile|ath|roxy)\s*" + _VALUE
-            ),
+    ),
+    (
+        "a password given to chpasswd/passwd",
+        lambda: re.compile(
+            r"""(?i)echo\s+(?P<q>['"]?)(?P<v>[^\s'"$:]+:[^\s'"$]{3,}|[^\s'"$]{3,})(?P=q)\s*\|\s*(?:sudo\s+)?"""
+            r"(?:chpasswd|passwd\s+--stdin)"
         ),
-        (
-            "user:password credentials",
-            re.compile(r"(?:\s-u\s+|\s--user[\s=]+|://)(?P<v>[^\s:/@'\"$]+:(?![$%])[^\s@'\"/]{3,})@?"),
-        ),
-        (
-            "a plain-text SecureString",
-            re.compile(
-                r"(?i)ConvertTo-SecureString\s+(?:-String\s+)?" + r"""(?P<q>['"])(?P<v>[^'"$]{3,})(?P=q)"""
-            ),
-        ),
-        (
-            "a password given to chpasswd/passwd",
-            re.compile(
-                r"""(?i)echo\s+(?P<q>['"]?)(?P<v>[^\s'"$:]+:[^\s'"$]{3,}|[^\s'"$]{3,})(?P=q)\s*\|\s*(?:sudo\s+)?"""
-                r"(?:chpasswd|passwd\s+--stdin)"
-            ),
-        ),
-        (
-            "a password in `net user`",
-            re.compile(r"""(?i)\bnet\s+user\s+\S+\s+(?P<q>['"]?)(?P<v>(?![/*$%])[^\s'"]{3,})(?P=q)\s+/add"""),
-        ),
-    )
+    ),
+    (
+        "a password in `net user`",
+        lambda: re.compile(r"""(?i)\bnet\s+user\s+\S+\s+(?P<q>['"]?)(?P<v>(?![/*$%])[^\s'"]{3,})(?P=q)\s+/add"""),
+    ),
+)
 
 
 # Every pattern above needs one of these (lower-cased) fragments; a line without any is skipped at once.
@@ -122,6 +120,49 @@ _FRAGMENTS = (
 _FRAGMENT = re.compile("|".join(re.escape(f) for f in _FRAGMENTS))
 
 
+# Per pattern, lower-case fragments of which at least one must occur for the pattern to match
+# (a necessary condition, so results are the same); a pattern is compiled only when a line could
+# match it. Compiling all of them costs ~15 ms, which a cold `aibtui compile` should not pay for
+# a `-p` in an unrelated command.
+_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "an openssl pass: argument": ("pass:",),
+    "an Azure storage account key": ("==",),
+    "a private key": ("private key",),
+    "an AWS access key id": ("akia", "asia"),
+    "a GitHub token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    "a Slack token": ("xox",),
+    "a JSON web token": ("eyj",),
+    "a storage account key or connection string": ("accountkey", "sharedaccesskey", "sharedaccesssignature"),
+    "a SAS token signature": ("sig=",),
+    "a bearer token": ("bearer", "basic"),
+    "a password in a connection string": ("password", "pwd"),
+    "an AWS secret key": ("aws_secret_access_key",),
+    "a secret assignment": ("passw", "secret", "key", "token"),
+    "a password or key argument": ("--pass", "--secret", "--token", "--client-secret", "-password", "-accesstoken",
+                                   "--account-key", "--sas-token", "-storageaccountkey", "-sastoken"),
+    "a password switch": ("/p:", "/password:"),
+    "a password after -p": ("-p",),
+    "user:password credentials": ("-u", "--user", "://"),
+    "a plain-text SecureString": ("convertto-securestring",),
+    "a password given to chpasswd/passwd": ("passwd",),
+    "a password in `net user`": ("user",),
+}
+
+
+def _candidates(low: str) -> list[tuple[str, re.Pattern[str]]]:
+    """The patterns (in priority order) whose trigger fragments occur in the lower-cased text."""
+    out = []
+    for index, (kind, triggers) in enumerate(_TRIGGERS.items()):
+        if any(t in low for t in triggers):
+            out.append((kind, _pattern(index)))
+    return out
+
+
+@functools.cache
+def _pattern(index: int) -> re.Pattern[str]:
+    return _SOURCES[index][1]()
+
+
 @functools.lru_cache(maxsize=1024)
 def maybe_secret(text: str) -> bool:
     """Cheap test: False means no pattern can match ``text`` (use it on a whole step's text first)."""
@@ -147,7 +188,8 @@ def find_secret(text: str) -> SecretHit | None:
         return None
     if not maybe_secret(text):
         return None
-    for kind, pattern in _patterns():
+    low = text.lower()
+    for kind, pattern in _candidates(low):
         m = pattern.search(text)
         if m:
             value = m.groupdict().get("v") or m.group(0)
