@@ -17,18 +17,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from .model import STABLE_API_VERSIONS  # the one list of versions
+
 Schema = dict[str, Any]
 
 SCHEMA_DRAFT = "http://json-schema.org/draft-07/schema#"
-STABLE_API_VERSIONS: tuple[str, ...] = (
-    "2020-02-14",
-    "2021-10-01",
-    "2022-02-14",
-    "2022-07-01",
-    "2023-07-01",
-    "2024-02-01",
-    "2025-10-01",
-)
 
 # A string holding a `{{ variable }}`: accepted wherever a typed or pattern-checked value is.
 _TEMPLATED: Schema = {"type": "string", "pattern": r"\{\{.*\}\}",
@@ -474,6 +467,10 @@ def _top_level() -> dict[str, Schema]:
         "properties": {"type": "object",
                        "description": "official `properties` of the template, verbatim (a block pasted "
                                       "from real JSON works as is)"},
+        "arm": _obj({"parameters": {"type": "object", "description": "ARM parameter declarations"},
+                     "variables": {"type": "object", "description": "ARM variables"}},
+                    description="ARM parameters and variables that kept ARM expressions use; written into "
+                                "--format arm output only"),
         # official properties written at the top level, verbatim
         "buildTimeoutInMinutes": _integer("official: build timeout in minutes (0 = default 240, max 960)",
                                           minimum=0, maximum=960),

@@ -3,26 +3,14 @@ buildTimeoutInMinutes (B-01 default, B-03 Windows minimum)."""
 
 from __future__ import annotations
 
-import textwrap
-
-from aibtui.compiler.diagnostics import Diagnostic, DiagnosticBag
-from aibtui.compiler.model import model_from_node
-from aibtui.compiler.rules import run_rules
-from aibtui.compiler.yamlload import load_yaml
+from rules_support import at
+from rules_support import run_rules_on as run
 
 SUBNET = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s"
 
 
-def run(text: str, *, api: str = "2024-02-01", os: str | None = None) -> list[Diagnostic]:
-    diags = DiagnosticBag()
-    node = load_yaml(textwrap.dedent(text).lstrip("\n"), "t.json", diags)
-    assert node is not None, [d.format_text() for d in diags]
-    run_rules(model_from_node(node, "t.json", api_version=api, os_family=os), diags)
-    return diags.items
 
 
-def at(diags: list[Diagnostic], code: str) -> list[str]:
-    return [f"{d.span.line}:{d.span.col}" for d in diags if d.code == code and d.span]
 
 
 def test_V01_vm_size_that_is_not_an_azure_size() -> None:

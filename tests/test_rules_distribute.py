@@ -3,35 +3,24 @@ image, DI-04 gallery image (ids, storageAccountType, regions), DI-05 region note
 
 from __future__ import annotations
 
-import textwrap
+import functools
 
-from aibtui.compiler.diagnostics import Diagnostic, DiagnosticBag
+from rules_support import at, run_rules_on, where
+
+from aibtui.compiler.diagnostics import DiagnosticBag
 from aibtui.compiler.model import model_from_node
-from aibtui.compiler.rules import run_rules
 from aibtui.compiler.yamlload import load_yaml
+
+run = functools.partial(run_rules_on, os="linux")
 
 IMG = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Compute/images/web"
 DEF = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/web"
 
 
-def run(text: str, *, api: str = "2024-02-01") -> list[Diagnostic]:
-    diags = DiagnosticBag()
-    node = load_yaml(textwrap.dedent(text).lstrip("\n"), "t.json", diags)
-    assert node is not None, [d.format_text() for d in diags]
-    run_rules(model_from_node(node, "t.json", api_version=api, os_family="linux"), diags)
-    return diags.items
 
 
-def at(diags: list[Diagnostic], code: str) -> list[str]:
-    return [f"{d.span.line}:{d.span.col}" for d in diags if d.code == code and d.span]
 
 
-def where(text: str, needle: str, nth: int = 1) -> str:
-    idx = -1
-    for _ in range(nth):
-        idx = text.index(needle, idx + 1)
-    line = text.count("\n", 0, idx) + 1
-    return f"{line}:{idx - (text.rfind(chr(10), 0, idx) + 1) + 1}"
 
 
 def targets(*lines: str, location: str = "westus2") -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import textwrap
+from rules_support import at
+from rules_support import run_rules_on as run
 
-from aibtui.compiler.diagnostics import Diagnostic, DiagnosticBag
+from aibtui.compiler.diagnostics import DiagnosticBag
 from aibtui.compiler.model import model_from_node
-from aibtui.compiler.rules import run_rules
 from aibtui.compiler.yamlload import load_yaml
 
 UAI = "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/aib"
@@ -14,26 +14,8 @@ IMG = "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Compute/images/
 VER = "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/d/versions/1.0.0"
 
 
-def run(
-    text: str,
-    *,
-    api: str = "2024-02-01",
-    os: str | None = None,
-    generation: str | None = None,
-    origin: str = "dialect",
-) -> list[Diagnostic]:
-    diags = DiagnosticBag()
-    node = load_yaml(textwrap.dedent(text).lstrip("\n"), "t.json", diags)
-    assert node is not None, [d.format_text() for d in diags]
-    run_rules(
-        model_from_node(node, "t.json", api_version=api, os_family=os, generation=generation, origin=origin),
-        diags,
-    )
-    return diags.items
 
 
-def at(diags: list[Diagnostic], code: str) -> list[str]:
-    return [f"{d.span.line}:{d.span.col}" for d in diags if d.code == code and d.span]
 
 
 def test_I01_identity_missing_is_an_error() -> None:

@@ -4,25 +4,11 @@ D-01 dependsOn; and the OS-family inference the OS-specific rules rely on."""
 from __future__ import annotations
 
 import json
-import textwrap
 
-from aibtui.compiler.diagnostics import Diagnostic, DiagnosticBag
-from aibtui.compiler.model import model_from_node
-from aibtui.compiler.rules import run_rules
+from rules_support import at
+from rules_support import run_rules_on as run
+
 from aibtui.compiler.rules.osfamily import infer_os_family
-from aibtui.compiler.yamlload import load_yaml
-
-
-def run(text: str, *, api: str = "2024-02-01", os: str | None = None) -> list[Diagnostic]:
-    diags = DiagnosticBag()
-    node = load_yaml(textwrap.dedent(text).lstrip("\n"), "t.json", diags)
-    assert node is not None, [d.format_text() for d in diags]
-    run_rules(model_from_node(node, "t.json", api_version=api, os_family=os), diags)
-    return diags.items
-
-
-def at(diags: list[Diagnostic], code: str) -> list[str]:
-    return [f"{d.span.line}:{d.span.col}" for d in diags if d.code == code and d.span]
 
 
 def test_S01_wrong_resource_type() -> None:

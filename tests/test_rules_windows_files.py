@@ -3,34 +3,16 @@ deprovisioning override (G-04)."""
 
 from __future__ import annotations
 
-import textwrap
-
-from aibtui.compiler.diagnostics import Diagnostic, DiagnosticBag
-from aibtui.compiler.model import model_from_node
-from aibtui.compiler.rules import run_rules
-from aibtui.compiler.yamlload import load_yaml
+from rules_support import at, where
+from rules_support import run_rules_on as run
 
 SHA = "b" * 64
 
 
-def run(text: str, *, os: str | None = None) -> list[Diagnostic]:
-    diags = DiagnosticBag()
-    node = load_yaml(textwrap.dedent(text).lstrip("\n"), "t.json", diags)
-    assert node is not None, [d.format_text() for d in diags]
-    run_rules(model_from_node(node, "t.json", api_version="2024-02-01", os_family=os), diags)
-    return diags.items
 
 
-def at(diags: list[Diagnostic], code: str) -> list[str]:
-    return [f"{d.span.line}:{d.span.col}" for d in diags if d.code == code and d.span]
 
 
-def where(text: str, needle: str, nth: int = 1) -> str:
-    idx = -1
-    for _ in range(nth):
-        idx = text.index(needle, idx + 1)
-    line = text.count("\n", 0, idx) + 1
-    return f"{line}:{idx - (text.rfind(chr(10), 0, idx) + 1) + 1}"
 
 
 def steps(*lines: str) -> str:

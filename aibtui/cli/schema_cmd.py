@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 
@@ -28,26 +26,6 @@ def render() -> str:
     return json.dumps(dialect_json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    data = text.encode("utf-8")
-    try:
-        if path.read_bytes() == data:
-            return  # unchanged: keep the mtime, so make does not rebuild what depends on it
-    except OSError:
-        pass
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent))
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def run(args: argparse.Namespace) -> int:
     text = render()
     out = getattr(args, "output", None)
@@ -58,8 +36,10 @@ def run(args: argparse.Namespace) -> int:
     if not path.parent.is_dir():
         sys.stderr.write(f"aibtui schema: error: no such folder: {path.parent}\n")
         return 2
+    from aibtui.fsutil import write_if_changed
+
     try:
-        _write_atomic(path, text)
+        write_if_changed(path, text)
     except OSError as exc:
         sys.stderr.write(f"aibtui schema: error: cannot write {path}: {exc.strerror or exc}\n")
         return 1
