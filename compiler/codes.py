@@ -56,12 +56,13 @@ _CORE: dict[str, CodeInfo] = {
 
 def _build() -> dict[str, CodeInfo]:
     table = dict(_CORE)
+    from .import_codes import IMPORT_CODES
     from .json_codes import JSON_CODES
     from .resolve_codes import RESOLVE_CODES
     from .rule_codes import RULE_CODES
     from .schema_codes import SCHEMA_CODES
 
-    for extra in (RESOLVE_CODES, RULE_CODES, SCHEMA_CODES, JSON_CODES):
+    for extra in (RESOLVE_CODES, RULE_CODES, SCHEMA_CODES, JSON_CODES, IMPORT_CODES):
         for code, info in extra.items():
             if code in table:
                 raise RuntimeError(f"diagnostic code {code} registered twice")

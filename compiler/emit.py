@@ -22,7 +22,10 @@ _RESOURCE_ORDER = ("type", "apiVersion", "name", "location", "tags", "identity",
 _BODY_KEYS = ("location", "tags", "identity", "properties")
 
 
-def shape(model: TemplateModel, fmt: str, diags: DiagnosticBag) -> dict[str, Any] | None:
+def shape(model: TemplateModel, fmt: str, diags: DiagnosticBag,
+          arm: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The document for ``fmt``; ``arm`` (the dialect's ``arm:`` key: ARM ``parameters`` and
+    ``variables`` that kept ARM expressions use) goes into the deployment template only."""
     doc = model.doc
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
@@ -38,7 +41,9 @@ def shape(model: TemplateModel, fmt: str, diags: DiagnosticBag) -> dict[str, Any
         return None
     if fmt == "resource":
         return resource
-    return {"$schema": ARM_SCHEMA, "contentVersion": "1.0.0.0", "resources": [resource]}
+    arm = arm or {}
+    return {"$schema": ARM_SCHEMA, "contentVersion": "1.0.0.0",
+            **{k: arm[k] for k in ("parameters", "variables") if arm.get(k)}, "resources": [resource]}
 
 
 def dumps(document: Any) -> str:

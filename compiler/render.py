@@ -556,6 +556,13 @@ def render(node: Mapping, sets: dict[str, str], diags: DiagnosticBag, *,
             continue
         if name in sets:
             continue  # the --set value was refused
+        if _is_unset(declared[name]):
+            span = declared[name].span
+            diags.add("AIB309", f"variable `{name}` has no value: it is declared empty here (a SET ME marker) "
+                      "and is used", span,
+                      hint=f"--set {name}=...  (or write its value under `vars:`)")
+            r.failed.add(name)
+            continue
         try:
             if any(d in r.failed for d in deps[name]):
                 raise _Failed
@@ -584,6 +591,11 @@ def render(node: Mapping, sets: dict[str, str], diags: DiagnosticBag, *,
     if len(diags.errors) > before:
         return None
     return out
+
+
+def _is_unset(node: Node) -> bool:
+    """``name: ~`` (or an empty value): declared, to be set with --set (``aibtui import`` writes these)."""
+    return isinstance(node, Scalar) and node.value is None
 
 
 def _what(node: Node) -> str:

@@ -34,4 +34,6 @@ RESOLVE_CODES: dict[str, CodeInfo] = {
     "AIB307": CodeInfo(W, None, "variable is defined but never used"),
     "AIB308": CodeInfo(E, None, "`vars` must be a mapping of names to values",
                        "write `vars: {NAME: VALUE, ...}`"),
+    "AIB309": CodeInfo(E, None, "a variable declared without a value (a SET ME marker) is used",
+                       "give it a value under `vars:` or with --set NAME=VALUE"),
 }

@@ -1,0 +1,225 @@
+"""A small, deterministic YAML writer for ``aibtui import``.
+
+It writes exactly the shapes the importer builds (mappings, lists, scalars, literal blocks for
+scripts, flow lists for short lists of names) and quotes every string YAML 1.1 would read as
+something else (``no``, ``1.10``, ``2024-01-01``, ``~``, ``*x``, ``@x``, ``%x``, ``!x``...).
+Plain style is used only when the string reads back as the same string.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+WIDTH = 100  # a flow list longer than this is written one item a line
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """Script lines, written as a literal block (``|``)."""
+
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Lines:
+    """Script lines that cannot be a literal block, written as a list."""
+
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """A short list of scalars, written ``[a, b]``."""
+
+    items: tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Commented:
+    """A value with a comment at the end of its line."""
+
+    value: Any
+    comment: str
+
+
+# YAML printable characters, minus the ones YAML 1.1 reads as line breaks (NEL, LS, PS) and the BOM.
+_PRINTABLE = re.compile("[\t\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*")
+_INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
+_FLOW_UNSAFE = set(",[]{}#")
+
+
+def _resolves_to_str(text: str) -> bool:
+    from yaml import ScalarNode
+    from yaml.resolver import Resolver
+
+    tag = Resolver().resolve(ScalarNode, text, (True, False))
+    return tag == "tag:yaml.org,2002:str"
+
+
+def plain_ok(text: str, *, flow: bool = False) -> bool:
+    """True when ``text`` can be written unquoted and reads back as this very string."""
+    if not text or text != text.strip() or not _PRINTABLE.fullmatch(text) or "\t" in text:
+        return False
+    if text[0] in _INDICATORS and not (text[0] in "-?:" and len(text) > 1 and text[1] not in " \t"):
+        return False
+    if text[0] in "-?:" and flow:
+        return False
+    if ": " in text or " #" in text or text.endswith(":"):
+        return False
+    if flow and any(c in _FLOW_UNSAFE for c in text):
+        return False
+    if text.startswith(("---", "...")):
+        return False
+    return _resolves_to_str(text)
+
+
+def quote(text: str) -> str:
+    """Single quotes when they suffice (printable, one line), double quotes with escapes otherwise."""
+    if _PRINTABLE.fullmatch(text) and "\t" not in text:
+        return "'" + text.replace("'", "''") + "'"
+    out = ['"']
+    for ch in text:
+        code = ord(ch)
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif _PRINTABLE.fullmatch(ch):
+            out.append(ch)
+        elif code <= 0xFF:
+            out.append(f"\\x{code:02x}")
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    out.append('"')
+    return "".join(out)
+
+
+def scalar(value: Any, *, flow: bool = False) -> str | None:
+    """The YAML text of a scalar (or of an empty or flow collection); None for block collections."""
+    if value is None:
+        return "~"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value) if value == value and value not in (float("inf"), float("-inf")) else None
+    if isinstance(value, str):
+        return value if plain_ok(value, flow=flow) else quote(value)
+    if isinstance(value, Flow):
+        return "[" + ", ".join(scalar(v, flow=True) or "~" for v in value.items) + "]"
+    if isinstance(value, dict) and not value:
+        return "{}"
+    if isinstance(value, (list, Lines)) and not (value.lines if isinstance(value, Lines) else value):
+        return "[]"
+    return None
+
+
+def block_ok(lines: list[str]) -> bool:
+    """Whether script lines survive a literal block and the lowering's line split unchanged."""
+    if not lines or not lines[-1].strip():
+        return False
+    if lines[0][:1] in (" ", "\t"):
+        return False
+    for line in lines:
+        if "\n" in line or "\r" in line or not _PRINTABLE.fullmatch(line):
+            return False
+        if line != line.rstrip(" \t"):
+            return False
+    return True
+
+
+def dump(doc: dict[str, Any], header: list[str] | None = None) -> str:
+    lines = [f"# {h}" if h else "#" for h in header or []]
+    _mapping(doc, 0, lines)
+    return "\n".join(lines) + "\n"
+
+
+def _key(key: str) -> str:
+    return key if plain_ok(key) else quote(key)
+
+
+def _suffix(comment: str | None) -> str:
+    return f"  # {comment}" if comment else ""
+
+
+def _mapping(d: dict[str, Any], indent: int, out: list[str]) -> None:
+    pad = " " * indent
+    for key, value in d.items():
+        comment = None
+        if isinstance(value, Commented):
+            value, comment = value.value, value.comment
+        head = f"{pad}{_key(key)}:"
+        _value(head, value, comment, indent, out)
+
+
+def _value(head: str, value: Any, comment: str | None, indent: int, out: list[str]) -> None:
+    if isinstance(value, Flow):
+        text = scalar(value)
+        if text is not None and len(head) + len(text) < WIDTH:
+            out.append(f"{head} {text}{_suffix(comment)}")
+            return
+        value = list(value.items)
+    text = scalar(value)
+    if text is None and isinstance(value, dict):
+        text = _flow_mapping(value, WIDTH - len(head) - 1)
+    if text is not None:
+        out.append(f"{head} {text}{_suffix(comment)}")
+    elif isinstance(value, Block):
+        out.append(f"{head} |{_suffix(comment)}")
+        pad = " " * (indent + 2)
+        out.extend(f"{pad}{line}" if line else "" for line in value.lines)
+    elif isinstance(value, dict):
+        out.append(head + _suffix(comment))
+        _mapping(value, indent + 2, out)
+    elif isinstance(value, (list, Lines)):
+        out.append(head + _suffix(comment))
+        _list(list(value.lines) if isinstance(value, Lines) else value, indent + 2, out)
+    else:
+        raise ValueError(f"cannot write a {type(value).__name__} as YAML")
+
+
+def _flow_mapping(d: dict[str, Any], room: int) -> str | None:
+    """``{a: 1, b: x}`` for a small mapping of scalars that fits in ``room`` characters."""
+    if len(d) > 4:
+        return None
+    parts = []
+    for key, value in d.items():
+        if isinstance(value, (Commented, Block, Flow, dict, list, Lines)):
+            return None
+        text = scalar(value, flow=True)
+        if text is None:
+            return None
+        parts.append(f"{key if plain_ok(key, flow=True) else quote(key)}: {text}")
+    out = "{" + ", ".join(parts) + "}"
+    return out if len(out) <= room else None
+
+
+def _list(items: list[Any], indent: int, out: list[str]) -> None:
+    pad = " " * indent
+    for item in items:
+        comment = None
+        if isinstance(item, Commented):
+            item, comment = item.value, item.comment
+        if isinstance(item, dict) and item:
+            sub: list[str] = []
+            _mapping(item, indent + 2, sub)
+            sub[0] = f"{pad}- {sub[0][indent + 2:]}"
+            out.extend(sub)
+        elif isinstance(item, (list, Lines)) and scalar(item) is None:
+            out.append(f"{pad}-{_suffix(comment)}")
+            _list(list(item.lines) if isinstance(item, Lines) else item, indent + 2, out)
+        else:
+            _value(f"{pad}-", item, comment, indent, out)
