@@ -1,0 +1,151 @@
+"""The aibtui Textual app and ``run_tui`` (what `aibtui` with no arguments runs).
+
+Start-up stays light: only Textual and this module are imported before the first frame; the
+folder is scanned in a worker, and the screen it calls for (onboarding or the editor) is imported
+then. Every network or disk action runs in a worker.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from .messages import FolderScanned
+
+
+class StartScreen(Screen[None]):
+    """What shows for the few milliseconds the folder scan takes."""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("aibtui: looking for *.aib.yaml files ...", id="start-note")
+        yield Footer()
+
+
+class AibApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "aibtui"
+    SUB_TITLE = "Azure Image Builder templates"
+    BINDINGS = [
+        Binding("f1,question_mark", "help", "Help", id="app.help"),
+        Binding("ctrl+t", "templates", "Templates", id="app.templates"),
+        Binding("ctrl+o", "onboarding", "New", id="app.onboarding", show=False),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+    ]
+
+    def __init__(self, folder: Path | None = None, *, file: Path | None = None, provider: str | None = None,
+                 keymap: dict[str, str] | None = None, keymap_warning: str | None = None,
+                 onboarding: bool = False) -> None:
+        super().__init__()
+        from .commands import AibCommands
+
+        self.COMMANDS = App.COMMANDS | {AibCommands}
+        self.folder = (folder or Path.cwd()).absolute()
+        self.file = file
+        self.provider_name = provider
+        self._keymap = keymap or {}
+        self._keymap_warning = keymap_warning
+        self._force_onboarding = onboarding
+        self._adapter = None
+
+    # -- shared services -----------------------------------------------------------------------
+    @property
+    def adapter(self):  # noqa: ANN201 - lazily imported type
+        if self._adapter is None:
+            from .provider_adapter import ProviderAdapter
+
+            self._adapter = ProviderAdapter(self.provider_name)
+        return self._adapter
+
+    # -- start-up ----------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        if self._keymap:
+            self.set_keymap(self._keymap)
+        if self._keymap_warning:
+            self.notify(self._keymap_warning, severity="warning")
+        self.push_screen(StartScreen())
+        self._scan()
+
+    @work(thread=True, exclusive=True, group="scan")
+    def _scan(self) -> None:
+        if self.file is not None:
+            files = [self.file]
+        else:
+            try:
+                files = sorted(p for p in self.folder.glob("*.aib.yaml") if p.is_file())
+            except OSError:
+                files = []
+        self.post_message(FolderScanned(files))
+
+    def on_folder_scanned(self, message: FolderScanned) -> None:
+        if self._force_onboarding or not message.files:
+            self.open_onboarding(replace=True)
+        elif len(message.files) == 1:
+            self.open_editor(message.files[0], replace=True)
+        else:
+            from .screens.file_chooser import FileChooserScreen
+
+            self.switch_screen(FileChooserScreen(message.files))
+
+    # -- navigation ----------------------------------------------------------------------------------
+    def open_editor(self, path: Path, *, replace: bool = False) -> None:
+        from .screens.editor import EditorScreen
+
+        screen = EditorScreen(path)
+        if replace:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    def open_onboarding(self, *, replace: bool = False) -> None:
+        from .screens.onboarding import OnboardingScreen
+
+        screen = OnboardingScreen(self.folder)
+        if replace:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    def open_build(self, *, path: Path | None = None, attach: str | None = None, provider: str | None = None) -> None:
+        from .screens.build_monitor import BuildMonitorScreen
+
+        self.push_screen(BuildMonitorScreen(path=path, attach=attach, provider=provider))
+
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_templates(self) -> None:
+        from .screens.templates import TemplatesScreen
+
+        if not isinstance(self.screen, TemplatesScreen):
+            self.push_screen(TemplatesScreen())
+
+    def action_onboarding(self) -> None:
+        self.open_onboarding()
+
+
+def run_tui(argv: list[str] | None = None) -> int:
+    """Run the TUI; returns the exit code. Never a traceback for a user mistake."""
+    from .keymap import load_keymap
+
+    keymap, warning = load_keymap()
+    provider = os.environ.get("AIBTUI_PROVIDER") or None
+    if provider not in (None, "local", "azure"):
+        sys.stderr.write(f"aibtui: AIBTUI_PROVIDER={provider!r} is not a provider; use local or azure\n")
+        return 2
+    if not sys.stdout.isatty() and not os.environ.get("AIBTUI_FORCE_TUI"):
+        sys.stderr.write("aibtui: the TUI needs a terminal; run `aibtui --help` for the commands\n")
+        return 2
+    app = AibApp(Path.cwd(), provider=provider, keymap=keymap, keymap_warning=warning)
+    result = app.run()
+    return int(result or 0)

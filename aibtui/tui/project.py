@@ -1,0 +1,116 @@
+"""The editor's model, free of Textual: compile the text being edited, find where a line lives.
+
+``compile_text`` compiles the in-memory YAML (what a save would write) with the real compiler, and
+reports the steps and targets that come from profiles (shown as inherited). ``locate`` maps a
+diagnostic's line to the section, list item and key of the document, so the TUI can jump there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SECTIONS = ("customize", "distribute", "build")
+
+
+@dataclass
+class Inherited:
+    name: str
+    origin: str  # the profile file's name
+    summary: str
+
+
+@dataclass
+class Compiled:
+    ok: bool
+    json: str | None
+    diagnostics: list[Any] = field(default_factory=list)  # compiler Diagnostic objects
+    inherited_steps: list[Inherited] = field(default_factory=list)
+    inherited_targets: list[Inherited] = field(default_factory=list)
+    os: str | None = None
+
+
+@dataclass(frozen=True)
+class Location:
+    section: str | None  # a top-level key, or None (before any key)
+    index: int | None = None  # list item in customize/distribute
+    key: str | None = None  # key within the item, or within build
+
+
+def compile_text(text: str, path: Path) -> Compiled:
+    from aibtui.compiler.diagnostics import DiagnosticBag
+    from aibtui.compiler.nodes import Mapping, to_plain
+    from aibtui.compiler.pipeline import CompileOptions, compile_node
+    from aibtui.compiler.sources import load_source
+    from aibtui.onboarding.recipes import step_summary
+
+    file = str(path)
+    bag = DiagnosticBag()
+    node = load_source(text, file, bag)
+    if not isinstance(node, Mapping):
+        if node is not None:
+            bag.add("AIB105", "the file must be a YAML mapping (key: value lines)", node.span)
+        return Compiled(False, None, bag.sorted())
+    res = compile_node(node, path, CompileOptions())
+    diags = sorted([*bag, *res.diagnostics], key=lambda d: d.sort_key())
+    out = Compiled(res.ok and not bag.has_errors, res.text, diags)
+    resolved = res.resolved
+    if isinstance(resolved, Mapping):
+        own = str(Path(file).resolve())
+        for key, bucket in (("customize", out.inherited_steps), ("distribute", out.inherited_targets)):
+            seq = resolved.get(key)
+            for item in getattr(seq, "items", []) or []:
+                origin = item.span.file if item.span else ""
+                if origin and origin != file and str(Path(origin).resolve()) != own:
+                    plain = to_plain(item)
+                    name = str(plain.get("name") or plain.get("runOutputName") or "?") if isinstance(plain, dict) \
+                        else "?"
+                    bucket.append(Inherited(name, Path(origin).name.removesuffix(".aib.yaml"),
+                                            step_summary(plain, 50)))
+        os_node = resolved.get("os")
+        out.os = str(os_node.value) if os_node is not None and hasattr(os_node, "value") else None
+    return out
+
+
+def locate(data: Any, line: int) -> Location:
+    """Where 1-based ``line`` is in a ruamel round-trip document (``YamlDoc.data``)."""
+    line0 = line - 1
+    keys = list(data.keys()) if hasattr(data, "keys") else []
+    section = None
+    for k in keys:
+        try:
+            kline = data.lc.key(k)[0]
+        except (AttributeError, KeyError, TypeError):
+            continue
+        if kline <= line0:
+            section = k
+        else:
+            break
+    if section is None:
+        return Location(None)
+    value = data[section]
+    if isinstance(value, list) and hasattr(value, "lc"):
+        index = None
+        for i in range(len(value)):
+            try:
+                if value.lc.item(i)[0] <= line0:
+                    index = i
+            except (AttributeError, KeyError, TypeError):
+                continue
+        key = _key_at(value[index], line0) if index is not None else None
+        return Location(section, index, key)
+    return Location(section, None, _key_at(value, line0))
+
+
+def _key_at(node: Any, line0: int) -> str | None:
+    if not hasattr(node, "keys") or not hasattr(node, "lc"):
+        return None
+    found = None
+    for k in node.keys():
+        try:
+            if node.lc.key(k)[0] <= line0:
+                found = k
+        except (AttributeError, KeyError, TypeError):
+            continue
+    return found

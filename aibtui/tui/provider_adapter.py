@@ -1,0 +1,198 @@
+"""The one module of the TUI that talks to the build-operations client (``aibtui.arm``).
+
+Everything here blocks (HTTP), so screens call it from thread workers only. Keeping the use of
+``aibtui.arm`` narrow (open a client, list images and templates, create/replace + run, poll a
+watcher, cancel, run outputs) makes changes there easy to absorb.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+LOCAL = "local"
+
+
+class AdapterError(Exception):
+    """A failure to show the user (service refused, unreachable, bad input)."""
+
+
+@dataclass(frozen=True)
+class ImageEntry:
+    """One row of the source picker."""
+
+    label: str
+    value: str  # a profile name, or the URN (or prefix) this entry stands for
+    kind: str  # profile | publisher | offer | sku | version
+    os: str = ""
+    generation: str = ""
+    detail: str = ""
+
+
+@dataclass
+class TemplateRow:
+    name: str
+    provisioning: str
+    run_state: str
+    sub_state: str
+    location: str
+    running: bool
+
+
+@dataclass
+class Launch:
+    name: str
+    stale_start: str | None
+    notes: list[str] = field(default_factory=list)
+    simulated: bool = False
+
+
+def _errors() -> tuple[type[BaseException], ...]:
+    from aibtui.arm.errors import ArmError, ClientError
+    from aibtui.config import ConfigError
+
+    return (ArmError, ClientError, ConfigError, OSError)
+
+
+class ProviderAdapter:
+    def __init__(self, provider: str | None = None) -> None:
+        self.provider_name = provider
+        self._client: Any = None
+
+    # -- plumbing --------------------------------------------------------------------------
+    def client(self) -> Any:
+        if self._client is None:
+            from aibtui.arm.provider import Target, open_client
+
+            try:
+                self._client = open_client(Target(provider=self.provider_name))
+            except _errors() as exc:
+                raise AdapterError(str(exc)) from exc
+        return self._client
+
+    @property
+    def provider(self) -> str:
+        return self.client().provider
+
+    def _call(self, fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except AdapterError:
+            raise
+        except _errors() as exc:
+            raise AdapterError(str(exc)) from exc
+
+    # -- images ------------------------------------------------------------------------------
+    def location(self) -> str:
+        c = self.client()
+        return c.location or "westus2"
+
+    def image_level(self, parts: tuple[str, ...]) -> list[ImageEntry]:
+        """The entries one level below ``parts`` (publisher, offer, sku)."""
+        c = self.client()
+        loc = self.location()
+        if len(parts) == 0:
+            items = self._call(c.publishers, loc)
+            return [ImageEntry(i.get("name", "?"), i.get("name", "?"), "publisher") for i in items]
+        if len(parts) == 1:
+            items = self._call(c.offers, loc, parts[0])
+            return [ImageEntry(i.get("name", "?"), f"{parts[0]}:{i.get('name', '?')}", "offer") for i in items]
+        if len(parts) == 2:
+            items = self._call(c.skus, loc, *parts)
+            out = []
+            for i in items:
+                props = i.get("properties") or {}
+                gen = str(props.get("hyperVGeneration") or "")
+                extra = "multi-session" if props.get("multiSession") else ""
+                out.append(ImageEntry(i.get("name", "?"), f"{parts[0]}:{parts[1]}:{i.get('name', '?')}", "sku",
+                                      str(props.get("osFamily") or ""), gen, extra))
+            return out
+        items = self._call(c.versions, loc, *parts)
+        urn = ":".join(parts)
+        rows = [ImageEntry("latest", f"{urn}:latest", "version", detail="resolved when the build starts")]
+        rows += [ImageEntry(i.get("name", "?"), f"{urn}:{i.get('name', '?')}", "version")
+                 for i in reversed(items)]
+        return rows
+
+    # -- templates -----------------------------------------------------------------------------
+    def list_templates(self) -> list[TemplateRow]:
+        c = self.client()
+        rows = []
+        for t in self._call(lambda: list(c.list_templates())):
+            props = t.get("properties") or {}
+            st = props.get("lastRunStatus") or {}
+            state = str(st.get("runState") or "-")
+            rows.append(TemplateRow(str(t.get("name", "?")), str(props.get("provisioningState") or "-"), state,
+                                    str(st.get("runSubState") or ""), str(t.get("location") or ""),
+                                    state in ("Running", "Canceling")))
+        return sorted(rows, key=lambda r: r.name)
+
+    # -- builds ----------------------------------------------------------------------------------
+    def launch(self, path: Path, *, replace: bool = True) -> Launch:
+        """Compile ``path``, create (or replace a different) template, start a run."""
+        from aibtui.arm.diff import differences
+        from aibtui.arm.source import load_template
+
+        loaded = load_template(path)
+        if not loaded.ok or loaded.body is None or loaded.name is None:
+            raise AdapterError("the file has errors; nothing was sent:\n" + "\n".join(loaded.messages[:5]))
+        c = self.client()
+        name = loaded.name
+        notes: list[str] = []
+        deployed = self._call(c.find_template, name)
+        create = deployed is None
+        if deployed is not None:
+            props = deployed.get("properties") or {}
+            changes = differences(deployed, loaded.body)
+            failed = props.get("provisioningState") == "Failed"
+            if changes or failed:
+                if not replace:
+                    raise AdapterError(f"template {name} is deployed and differs ({len(changes)} changes)")
+                if (props.get("lastRunStatus") or {}).get("runState") in ("Running", "Canceling"):
+                    raise AdapterError(f"{name} has a run in progress: cancel it first, or re-attach from the "
+                                       "templates list")
+                notes.append(f"replacing {name}: templates cannot be updated in place ({len(changes)} changes)")
+                self._call(lambda: c.delete_template(name).result())
+                create = True
+            else:
+                notes.append(f"template {name} is deployed and identical: reusing it")
+        if create:
+            created = self._call(lambda: c.create_template(name, loaded.body).result())
+            state = ((created or {}).get("properties") or {}).get("provisioningState", "?")
+            if state != "Succeeded":
+                perr = ((created or {}).get("properties") or {}).get("provisioningError") or {}
+                raise AdapterError(f"provisioning of {name} ended {state}: {perr.get('message', '')}")
+            notes.append(f"template {name} created")
+        previous = ((self._call(c.find_template, name) or {}).get("properties") or {}).get("lastRunStatus") or {}
+        self._call(c.run, name)
+        return Launch(name, previous.get("startTime"), notes, simulated=c.provider == LOCAL)
+
+    def watcher(self, name: str) -> Any:
+        from aibtui.arm.watch import RunWatcher
+
+        return RunWatcher(self.client(), name)
+
+    def poll(self, watcher: Any) -> Any:
+        return self._call(watcher.poll)
+
+    def cancel(self, name: str) -> None:
+        c = self.client()
+        self._call(c.cancel, name)
+
+    def run_outputs(self, name: str) -> list[tuple[str, str]]:
+        c = self.client()
+        out = []
+        for o in self._call(c.run_outputs, name):
+            p = o.get("properties") or {}
+            out.append((str(o.get("name", "")), str(p.get("artifactId") or p.get("artifactUri") or "-")))
+        return out
+
+    def poll_interval(self) -> float:
+        return 0.25 if self.provider == LOCAL else 15.0
+
+
+def format_elapsed(seconds: float) -> str:
+    from aibtui.arm.watch import format_elapsed as fmt
+
+    return fmt(seconds)

@@ -1,0 +1,690 @@
+"""The editor: the customizer arranger, the targets, the build settings and the compile preview.
+
+The document is a round-trip YAML (``aibtui.yamledit``): every edit changes it in memory, pushes
+the previous text on the undo stack, and compiles the new text in a worker; the preview and the
+diagnostics follow. Ctrl+S writes the file back atomically and never overwrites a file someone
+else changed (the conflict is shown); a file changed on disk while there are no edits is reloaded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, OptionList, Static, TabbedContent, TabPane
+from textual.widgets.option_list import Option
+
+from ..messages import Compiled, DiskChanged
+from ..widgets.rows import row
+
+TABS = ("steps", "targets", "build", "preview")
+BUILD_ROWS = (("vmSize", "VM size"), ("osDiskSizeGB", "OS disk (GB)"), ("timeout", "Timeout"), ("subnet", "Subnet"))
+GENERAL_ROWS = (("source", "Source"), ("location", "Location"), ("identity", "Identity"))
+MAX_UNDO = 100
+
+
+class EditorScreen(Screen[None]):
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="editor.save", priority=True),
+        Binding("a", "add", "Add", id="editor.add"),
+        Binding("e", "edit", "Edit", id="editor.edit"),
+        Binding("d", "duplicate", "Duplicate", id="editor.duplicate"),
+        Binding("delete,x", "delete", "Delete", id="editor.delete"),
+        Binding("ctrl+z,u", "undo", "Undo", id="editor.undo"),
+        Binding("shift+up,K", "move(-1)", "Move up", id="editor.move_up"),
+        Binding("shift+down,J", "move(1)", "Move down", id="editor.move_down"),
+        Binding("s", "pick_source", "Source", id="editor.source"),
+        Binding("b", "build", "Build", id="editor.build"),
+        Binding("1", "tab('steps')", "Steps", id="editor.tab_steps", show=False),
+        Binding("2", "tab('targets')", "Targets", id="editor.tab_targets", show=False),
+        Binding("3", "tab('build')", "Build settings", id="editor.tab_build", show=False),
+        Binding("4,p", "tab('preview')", "Preview", id="editor.tab_preview", show=False),
+        Binding("ctrl+r", "reload", "Reload", id="editor.reload", show=False),
+    ]
+    PALETTE = (
+        ("Save", "write the file back (comments and formatting kept)", "save"),
+        ("Build", "build this template on the provider and watch it", "build"),
+        ("Pick the source image", "profiles and marketplace images", "pick_source"),
+        ("Undo", "undo the last edit", "undo"),
+        ("Reload from disk", "drop the edits and read the file again", "reload"),
+        ("Preview", "the compiled JSON and the diagnostics", "tab('preview')"),
+    )
+
+    def __init__(self, path: Path, *, build_with: str | None = None) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.build_with = build_with  # start a build on this provider once loaded (the onboarding's offer)
+        self.doc: Any = None
+        self.undo_stack: list[str] = []
+        self.result: Any = None
+        self.generation = 0
+        self.conflict = False
+        self.build_after_save = False
+
+    # -- layout -------------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="file-bar")
+        with TabbedContent(id="tabs", initial="steps"):
+            with TabPane("Steps", id="steps"):
+                yield OptionList(id="step-list")
+                yield Static("a add · e/Enter edit · d duplicate · x delete · K/J move · u undo", classes="hint")
+            with TabPane("Targets", id="targets"):
+                yield OptionList(id="target-list")
+                yield Static("a add · e/Enter edit · d duplicate · x delete · K/J move · u undo", classes="hint")
+            with TabPane("Build", id="build"):
+                yield OptionList(id="build-list")
+                yield Static("Enter edits · s picks the source image", classes="hint")
+            with TabPane("Preview", id="preview"):
+                with VerticalScroll(id="json-scroll"):
+                    yield Static("compiling ...", id="json")
+                yield OptionList(id="diag-list")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = self.path.name
+        self._load()
+        self.set_interval(2.0, self._check_disk)
+
+    # -- loading, compiling -----------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="load")
+    def _load(self) -> None:
+        from aibtui.yamledit import YamlDoc, YamlEditError
+
+        try:
+            doc = YamlDoc.load(self.path)
+        except YamlEditError as exc:
+            self.app.call_from_thread(self._load_failed, str(exc))
+            return
+        self.app.call_from_thread(self._loaded, doc)
+
+    def _load_failed(self, problem: str) -> None:
+        self.query_one("#file-bar", Static).update(Text(f"✗ {problem}", style="bold red"))
+        self.notify(problem, severity="error", timeout=8)
+
+    def _loaded(self, doc: Any) -> None:
+        self.doc = doc
+        self.conflict = False
+        self.refresh_lists()
+        self.query_one("#step-list", OptionList).focus()
+        self.compile()
+        if self.build_with is not None:
+            provider, self.build_with = self.build_with, None
+            self.app.open_build(path=self.path, provider=provider)
+
+    def compile(self) -> None:
+        if self.doc is None:
+            return
+        self.generation += 1
+        self._compile(self.doc.text(), self.generation)
+
+    @work(thread=True, exclusive=True, group="compile")
+    def _compile(self, text: str, generation: int) -> None:
+        from ..project import compile_text
+
+        result = compile_text(text, self.path)
+        self.post_message(Compiled(result, generation))
+
+    def on_compiled(self, message: Compiled) -> None:
+        if message.generation != self.generation:
+            return  # an older text's result
+        self.result = message.result
+        self.refresh_lists()
+        self._show_preview()
+
+    def _show_preview(self) -> None:
+        res = self.result
+        if res is None:
+            return
+        json_view = self.query_one("#json", Static)
+        if res.json:
+            json_view.update(Syntax(res.json, "json", theme="ansi_dark", background_color="default",
+                                    line_numbers=False, word_wrap=False))
+        else:
+            json_view.update(Text("no JSON: the file has errors (below)", style="bold red"))
+        diags = self.query_one("#diag-list", OptionList)
+        diags.clear_options()
+        own = str(self.path)
+        for i, d in enumerate(res.diagnostics):
+            where = f"{d.span.line}:{d.span.col}" if d.span and d.span.file == own else \
+                (f"{Path(d.span.file).name}:{d.span.line}" if d.span else "-")
+            sev = d.severity.value
+            style = {"error": "bold red", "warning": "yellow", "note": "cyan"}.get(sev, "")
+            line = row((f"{sev:<7} ", style), (f"{d.code} ", "bold"), (f"{where:<8} ", "dim"), d.message)
+            diags.add_option(Option(line, id=f"d-{i}"))
+        if not res.diagnostics:
+            diags.add_option(Option(Text("no diagnostics: the template compiles cleanly", style="green"),
+                                    disabled=True))
+
+    # -- lists ---------------------------------------------------------------------------------------
+    def _status_text(self) -> Text:
+        parts: list[tuple[str, str] | str] = [(self.path.name, "bold")]
+        if self.doc is not None and self.doc.dirty:
+            parts.append((" [modified]", "yellow"))
+        if self.conflict:
+            parts.append((" [changed on disk: Ctrl+R reloads, Ctrl+S asks]", "bold red"))
+        res = self.result
+        if res is not None:
+            errors = sum(1 for d in res.diagnostics if d.severity.value == "error")
+            warnings = sum(1 for d in res.diagnostics if d.severity.value == "warning")
+            if errors:
+                parts.append((f"  ✗ {errors} error{'s' if errors != 1 else ''}", "bold red"))
+            else:
+                parts.append(("  ✓ compiles", "green"))
+            if warnings:
+                parts.append((f", {warnings} warning{'s' if warnings != 1 else ''}", "yellow"))
+            parts.append(("  (4: preview)", "dim"))
+        return Text.assemble(*parts)
+
+    def refresh_lists(self) -> None:
+        from aibtui.onboarding.recipes import step_kind, step_summary
+
+        from .edit_forms import target_kind
+
+        if self.doc is None:
+            return
+        self.query_one("#file-bar", Static).update(self._status_text())
+        inherited_steps = self.result.inherited_steps if self.result else []
+        inherited_targets = self.result.inherited_targets if self.result else []
+        steps = self.doc.items("customize")
+        own_names = {s.get("name") for s in steps if isinstance(s, dict)}
+        rows: list[Option] = []
+        for j, inh in enumerate(inherited_steps):
+            if inh.name in own_names:
+                continue
+            rows.append(Option(row(("   ↳ ", "dim"), (f"{inh.name:<22}", "dim italic"),
+                                             (f" from {inh.origin}", "dim")), id=f"inh-{j}", disabled=True))
+        for i, s in enumerate(steps):
+            name = str(s.get("name", "?")) if isinstance(s, dict) else "?"
+            kind = step_kind(s)
+            rows.append(Option(row((f"{i + 1:>2} ", "dim"), (f"{name:<22}", "bold"), (f" {kind:<14}", "cyan"),
+                                             step_summary(s, 60)), id=f"own-{i}"))
+        if not steps:
+            rows.append(Option(Text("   no steps of your own yet: press a to add one", style="dim"), id="empty",
+                               disabled=True))
+        self._fill("#step-list", rows)
+        trows: list[Option] = []
+        for j, inh in enumerate(inherited_targets):
+            trows.append(Option(row(("   ↳ ", "dim"), (f"{inh.name} from {inh.origin}", "dim")),
+                                id=f"inh-{j}", disabled=True))
+        for i, t in enumerate(self.doc.items("distribute")):
+            kind = target_kind(t) if isinstance(t, dict) else "?"
+            what = t.get(kind) if isinstance(t, dict) else t
+            label = "VHD" if kind == "vhd" else str(what).rsplit("/", 1)[-1]
+            name = t.get("runOutputName") or t.get("name") or "" if isinstance(t, dict) else ""
+            trows.append(Option(row((f"{i + 1:>2} ", "dim"), (f"{kind:<13}", "cyan"),
+                                              (f" {label:<24}", "bold"), (f" {name}", "dim")), id=f"own-{i}"))
+        if not self.doc.items("distribute"):
+            trows.append(Option(Text("   no targets: press a to add one (AIB needs at least one)", style="dim"),
+                                id="empty", disabled=True))
+        self._fill("#target-list", trows)
+        build = self.doc.get("build") or {}
+        brows = []
+        for key, label in GENERAL_ROWS:
+            value = self._general_value(key)
+            brows.append(Option(row((f"{label:<14}", "bold"), value), id=f"gen-{key}"))
+        for key, label in BUILD_ROWS:
+            value = build.get(key) if hasattr(build, "get") else None
+            shown = Text(str(value), style="") if value is not None else Text("(default)", style="dim")
+            brows.append(Option(row((f"{label:<14}", "bold"), shown), id=f"b-{key}"))
+        self._fill("#build-list", brows)
+
+    def _general_value(self, key: str) -> Text:
+        if key == "source":
+            if self.doc.get("source") is not None:
+                return Text(str(self.doc.get("source")))
+            ext = self.doc.get("extends")
+            if ext:
+                first = ext if isinstance(ext, str) else ", ".join(str(e) for e in ext)
+                return Text.assemble(f"extends {first}", (" (profile)", "dim"))
+            return Text("(none: press s)", style="red")
+        value = self.doc.get(key)
+        return Text(str(value)) if value is not None else Text("(not set)", style="dim")
+
+    def _fill(self, selector: str, rows: list[Option]) -> None:
+        ol = self.query_one(selector, OptionList)
+        keep = ol.highlighted
+        ol.clear_options()
+        ol.add_options(rows)
+        if rows:
+            enabled = [i for i, r in enumerate(rows) if not r.disabled]
+            if enabled:
+                target = keep if keep is not None and keep in enabled else (
+                    min(enabled, key=lambda i: abs(i - keep)) if keep is not None else enabled[0])
+                ol.highlighted = target
+
+    # -- helpers ---------------------------------------------------------------------------------------
+    def _active(self) -> str:
+        return self.query_one("#tabs", TabbedContent).active or "steps"
+
+    def _section(self) -> str | None:
+        return {"steps": "customize", "targets": "distribute"}.get(self._active())
+
+    def _selected_index(self, selector: str) -> int | None:
+        ol = self.query_one(selector, OptionList)
+        if ol.highlighted is None:
+            return None
+        opt = ol.get_option_at_index(ol.highlighted)
+        if opt.id and opt.id.startswith("own-"):
+            return int(opt.id[4:])
+        return None
+
+    def _select_own(self, selector: str, index: int) -> None:
+        ol = self.query_one(selector, OptionList)
+        for i in range(ol.option_count):
+            if ol.get_option_at_index(i).id == f"own-{index}":
+                ol.highlighted = i
+                return
+
+    def _snapshot(self) -> None:
+        self.undo_stack.append(self.doc.text())
+        del self.undo_stack[:-MAX_UNDO]
+
+    def _edited(self) -> None:
+        self.refresh_lists()
+        self.compile()
+
+    def _os(self) -> str | None:
+        if self.result is not None and self.result.os:
+            return self.result.os
+        value = self.doc.get("os") if self.doc is not None else None
+        return str(value) if value else None
+
+    # -- actions -----------------------------------------------------------------------------------------
+    def action_tab(self, tab: str) -> None:
+        self.query_one("#tabs", TabbedContent).active = tab
+        target = {"steps": "#step-list", "targets": "#target-list", "build": "#build-list",
+                  "preview": "#diag-list"}[tab]
+        self.query_one(target).focus()
+
+    def action_add(self) -> None:
+        if self.doc is None:
+            return
+        section = self._section()
+        if section == "customize":
+            from aibtui.onboarding.recipes import recipes_for
+
+            from .choose import ChooseScreen
+
+            options = [(r.key, f"{r.title}: {r.explain}") for r in recipes_for(self._os())]
+            self.app.push_screen(ChooseScreen("Add a step", options), self._add_step)
+        elif section == "distribute":
+            from .choose import ChooseScreen
+
+            options = [("managedImage", "Managed image: one region, quick to create VMs from"),
+                       ("gallery", "Gallery image version: versioned, replicated to regions"),
+                       ("vhd", "VHD: a disk file in the staging storage account")]
+            self.app.push_screen(ChooseScreen("Add a target", options), self._add_target)
+        elif self._active() == "build":
+            self.action_edit()
+
+    def _names(self, section: str) -> set[str]:
+        key = "name" if section == "customize" else "runOutputName"
+        return {str(s.get(key)) for s in self.doc.items(section) if isinstance(s, dict) and s.get(key)}
+
+    def _add_step(self, recipe_key: str | None) -> None:
+        if recipe_key is None:
+            return
+        from aibtui.onboarding.recipes import RECIPE_BY_KEY
+
+        from .edit_forms import step_form
+
+        form, convert = step_form(None, RECIPE_BY_KEY[recipe_key], self._os(), self._names("customize"))
+        at = self._selected_index("#step-list")
+        index = len(self.doc.items("customize")) if at is None else at + 1
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            self._snapshot()
+            self.doc.insert("customize", index, convert(values))
+            self._edited()
+            self._select_own("#step-list", index)
+
+        self.app.push_screen(form, done)
+
+    def _add_target(self, kind: str | None) -> None:
+        if kind is None:
+            return
+        from .edit_forms import target_form
+
+        form, convert = target_form(None, kind, self._names("distribute"))
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            self._snapshot()
+            index = len(self.doc.items("distribute"))
+            self.doc.insert("distribute", index, convert(values))
+            self._edited()
+            self._select_own("#target-list", index)
+
+        self.app.push_screen(form, done)
+
+    def action_edit(self, focus: str | None = None) -> None:
+        if self.doc is None:
+            return
+        tab = self._active()
+        if tab == "steps":
+            self._edit_item("customize", self._selected_index("#step-list"), focus)
+        elif tab == "targets":
+            self._edit_item("distribute", self._selected_index("#target-list"), focus)
+        elif tab == "build":
+            ol = self.query_one("#build-list", OptionList)
+            opt = ol.get_option_at_index(ol.highlighted) if ol.highlighted is not None else None
+            key = (opt.id or "")[2:] if opt is not None else None
+            if opt is not None and (opt.id or "").startswith("gen-"):
+                self._edit_general(key[2:] if key else "")
+            else:
+                self._edit_build(focus or key)
+        elif tab == "preview":
+            self._jump_to_diagnostic()
+
+    def _edit_item(self, section: str, index: int | None, focus: str | None = None) -> None:
+        if index is None:
+            return
+        from .edit_forms import step_form, target_form
+
+        item = self.doc.items(section)[index]
+        if not isinstance(item, dict):
+            return
+        names = self._names(section)
+        if section == "customize":
+            form, convert = step_form(item, None, self._os(), names, focus)
+        else:
+            form, convert = target_form(item, "", names, focus)
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            new = convert(values)
+            if new == item:
+                return
+            self._snapshot()
+            self.doc.replace(section, index, new)
+            self._edited()
+
+        self.app.push_screen(form, done)
+
+    def _edit_build(self, focus: str | None) -> None:
+        from aibtui.yamledit import to_plain
+
+        from .edit_forms import build_form
+
+        build = to_plain(self.doc.get("build") or {})
+        if not isinstance(build, dict):
+            build = {}
+        form, convert = build_form(build, focus)
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            new = convert(values)
+            if all(build.get(k) == v for k, v in new.items()):
+                return
+            self._snapshot()
+            for k, v in new.items():
+                if build.get(k) != v:
+                    self.doc.set_in("build", k, v)
+            self._edited()
+
+        self.app.push_screen(form, done)
+
+    def _edit_general(self, key: str) -> None:
+        from aibtui.onboarding import resource_ids as ids
+
+        from .form import Field, FormScreen
+
+        if key == "source":
+            self.action_pick_source()
+            return
+        check = {"location": ids.check_location, "identity": ids.check_identity}[key]
+        value = self.doc.get(key)
+        form = FormScreen(f"Edit {key}", [Field(key, key.capitalize(), "" if value is None else str(value), check)])
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is None or values[key].strip() == str(value):
+                return
+            self._snapshot()
+            self.doc.set(key, values[key].strip())
+            self._edited()
+
+        self.app.push_screen(form, done)
+
+    def action_duplicate(self) -> None:
+        section = self._section()
+        if self.doc is None or section is None:
+            return
+        selector = "#step-list" if section == "customize" else "#target-list"
+        index = self._selected_index(selector)
+        if index is None:
+            return
+        item = self.doc.duplicate_of(section, index)
+        if not isinstance(item, dict):
+            return
+        key = "name" if section == "customize" else "runOutputName"
+        names = self._names(section)
+        base = str(item.get(key) or item.get("name") or "copy")
+        n = 2
+        while f"{base}-{n}" in names:
+            n += 1
+        item.pop("name" if key == "runOutputName" else "", None)
+        item[key] = f"{base}-{n}"
+        if key == "name":  # the name first, as people write it
+            item = {"name": item.pop("name"), **item}
+        self._snapshot()
+        self.doc.insert(section, index + 1, item)
+        self._edited()
+        self._select_own(selector, index + 1)
+
+    def action_delete(self) -> None:
+        section = self._section()
+        if self.doc is None or section is None:
+            return
+        selector = "#step-list" if section == "customize" else "#target-list"
+        index = self._selected_index(selector)
+        if index is None:
+            return
+        item = self.doc.items(section)[index]
+        name = item.get("name") or item.get("runOutputName") or f"#{index + 1}" if isinstance(item, dict) else "?"
+        self._snapshot()
+        self.doc.remove(section, index)
+        self._edited()
+        self.notify(f"deleted '{name}' (u or Ctrl+Z undoes)", timeout=4)
+
+    def action_move(self, delta: int) -> None:
+        section = self._section()
+        if self.doc is None or section is None:
+            return
+        selector = "#step-list" if section == "customize" else "#target-list"
+        index = self._selected_index(selector)
+        if index is None:
+            return
+        to = index + delta
+        if not 0 <= to < len(self.doc.items(section)):
+            return
+        self._snapshot()
+        self.doc.move(section, index, to)
+        self._edited()
+        self._select_own(selector, to)
+
+    def action_undo(self) -> None:
+        if self.doc is None:
+            return
+        if not self.undo_stack:
+            self.notify("nothing to undo")
+            return
+        self.doc.restore(self.undo_stack.pop())
+        self._edited()
+
+    # -- source -----------------------------------------------------------------------------------------
+    def action_pick_source(self) -> None:
+        if self.doc is None:
+            return
+        from .source_picker import SourcePickerScreen
+
+        self.app.push_screen(SourcePickerScreen(near=self.path), self._source_picked)
+
+    def _source_picked(self, choice: Any) -> None:
+        if choice is None:
+            return
+        self._snapshot()
+        if choice.kind == "profile":
+            ext = self.doc.get("extends")
+            if isinstance(ext, list) and ext:
+                items = [str(e) for e in ext]
+                base = next((i for i, e in enumerate(items) if _is_base_profile(e)), None)
+                if base is None:
+                    items.insert(0, choice.value)
+                else:
+                    items[base] = choice.value
+                from aibtui.yamledit import to_node
+
+                node = to_node(items)
+                node.fa.set_flow_style()
+                self.doc.data["extends"] = node
+            else:
+                self.doc.set("extends", choice.value)
+            self.doc.set("source", None)
+        else:
+            self.doc.set("source", choice.value)
+            if choice.os and self.doc.get("os") is None and not self.doc.get("extends"):
+                self.doc.set("os", choice.os.lower())
+        self._edited()
+        self.notify(f"source: {choice.value}")
+
+    # -- diagnostics --------------------------------------------------------------------------------------
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option_list.id == "diag-list":
+            self._jump_to_diagnostic()
+        else:
+            self.action_edit()
+
+    def _jump_to_diagnostic(self) -> None:
+        from ..project import locate
+
+        ol = self.query_one("#diag-list", OptionList)
+        if self.result is None or ol.highlighted is None:
+            return
+        opt = ol.get_option_at_index(ol.highlighted)
+        if not opt.id or not opt.id.startswith("d-"):
+            return
+        d = self.result.diagnostics[int(opt.id[2:])]
+        if d.span is None or d.span.file != str(self.path):
+            where = f"{Path(d.span.file).name}:{d.span.line}" if d.span else "the template"
+            self.notify(f"{d.code} is in {where}: {d.message}", timeout=6)
+            return
+        loc = locate(self.doc.data, d.span.line)
+        if loc.section in ("customize", "distribute") and loc.index is not None:
+            tab = "steps" if loc.section == "customize" else "targets"
+            self.action_tab(tab)
+            self._select_own("#step-list" if tab == "steps" else "#target-list", loc.index)
+            self._edit_item(loc.section, loc.index, loc.key)
+        elif loc.section == "build":
+            self.action_tab("build")
+            self._edit_build(loc.key)
+        elif loc.section in ("location", "identity"):
+            self.action_tab("build")
+            self._edit_general(loc.section)
+        elif loc.section in ("source", "extends"):
+            self.action_tab("build")
+            self.action_pick_source()
+        else:
+            self.notify(f"line {d.span.line}: {d.message}", timeout=6)
+
+    # -- saving, disk -------------------------------------------------------------------------------------
+    def action_save(self, force: bool = False) -> None:
+        if self.doc is None:
+            return
+        self._save(self.doc.text(), force)
+
+    @work(thread=True, exclusive=True, group="save")
+    def _save(self, text: str, force: bool) -> None:
+        from aibtui.yamledit import ConflictError
+
+        try:
+            written = self.doc.save(force=force, text=text)
+        except ConflictError:
+            self.app.call_from_thread(self._save_conflict)
+            return
+        except OSError as exc:
+            self.app.call_from_thread(self.notify, f"cannot save: {exc.strerror or exc}", severity="error")
+            return
+        self.app.call_from_thread(self._saved, written)
+
+    def _saved(self, written: bool) -> None:
+        self.conflict = False
+        self.refresh_lists()
+        self.notify(f"saved {self.path.name}" if written else f"{self.path.name} unchanged")
+        if self.build_after_save:
+            self.build_after_save = False
+            self.app.open_build(path=self.path)
+
+    def _save_conflict(self) -> None:
+        from .confirm import ConfirmScreen
+
+        self.conflict = True
+        self.build_after_save = False
+        self.refresh_lists()
+
+        def decide(choice: str | None) -> None:
+            if choice == "overwrite":
+                self.action_save(force=True)
+            elif choice == "reload":
+                self.action_reload()
+
+        self.app.push_screen(ConfirmScreen(
+            f"{self.path.name} changed on disk since it was opened. Overwrite it with your edits, or reload "
+            "it (your edits are dropped)?", (("overwrite", "Overwrite"), ("reload", "Reload"), ("cancel", "Cancel")),
+            title="Conflict"), decide)
+
+    def action_reload(self) -> None:
+        self.undo_stack.clear()
+        self._load()
+
+    def _check_disk(self) -> None:
+        if self.doc is not None and not self.conflict:
+            self._disk_worker()
+
+    @work(thread=True, exclusive=True, group="disk")
+    def _disk_worker(self) -> None:
+        if self.doc is not None and self.doc.disk_changed():
+            self.post_message(DiskChanged(self.path))
+
+    def on_disk_changed(self, message: DiskChanged) -> None:
+        if self.doc is None:
+            return
+        if not self.doc.dirty:
+            self.notify(f"{self.path.name} changed on disk: reloaded")
+            self._load()
+        elif not self.conflict:
+            self.conflict = True
+            self.refresh_lists()
+            self.notify(f"{self.path.name} changed on disk; Ctrl+R reloads (drops your edits), Ctrl+S asks",
+                        severity="warning", timeout=8)
+
+    # -- build ------------------------------------------------------------------------------------------------
+    def action_build(self) -> None:
+        if self.doc is None:
+            return
+        if self.result is not None and not self.result.ok:
+            self.notify("the template has errors: fix them first (4 shows them)", severity="error")
+            return
+        if self.doc.dirty:
+            self.build_after_save = True
+            self.action_save()
+            return
+        self.app.open_build(path=self.path)
+
+
+def _is_base_profile(name: str) -> bool:
+    return not name.startswith(("linux-", "windows-cleanup", "windows-defaults", "windows-update"))

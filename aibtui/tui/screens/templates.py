@@ -1,0 +1,71 @@
+"""Every template on the provider with its last run; Enter re-attaches to a build (or shows the last)."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from ..provider_adapter import TemplateRow
+
+
+class TemplatesScreen(Screen[None]):
+    BINDINGS = [
+        Binding("r", "refresh", "Refresh", id="templates.refresh"),
+        Binding("escape,q", "app.pop_screen", "Back", id="templates.back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[TemplateRow] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("loading templates ...", id="templates-status")
+        yield DataTable(id="templates", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "templates"
+        table = self.query_one(DataTable)
+        table.add_columns("Name", "Provisioning", "Last run", "Location")
+        table.focus()
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        self.query_one("#templates-status", Static).update("loading templates ...")
+        self._load()
+
+    @work(thread=True, exclusive=True, group="templates")
+    def _load(self) -> None:
+        from ..provider_adapter import AdapterError
+
+        try:
+            rows = self.app.adapter.list_templates()
+            provider = self.app.adapter.provider
+        except AdapterError as exc:
+            self.app.call_from_thread(self._show_error, str(exc))
+            return
+        self.app.call_from_thread(self._show, rows, provider)
+
+    def _show_error(self, problem: str) -> None:
+        self.query_one("#templates-status", Static).update(f"✗ {problem.splitlines()[0]}")
+
+    def _show(self, rows: list[TemplateRow], provider: str) -> None:
+        self.rows = rows
+        table = self.query_one(DataTable)
+        table.clear()
+        for r in rows:
+            run = r.run_state + (f" / {r.sub_state}" if r.sub_state and r.running else "")
+            table.add_row(r.name, r.provisioning, run, r.location, key=r.name)
+        running = sum(1 for r in rows if r.running)
+        self.query_one("#templates-status", Static).update(
+            f"{len(rows)} template{'s' if len(rows) != 1 else ''} on {provider}"
+            + (f", {running} running" if running else "") + " · Enter re-attaches · r refreshes")
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        name = event.row_key.value
+        if name:
+            self.app.open_build(attach=str(name))

@@ -1,0 +1,1 @@
+"""Small widgets and renderable helpers shared by the screens."""

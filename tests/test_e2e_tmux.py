@@ -1,0 +1,119 @@
+"""End to end: the real `aibtui` under tmux in an empty folder.
+
+Onboarding to a saved file that `aibtui compile` accepts, then a local build that reaches a final
+state shown on screen. Keys go in with `tmux send-keys`, the screen comes back with `capture-pane`;
+every wait is bounded and the tmux session (and the local service the TUI started) always ends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (CI installs it)")
+
+AIBTUI = Path(sys.executable).with_name("aibtui")
+
+
+class Tmux:
+    def __init__(self, folder: Path, env: dict[str, str]) -> None:
+        self.name = f"aibtui-e2e-{uuid.uuid4().hex[:8]}"
+        self.folder = folder
+        self.env = env
+
+    def start(self, command: str) -> None:
+        exports = " ".join(f"{k}={v}" for k, v in self.env.items())
+        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", "100", "-y", "30", "-c", str(self.folder),
+                        f"env {exports} {command}"], check=True)
+
+    def screen(self) -> str:
+        proc = subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True)
+        return proc.stdout
+
+    def keys(self, *keys: str) -> None:
+        for key in keys:
+            subprocess.run(["tmux", "send-keys", "-t", self.name, key], check=True)
+            time.sleep(0.15)
+
+    def type(self, text: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", text], check=True)
+        time.sleep(0.15)
+
+    def wait_for(self, text: str, timeout: float = 20.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} did not appear within {timeout}s; the screen was:\n{screen}")
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+def _stop_service(state: Path) -> None:
+    try:
+        info = json.loads((state / "service.json").read_text())
+        os.kill(int(info["pid"]), signal.SIGTERM)
+    except (OSError, ValueError, KeyError):
+        pass
+
+
+def test_onboarding_then_local_build_under_tmux(tmp_path: Path) -> None:
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    state = tmp_path / "state"
+    env = {"AIBTUI_STATE_DIR": str(state), "XDG_CONFIG_HOME": str(tmp_path / "config"), "AIBTUI_SIM_STEP_DELAY": "0.05",
+           "AIBTUI_SERVICE_IDLE_MINUTES": "2", "TERM": "xterm-256color", "HOME": str(tmp_path)}
+    tmux = Tmux(folder, env)
+    try:
+        tmux.start(str(AIBTUI))
+        tmux.wait_for("1/7 Name")
+        tmux.keys("C-u")
+        tmux.type("e2e-web")
+        tmux.keys("Enter")
+        tmux.wait_for("2/7 Base image")
+        tmux.wait_for("ubuntu-22.04-gen2")
+        tmux.keys("Enter")  # the highlighted built-in profile (ubuntu-22.04-gen2)
+        tmux.wait_for("3/7 Location")
+        tmux.keys("C-u")
+        tmux.type("West US")
+        tmux.wait_for("lower-case letters")  # validated as you type
+        tmux.keys("C-u")
+        tmux.type("westus2")
+        tmux.keys("Enter")
+        tmux.wait_for("4/7 Identity")
+        tmux.wait_for("az identity create")
+        tmux.keys("Enter")
+        tmux.wait_for("5/7 Steps")
+        tmux.keys("C-n")
+        tmux.wait_for("6/7 Outputs")
+        tmux.keys("C-n")
+        tmux.wait_for("7/7 Review")
+        tmux.keys("C-s")
+        tmux.wait_for("it compiles")
+        saved = folder / "e2e-web.aib.yaml"
+        assert saved.is_file()
+        proc = subprocess.run([str(AIBTUI), "compile", str(saved)], capture_output=True, text=True, cwd=folder,
+                              env={**os.environ, **env}, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["name"] == "e2e-web"
+        tmux.keys("b")
+        screen = tmux.wait_for("build succeeded", timeout=60)
+        assert "Succeeded" in screen
+        tmux.wait_for("run outputs")
+        tmux.keys("C-q")
+    finally:
+        tmux.kill()
+        _stop_service(state)
