@@ -286,6 +286,8 @@ class Shaper:
                     body["sha256"] = fields["sha256Checksum"]
                 if "inline" in fields:
                     body["inline"] = self.script(script)
+                body.update(extra)  # with a uri, the options read best next to it
+                extra = {}
         elif stype == "File":
             if set(fields) - {"sha256Checksum"} != {"sourceUri", "destination"} or not _str_map(fields):
                 return step

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-WIDTH = 100  # a flow list longer than this is written one item a line
+WIDTH = 150  # a line with a flow list or mapping longer than this is written in block style
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +47,7 @@ class Commented:
 # YAML printable characters, minus the ones YAML 1.1 reads as line breaks (NEL, LS, PS) and the BOM.
 _PRINTABLE = re.compile("[\t\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*")
 _INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
-_FLOW_UNSAFE = set(",[]{}#")
+_FLOW_UNSAFE = set(",[]{}#:")
 
 
 def _resolves_to_str(text: str) -> bool:
@@ -175,6 +175,8 @@ def _value(head: str, value: Any, comment: str | None, indent: int, out: list[st
     text = scalar(value)
     if text is None and isinstance(value, dict):
         text = _flow_mapping(value, WIDTH - len(head) - 1)
+    if text is None and isinstance(value, list):
+        text = _flow_list(value, WIDTH - len(head) - 1)
     if text is not None:
         out.append(f"{head} {text}{_suffix(comment)}")
     elif isinstance(value, Block):
@@ -191,20 +193,35 @@ def _value(head: str, value: Any, comment: str | None, indent: int, out: list[st
         raise ValueError(f"cannot write a {type(value).__name__} as YAML")
 
 
+def _flow_list(items: list[Any], room: int) -> str | None:
+    """``[a, b]`` for a short list of scalars that fits in ``room`` characters."""
+    if any(isinstance(v, (Commented, Block, Flow, dict, list, Lines)) for v in items):
+        return None
+    text = scalar(Flow(tuple(items)))
+    return text if text is not None and len(text) <= room else None
+
+
 def _flow_mapping(d: dict[str, Any], room: int) -> str | None:
-    """``{a: 1, b: x}`` for a small mapping of scalars that fits in ``room`` characters."""
+    """``{a: 1, b: x}`` for a small mapping of scalars (and short lists) that fits in ``room`` characters."""
     if len(d) > 4:
         return None
     parts = []
     for key, value in d.items():
-        if isinstance(value, (Commented, Block, Flow, dict, list, Lines)):
+        if isinstance(value, list) and value:
+            text = _flow_list(value, room)
+        elif isinstance(value, Flow):
+            text = scalar(value)
+        elif isinstance(value, (Commented, Block, dict, Lines)):
             return None
-        text = scalar(value, flow=True)
+        else:
+            text = scalar(value, flow=True)
         if text is None:
             return None
         parts.append(f"{key if plain_ok(key, flow=True) else quote(key)}: {text}")
     out = "{" + ", ".join(parts) + "}"
-    return out if len(out) <= room else None
+    # up to three plain values read well on one line, however long a URI makes it
+    short = len(d) <= 3 and not any(isinstance(v, (list, Flow)) for v in d.values())
+    return out if short or len(out) <= room else None
 
 
 def _list(items: list[Any], indent: int, out: list[str]) -> None:

@@ -1,0 +1,82 @@
+"""Import benchmark: prints figures, asserts nothing (timings never belong in tests).
+
+  .venv/bin/python benchmarks/import_.py [--corpus DIR] [--runs N] [--table]
+
+For every JSON file of the real-world corpus (shared/corpus/real-world) that imports:
+  1. the line ratio  lines(*.aib.yaml) / lines(original JSON file), and its median;
+  2. the in-process time to import the largest corpus file (median of N runs, with the
+     verification compile the importer always does), and of a cold `aibtui import` process.
+`--table` prints the per-file status table used in docs/import.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus" / "real-world"
+
+
+def _lines(text: str) -> int:
+    return len(text.splitlines())
+
+
+def main() -> int:
+    from aibtui.compiler.importer import import_file
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--table", action="store_true")
+    args = parser.parse_args()
+    files = sorted(p for p in args.corpus.iterdir() if p.name != "MANIFEST.tsv")
+    ratios: list[float] = []
+    rows: list[str] = []
+    for path in files:
+        result = import_file(path)
+        json_lines = _lines(path.read_text(encoding="utf-8-sig", errors="replace"))
+        errors = [d for d in result.diagnostics if d.severity.value == "error"]
+        texts = [t.text for t in result.templates if t.text is not None]
+        if texts and not errors:
+            yaml_lines = sum(_lines(t) for t in texts)
+            ratios.append(yaml_lines / json_lines)
+            warnings = sorted({d.code for d in result.diagnostics if d.severity.value == "warning"})
+            profile = ", ".join(f"extends {t.profile}" for t in result.templates if t.profile)
+            status = "imported with notes" if warnings else "imported exactly"
+            why = "; ".join(x for x in (profile, ", ".join(warnings)) if x) or "–"
+            rows.append(f"| {path.name} | {status} | {json_lines} → {yaml_lines} | {why} |")
+        else:
+            first = errors[0] if errors else None
+            why = f"{first.code}: {first.message}" if first else "no template"
+            rows.append(f"| {path.name} | refused | {json_lines} | {why[:160].replace('|', '/')} |")
+    largest = max((p for p in files if p.suffix != ".bicep"), key=lambda p: p.stat().st_size)
+    times = []
+    for _ in range(args.runs):
+        t0 = time.perf_counter()
+        import_file(largest)
+        times.append(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "aibtui", "import", str(largest)], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, check=False)
+    cold = time.perf_counter() - t0
+    if args.table:
+        print("| file | result | lines (JSON → YAML) | why / notes |")
+        print("|---|---|---|---|")
+        print("\n".join(rows))
+        print()
+    print(f"imported: {len(ratios)} of {len(files)} corpus files")
+    print(f"median line ratio (YAML / JSON): {statistics.median(ratios):.3f}  "
+          f"(min {min(ratios):.3f}, max {max(ratios):.3f})")
+    print(f"largest file: {largest.name} ({largest.stat().st_size} bytes, {_lines(largest.read_text())} lines)")
+    print(f"  import in process: median {statistics.median(times) * 1000:.1f} ms over {args.runs} runs")
+    print(f"  cold `aibtui import` process: {cold * 1000:.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
