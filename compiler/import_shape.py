@@ -16,7 +16,7 @@ from typing import Any
 
 from .diagnostics import DiagnosticBag
 from .import_yaml import Block, Flow, Lines, block_ok
-from .model import STABLE_API_VERSIONS, TemplateModel, is_opaque
+from .model import STABLE_API_VERSIONS, TemplateModel, is_expression, is_opaque
 
 _URN_PART = re.compile(r"^[^\s:]+$")
 _STEP_TYPES = {"shell": "Shell", "powershell": "PowerShell", "file": "File",
@@ -99,10 +99,10 @@ def run_output_name(derived: str) -> str:
 
 class Shaper:
     def __init__(self, api: str, model: TemplateModel, diags: DiagnosticBag,
-                 urn_part: Callable[[str], bool] | None = None) -> None:
+                 urn_value: Callable[[str], str | None] | None = None) -> None:
         self.api = api
-        # an ARM expression that becomes a variable whose value fits in a URN
-        self.urn_part = urn_part or (lambda _text: False)
+        # the value of an ARM reference that becomes a variable (None: it stays an expression)
+        self.urn_value = urn_value or (lambda _text: None)
         self.model = model
         self.diags = diags
         self.location: str | None = None
@@ -176,7 +176,7 @@ class Shaper:
         keys = set(src) - {"type"}
         core = {"publisher", "offer", "sku", "version"}
         if stype == "PlatformImage" and core <= keys <= core | {"planInfo"} \
-                and all(self._urn_ok(src[k]) for k in core):
+                and self._urn_ok([src[k] for k in ("publisher", "offer", "sku", "version")]):
             urn: Any = ":".join(src[k] for k in ("publisher", "offer", "sku", "version"))
             if not all(_literal(src[k]) for k in core):
                 urn = Urn(tuple(src[k] for k in ("publisher", "offer", "sku", "version")))
@@ -203,10 +203,22 @@ class Shaper:
             return {"imageVersion": version}
         return src
 
-    def _urn_ok(self, part: Any) -> bool:
-        if not isinstance(part, str) or not _URN_PART.match(part):
-            return False
-        return _literal(part) or self.urn_part(part)
+    def _urn_ok(self, parts: list[Any]) -> bool:
+        """Whether the parts, as they render, make a URN lowering reads back into the same parts."""
+        rendered = []
+        for part in parts:
+            if not isinstance(part, str) or not _URN_PART.match(part):
+                return False
+            if _literal(part):
+                rendered.append(part)
+            elif is_expression(part):
+                value = self.urn_value(part)
+                if value is not None and not _URN_PART.match(value):
+                    return False
+                rendered.append(part if value is None else value)
+            else:
+                return False
+        return not is_opaque(":".join(rendered))
 
     # -- build -----------------------------------------------------------------------------------
     def build(self, vm: Any, timeout: Any, has_vm: bool, has_timeout: bool) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -233,7 +233,7 @@ def _one(model: TemplateModel, root: Mapping | None, text: str, file: str, optio
     header: list[str] = []
     expected = _drop_unknown(expected, model, diags, header)
     scope = _Scope.of(model, root)
-    shaper = Shaper(api, model, diags, urn_part=lambda text: _urn_var(scope, text))
+    shaper = Shaper(api, model, diags, urn_value=lambda text: _urn_var(scope, text))
     dialect = shaper.document(expected)
     values = _Values(scope, model, diags)
     dialect = values.walk(dialect, ())
@@ -270,12 +270,14 @@ def _one(model: TemplateModel, root: Mapping | None, text: str, file: str, optio
     return out
 
 
-def _urn_var(scope: _Scope, text: str) -> bool:
-    """An ARM reference whose literal value (and the reference itself) fits in a URN part."""
+def _urn_var(scope: _Scope, text: str) -> str | None:
+    """The value an ARM reference in a URN part renders to when it becomes a variable, else None."""
     if not scope.followed:
-        return False
+        return None
     value = scope.literal(text)
-    return isinstance(value, str) and bool(re.fullmatch(r"[^\s:]+", value)) and not placeholders(value)
+    if value is None:
+        return None
+    return value if isinstance(value, str) and not placeholders(value) else "<no urn>"
 
 
 def _importable(model: TemplateModel, diags: DiagnosticBag) -> bool:
