@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 WIDTH = 150  # a line with a flow list or mapping longer than this is written in block style
+WRAP = 110  # a long flow mapping (the SET ME variables) wraps here
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,13 @@ class Flow:
     """A short list of scalars, written ``[a, b]``."""
 
     items: tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FlowMap:
+    """A mapping of scalars written ``{a: 1, b: ~}``, wrapped over several lines when long."""
+
+    items: tuple[tuple[str, Any], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +187,8 @@ def _value(head: str, value: Any, comment: str | None, indent: int, out: list[st
         text = _flow_list(value, WIDTH - len(head) - 1)
     if text is not None:
         out.append(f"{head} {text}{_suffix(comment)}")
+    elif isinstance(value, FlowMap):
+        _wrapped(head, value, comment, out)
     elif isinstance(value, Block):
         out.append(f"{head} |{_suffix(comment)}")
         pad = " " * (indent + 2)
@@ -191,6 +201,20 @@ def _value(head: str, value: Any, comment: str | None, indent: int, out: list[st
         _list(list(value.lines) if isinstance(value, Lines) else value, indent + 2, out)
     else:
         raise ValueError(f"cannot write a {type(value).__name__} as YAML")
+
+
+def _wrapped(head: str, value: FlowMap, comment: str | None, out: list[str]) -> None:
+    parts = [f"{_key(k) if plain_ok(k, flow=True) else quote(k)}: {scalar(v, flow=True)}" for k, v in value.items]
+    pad = " " * (len(head) + 2)
+    line = f"{head} {{"
+    for i, part in enumerate(parts):
+        piece = part + ("," if i < len(parts) - 1 else "}")
+        if len(line) + len(piece) + 1 > WRAP and not line.endswith("{"):
+            out.append(line.rstrip())
+            line = pad + piece
+        else:
+            line += ("" if line.endswith("{") else " ") + piece
+    out.append(line + _suffix(comment))
 
 
 def _flow_list(items: list[Any], room: int) -> str | None:

@@ -28,7 +28,7 @@ from typing import Any
 
 from .diagnostics import Diagnostic, DiagnosticBag, Span
 from .import_shape import Shaper, Urn, canonical_types
-from .import_yaml import Block, Commented, Flow, Lines, dump
+from .import_yaml import Block, Commented, Flow, FlowMap, Lines, dump
 from .jsonload import load_json
 from .model import RESOURCE_TYPE, STABLE_API_VERSIONS, TemplateModel, is_expression, placeholders
 from .nodes import Mapping, Node, Scalar, Sequence, to_plain
@@ -249,8 +249,11 @@ def _one(model: TemplateModel, root: Mapping | None, text: str, file: str, optio
     candidates = shaper.profiles(expected) if options.profiles else []
     name = Path(file).name
     header.insert(0, f"imported from {name} by `aibtui import`")
-    if values.set_me:
-        header.append("set the variables marked SET ME (in vars: or with --set NAME=VALUE) before you build")
+    if values.set_me and all(v.value is None for v in values.vars.values()):
+        header.append("SET ME: each ~ in vars is a <placeholder> of the original; give it a value here or with "
+                      "--set NAME=VALUE")
+    elif values.set_me:
+        header.append("set the variables marked SET ME (here or with --set NAME=VALUE) before you build")
     for profile in candidates:
         trial = {"extends": profile, **{k: v for k, v in dialect.items() if k != "source"}}
         yaml_text = _render(trial, values, header)
@@ -539,7 +542,9 @@ class _Values:
             out["variables"] = {k: variables[k] for k in sorted(variables, key=str.lower)}
         return _escape_tree(out)
 
-    def vars_section(self) -> dict[str, Any]:
+    def vars_section(self) -> Any:
+        if all(v.value is None for v in self.vars.values()):
+            return FlowMap(tuple((name, None) for name in self.vars))  # the header says SET ME once
         out: dict[str, Any] = {}
         for name, var in self.vars.items():
             value = escape(var.value) if isinstance(var.value, str) else var.value
