@@ -73,9 +73,14 @@ def compile_text(text: str, path: Path) -> Compiled:
     return out
 
 
-def locate(data: Any, line: int) -> Location:
-    """Where 1-based ``line`` is in a ruamel round-trip document (``YamlDoc.data``)."""
-    line0 = line - 1
+def locate(data: Any, line: int, col: int = 1) -> Location:
+    """Where 1-based ``line``/``col`` is in a ruamel round-trip document (``YamlDoc.data``).
+
+    The key is the innermost one of the item (``to`` in ``file: {from: ..., to: ...}``), which is
+    what the editor's forms name their fields after.
+    """
+    pos = (line - 1, col - 1)
+    line0 = pos[0]
     keys = list(data.keys()) if hasattr(data, "keys") else []
     section = None
     for k in keys:
@@ -98,19 +103,21 @@ def locate(data: Any, line: int) -> Location:
                     index = i
             except (AttributeError, KeyError, TypeError):
                 continue
-        key = _key_at(value[index], line0) if index is not None else None
+        key = _key_at(value[index], pos) if index is not None else None
         return Location(section, index, key)
-    return Location(section, None, _key_at(value, line0))
+    return Location(section, None, _key_at(value, pos))
 
 
-def _key_at(node: Any, line0: int) -> str | None:
+def _key_at(node: Any, pos: tuple[int, int]) -> str | None:
     if not hasattr(node, "keys") or not hasattr(node, "lc"):
         return None
     found = None
     for k in node.keys():
         try:
-            if node.lc.key(k)[0] <= line0:
+            if tuple(node.lc.key(k)[:2]) <= pos:
                 found = k
         except (AttributeError, KeyError, TypeError):
             continue
+    if found is not None and hasattr(node[found], "keys"):
+        return _key_at(node[found], pos) or found
     return found

@@ -583,7 +583,7 @@ class EditorScreen(Screen[None]):
             where = f"{Path(d.span.file).name}:{d.span.line}" if d.span else "the template"
             self.notify(f"{d.code} is in {where}: {d.message}", timeout=6)
             return
-        loc = locate(self.doc.data, d.span.line)
+        loc = locate(self.doc.data, d.span.line, d.span.col)
         if loc.section in ("customize", "distribute") and loc.index is not None:
             tab = "steps" if loc.section == "customize" else "targets"
             self.action_tab(tab)

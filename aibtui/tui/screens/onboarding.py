@@ -181,6 +181,7 @@ class OnboardingScreen(Screen[None]):
             return
         for r in recipes_for(self.answers.os):
             sl.add_option((f"{r.title}: {r.explain}", r.key, r.key == "commands"))
+        sl.highlighted = 0
 
     def _fill_outputs(self) -> None:
         image = self.query_one("#image-id", Input)
@@ -189,6 +190,9 @@ class OnboardingScreen(Screen[None]):
             image.value = default_outputs(self.answers)[0].target
         if not gallery.value:
             gallery.value = gallery_image_id(self.answers)
+        kinds = self.query_one("#output-kinds", SelectionList)
+        if kinds.highlighted is None:
+            kinds.highlighted = 0
 
     # -- checks ------------------------------------------------------------------------------------------------
     def _problem(self) -> tuple[str, str] | None:

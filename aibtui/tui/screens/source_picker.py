@@ -87,6 +87,7 @@ class SourcePickerScreen(ModalScreen[SourceChoice | None]):
             yield Static("", id="picker-status")
 
     def on_mount(self) -> None:
+        self.query_one("#images", OptionList).can_focus = False  # keys stay in the filter; the list follows
         self.query_one("#filter", Input).focus()
         if self.preloaded is not None:
             self.level = list(self.preloaded)
@@ -135,6 +136,7 @@ class SourcePickerScreen(ModalScreen[SourceChoice | None]):
         self.parts = message.parts
         self.level = message.entries
         self.query_one("#filter", Input).value = ""
+        self.query_one("#filter", Input).focus()
         self._rebuild()
 
     # -- filtering ---------------------------------------------------------------------------------------

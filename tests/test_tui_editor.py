@@ -1,0 +1,170 @@
+"""Pilot tests of the editor: the arranger (add, validate, move, duplicate, delete, undo), targets,
+build settings, the preview's diagnostics jumping to the field, and saving without losing a byte."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from test_tui_support import HAND, wait_until
+from textual.widgets import Button, Input, OptionList, Static
+
+from aibtui.tui.app import AibApp
+from aibtui.tui.screens.editor import EditorScreen
+
+
+def _editor(app: AibApp) -> EditorScreen:
+    screen = app.screen
+    assert isinstance(screen, EditorScreen), screen
+    return screen
+
+
+async def _open(pilot, app: AibApp) -> EditorScreen:  # noqa: ANN001
+    await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen) and app.screen.result is not None,
+                     what="the editor to load and compile")
+    return _editor(app)
+
+
+def _names(ed: EditorScreen, section: str = "customize") -> list[str]:
+    key = "name" if section == "customize" else "runOutputName"
+    return [str(s.get(key, "")) for s in ed.doc.items(section)]
+
+
+@pytest.mark.asyncio
+async def test_arranger_edits_keep_every_comment_and_untouched_line(tmp_path: Path) -> None:
+    path = tmp_path / "web.aib.yaml"
+    path.write_text(HAND)
+    app = AibApp(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        ed = await _open(pilot, app)
+        assert _names(ed) == ["packages", "motd", "config"]
+        steps = ed.query_one("#step-list", OptionList)
+        await pilot.press("down")  # motd
+        assert steps.get_option_at_index(steps.highlighted).id == "own-1"
+        await pilot.press("a")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ChooseScreen")
+        await pilot.press("enter")  # Run commands
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "FormScreen")
+        form = app.screen
+        await pilot.press("ctrl+u", *"motd")  # taken: refused as you type
+        assert "exists already" in str(form.query_one("#p-name", Static).render())
+        assert form.query_one("#ok", Button).disabled
+        await pilot.press("ctrl+s")
+        assert app.screen is form
+        await pilot.press("ctrl+u", *"cleanup", "ctrl+s")
+        await wait_until(pilot, lambda: _names(ed) == ["packages", "motd", "cleanup", "config"])
+        await pilot.press("J")  # move down, past config
+        assert _names(ed) == ["packages", "motd", "config", "cleanup"]
+        await pilot.press("K", "J")
+        assert _names(ed) == ["packages", "motd", "config", "cleanup"]
+        await pilot.press("d")
+        assert _names(ed) == ["packages", "motd", "config", "cleanup", "cleanup-2"]
+        await pilot.press("x")
+        assert _names(ed) == ["packages", "motd", "config", "cleanup"]
+        await pilot.press("u")  # the delete is undone
+        assert _names(ed) == ["packages", "motd", "config", "cleanup", "cleanup-2"]
+        await pilot.press("u")  # and the duplicate
+        assert _names(ed) == ["packages", "motd", "config", "cleanup"]
+        assert "[modified]" in str(ed.query_one("#file-bar", Static).render())
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not ed.doc.dirty, what="the save")
+    after = path.read_text().splitlines()
+    added = ["  - name: cleanup", "    shell: |", "      sudo apt-get update", "      sudo apt-get install -y curl"]
+    at = after.index(added[0])
+    assert after[at:at + len(added)] == added
+    assert after[:at] + after[at + len(added):] == HAND.splitlines()  # everything else byte-identical
+
+
+@pytest.mark.asyncio
+async def test_targets_and_build_settings_are_edited_in_forms(tmp_path: Path) -> None:
+    path = tmp_path / "web.aib.yaml"
+    path.write_text(HAND)
+    app = AibApp(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        ed = await _open(pilot, app)
+        await pilot.press("2", "a")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ChooseScreen")
+        await pilot.press("down", "down", "enter")  # VHD
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "FormScreen")
+        await pilot.press(*"disk", "ctrl+s")
+        await wait_until(pilot, lambda: len(ed.doc.items("distribute")) == 2)
+        assert ed.doc.items("distribute")[1] == {"vhd": True, "runOutputName": "disk"}
+        await pilot.press("3")
+        build = ed.query_one("#build-list", OptionList)
+        build.highlighted = 3  # VM size
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "FormScreen")
+        form = app.screen
+        assert app.focused is form.query_one("#f-vmSize", Input)
+        await pilot.press("ctrl+u", *"big")
+        assert "Standard_D2s_v3" in str(form.query_one("#p-vmSize", Static).render())
+        await pilot.press("ctrl+u", *"Standard_D4s_v3", "ctrl+s")
+        await wait_until(pilot, lambda: app.screen is ed)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not ed.doc.dirty)
+    text = path.read_text()
+    assert "build: {vmSize: Standard_D4s_v3, timeout: 90m}" in text
+    assert text.endswith("  - vhd: true\n    runOutputName: disk\n")
+
+
+@pytest.mark.asyncio
+async def test_selecting_a_diagnostic_opens_the_field(tmp_path: Path) -> None:
+    path = tmp_path / "web.aib.yaml"
+    path.write_text(HAND.replace("to: /tmp/a.conf", "to: /etc/a.conf"))
+    app = AibApp(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        ed = await _open(pilot, app)
+        assert not ed.result.ok
+        assert "error" in str(ed.query_one("#file-bar", Static).render())
+        await pilot.press("4")
+        diags = ed.query_one("#diag-list", OptionList)
+        first_error = next(i for i, d in enumerate(ed.result.diagnostics) if d.severity.value == "error")
+        diags.highlighted = first_error
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "FormScreen", what="the step's form")
+        form = app.screen
+        assert app.focused is form.query_one("#f-to", Input)
+        assert "/tmp" in str(form.query_one("#p-to", Static).render())
+        await pilot.press("ctrl+u", *"/tmp/a.conf", "ctrl+s")
+        await wait_until(pilot, lambda: ed.result is not None and ed.result.ok, what="a clean compile")
+        assert '"destination": "/tmp/a.conf"' in ed.result.json
+
+
+@pytest.mark.asyncio
+async def test_a_file_changed_on_disk_is_never_overwritten_silently(tmp_path: Path) -> None:
+    path = tmp_path / "web.aib.yaml"
+    path.write_text(HAND)
+    app = AibApp(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        ed = await _open(pilot, app)
+        await pilot.press("x")  # an edit: delete 'packages'
+        theirs = HAND.replace("location: westus2", "location: eastus")
+        path.write_text(theirs)
+        os.utime(path, ns=(1, 1))
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen", what="the conflict dialog")
+        assert path.read_text() == theirs
+        await pilot.press("escape")
+        assert path.read_text() == theirs
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
+        await pilot.click("#reload")
+        await wait_until(pilot, lambda: ed.doc is not None and str(ed.doc.get("location")) == "eastus")
+        assert _names(ed) == ["packages", "motd", "config"]
+        # no edits: a change on disk is simply reloaded
+        path.write_text(theirs.replace("eastus", "northeurope"))
+        await wait_until(pilot, lambda: str(ed.doc.get("location")) == "northeurope", timeout=8, what="auto reload")
+    assert "northeurope" in path.read_text()
+
+
+@pytest.mark.asyncio
+async def test_unreadable_file_is_reported_not_raised(tmp_path: Path) -> None:
+    path = tmp_path / "web.aib.yaml"
+    path.write_text("- a\n- list\n")
+    app = AibApp(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen))
+        ed = app.screen
+        await wait_until(pilot, lambda: "must be a YAML mapping" in str(ed.query_one("#file-bar", Static).render()))
+        await pilot.press("a", "x", "u", "ctrl+s", "b")  # nothing to act on: no crash
