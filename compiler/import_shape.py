@@ -87,6 +87,12 @@ def _str_map(value: Any) -> bool:
     return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
 
 
+def _in_order(d: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
+    out = {k: d[k] for k in order if k in d}
+    out.update((k, v) for k, v in d.items() if k not in out)
+    return out
+
+
 def duration(minutes: int) -> str | int:
     if minutes <= 0:
         return minutes
@@ -186,7 +192,7 @@ class Shaper:
             names = {"planName": "name", "planProduct": "product", "planPublisher": "publisher"}
             if _str_map(plan) and set(plan) <= set(names):
                 return {"urn": urn, "plan": {names[k]: v for k, v in plan.items()}}
-            return src
+            return _in_order(src, ("type", "publisher", "offer", "sku", "version", "planInfo"))
         if stype == "ManagedImage" and keys == {"imageId"} and isinstance(src["imageId"], str):
             image = src["imageId"]
             low = image.lower()

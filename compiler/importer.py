@@ -40,10 +40,11 @@ _PLACEHOLDER = re.compile(r"<([^<>\"\n]{1,80})>")
 _RESERVED = frozenset({"true", "false", "none", "True", "False", "None", "and", "or", "not", "in", "is",
                        "if", "else", "self", "loop", "caller", "varargs", "kwargs", "super", "range"})
 _TEMPLATE_MARKS = ("{{", "{%", "{#")
+# what an ARM expression may not stand for, most telling first (the first one is the reason shown)
 _CONTAINERS: dict[tuple[str, ...], tuple[str, ...]] = {
-    (): ("identity", "tags", "properties", "dependsOn"),
-    ("properties",): ("source", "customize", "distribute", "vmProfile", "validate", "optimize",
+    ("properties",): ("customize", "source", "distribute", "validate", "vmProfile", "optimize",
                       "errorHandling", "autoRun", "managedResourceTags", "additionalDataDisks"),
+    (): ("identity", "tags", "dependsOn"),
 }
 # read from the JSON by templates_from_json; the importer says the same in its own words
 _REWORDED = frozenset({"AIB712", "AIB713", "AIB714", "AIB715"})
@@ -284,18 +285,17 @@ def _urn_var(scope: _Scope, text: str) -> str | None:
 
 
 def _importable(model: TemplateModel, diags: DiagnosticBag) -> bool:
+    props = model.get(("properties",))
+    if props is not None and not isinstance(props, dict):
+        diags.add("AIB800", f"`properties` is {_what(props)}, not the template's properties; what it "
+                  "builds is only known when ARM deploys it", model.span_at(("properties",)),
+                  hint="import the template ARM deploys (for example from `az image builder show` or a "
+                       "GET of the resource), or write the *.aib.yaml by hand")
+        return False
     ok = True
     for base, keys in _CONTAINERS.items():
         parent = model.get(base)
         if not isinstance(parent, dict):
-            if base == ():
-                continue
-            if parent is not None:
-                diags.add("AIB800", f"`properties` is {_what(parent)}, not the template's properties; what it "
-                          "builds is only known when ARM deploys it", model.span_at(("properties",)),
-                          hint="import the template ARM deploys (for example from `az image builder show` or a "
-                               "GET of the resource), or write the *.aib.yaml by hand")
-                ok = False
             continue
         for key in keys:
             value = parent.get(key)
