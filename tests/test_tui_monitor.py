@@ -1,0 +1,127 @@
+"""Pilot tests of the build monitor and the templates list against the local service (in-process,
+127.0.0.1, temp state dir): a build to its outputs, a cancelled build, a failed step, re-attaching,
+and polling that backs off on errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_tui_support import HAND, FakeAdapter, service, wait_until
+from textual.widgets import DataTable, RichLog, Static
+
+from aibtui.tui.app import AibApp
+from aibtui.tui.provider_adapter import AdapterError
+from aibtui.tui.screens.build_monitor import BuildMonitorScreen
+from aibtui.tui.screens.editor import EditorScreen
+
+
+def _log(screen: BuildMonitorScreen) -> str:
+    return "\n".join(line.text for line in screen.query_one("#run-log", RichLog).lines)
+
+
+async def _start_build(pilot, app: AibApp) -> BuildMonitorScreen:  # noqa: ANN001
+    await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen) and app.screen.result is not None)
+    await pilot.press("b")
+    await wait_until(pilot, lambda: isinstance(app.screen, BuildMonitorScreen))
+    return app.screen
+
+
+@pytest.mark.asyncio
+async def test_build_runs_to_its_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "web.aib.yaml").write_text(HAND)
+    with service(tmp_path, monkeypatch):
+        app = AibApp(tmp_path)
+        async with app.run_test(size=(100, 30)) as pilot:
+            mon = await _start_build(pilot, app)
+            await wait_until(pilot, lambda: mon.final == "Succeeded", timeout=20, what="the build to finish")
+            timeline = str(mon.query_one("#timeline", Static).render())
+            assert "Running / Customizing" in timeline and "Succeeded" in timeline
+            assert "step 'packages'" in _log(mon)
+            await wait_until(pilot, lambda: "run outputs" in str(mon.query_one("#run-outputs", Static).render()))
+            assert "Microsoft.Compute/images/web" in str(mon.query_one("#run-outputs", Static).render())
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen))
+            # the templates list shows it; Enter re-attaches and shows the last run
+            await pilot.press("ctrl+t")
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "TemplatesScreen")
+            table = app.screen.query_one(DataTable)
+            await wait_until(pilot, lambda: table.row_count == 1, what="the template row")
+            assert table.get_row_at(0)[:3] == ["web", "Succeeded", "Succeeded"]
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, BuildMonitorScreen))
+            await wait_until(pilot, lambda: app.screen.final == "Succeeded", timeout=10)
+
+
+@pytest.mark.asyncio
+async def test_cancel_asks_first_then_cancels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "web.aib.yaml").write_text(HAND)
+    with service(tmp_path, monkeypatch, step_delay=0.4):
+        app = AibApp(tmp_path)
+        async with app.run_test(size=(100, 30)) as pilot:
+            mon = await _start_build(pilot, app)
+            await wait_until(pilot, lambda: mon.watcher is not None and mon.timeline, what="the run to start")
+            await pilot.press("c")
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
+            await pilot.press("n")  # keep building
+            await wait_until(pilot, lambda: app.screen is mon)
+            assert not mon.cancel_requested
+            await pilot.press("c")
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
+            await pilot.press("y")
+            await wait_until(pilot, lambda: mon.final is not None, timeout=20, what="the run to end")
+            assert mon.final == "Canceled"
+            assert "canceled" in str(mon.query_one("#run-outputs", Static).render()).lower()
+            assert "cancel requested" in _log(mon)
+
+
+@pytest.mark.asyncio
+async def test_failed_step_is_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "web.aib.yaml").write_text(HAND)
+    with service(tmp_path, monkeypatch, fault_mode=True) as svc:
+        svc.faults.configure({"failStep": "motd"})
+        app = AibApp(tmp_path)
+        async with app.run_test(size=(100, 30)) as pilot:
+            mon = await _start_build(pilot, app)
+            await wait_until(pilot, lambda: mon.final is not None, timeout=20)
+            assert mon.final == "Failed"
+            assert "motd" in str(mon.query_one("#run-outputs", Static).render())
+
+
+@pytest.mark.asyncio
+async def test_a_file_with_errors_is_not_built(tmp_path: Path) -> None:
+    (tmp_path / "web.aib.yaml").write_text(HAND.replace("to: /tmp/a.conf", "to: /etc/a.conf"))
+    app = AibApp(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen) and app.screen.result is not None)
+        await pilot.press("b")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, EditorScreen)
+
+
+class FlakyAdapter(FakeAdapter):
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+        self.polls = 0
+
+    def poll(self, watcher):  # noqa: ANN001, ANN201
+        self.polls += 1
+        if self.polls <= self.failures:
+            raise AdapterError("connection refused")
+        return watcher.poll()
+
+
+@pytest.mark.asyncio
+async def test_polling_backs_off_on_errors_and_recovers(tmp_path: Path) -> None:
+    app = AibApp(tmp_path)
+    app._adapter = FlakyAdapter(failures=3)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "OnboardingScreen")
+        mon = BuildMonitorScreen(path=tmp_path / "x.aib.yaml", poll=0.01)
+        app.push_screen(mon)
+        await wait_until(pilot, lambda: mon.final == "Succeeded", timeout=20, what="recovery")
+        log = _log(mon)
+        assert log.count("poll failed") == 3
+        assert "retrying in 0.0" in log and "retrying in 0.1" in log  # 0.02, 0.04, 0.08: doubling
+        assert mon.backoff == 0.0
