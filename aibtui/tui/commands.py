@@ -17,7 +17,7 @@ class AibCommands(Provider):
              app.action_onboarding),
             ("Help", "keys and screens", app.action_help),
         ]
-        screen = app.screen
+        screen = self.screen  # the screen the palette was opened on
         for name, help_text, action in getattr(screen, "PALETTE", ()):
             cmds.append((name, help_text, partial(screen.run_action, action)))
         return cmds
