@@ -16,7 +16,9 @@ IMPORT_CODES: dict[str, CodeInfo] = {
     "AIB803": CodeInfo(E, None, "an ISO source has no stable equivalent",
                        "ISO sources were removed in 2020-02-14; use a PlatformImage (for RHEL BYOS: "
                        "RedHat:rhel-byos:...) and import again"),
-    "AIB804": CodeInfo(E, None, "the imported file does not compile back to the same template"),
+    "AIB804": CodeInfo(E, None, "the imported file does not compile back to the same template",
+                       "`aibtui check` on the JSON shows what the template itself gets wrong; if it is valid, "
+                       "please report the file"),
     # -- kept, but worth knowing --------------------------------------------------------------------
     "AIB810": CodeInfo(W, None, "ARM expression kept as an opaque string",
                        "`aibtui compile --format arm` keeps it working; resource/body output holds it verbatim"),

@@ -87,6 +87,44 @@ def _str_map(value: Any) -> bool:
     return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
 
 
+def _source_ok(src: Any) -> bool:
+    """A source lowering copies as written (a string would be parsed as a URN or an id)."""
+    if not isinstance(src, dict) or "plan" in src:
+        return False
+    if "type" not in src:
+        return "publisher" not in src and not any(k in src for k in ("urn", "managedImage", "imageVersion"))
+    return True
+
+
+def _step_ok(step: Any) -> bool:
+    return isinstance(step, dict) and isinstance(step.get("type"), str) \
+        and not any(k in step for k in _KIND_KEY.values())
+
+
+def _steps_ok(steps: Any) -> bool:
+    return isinstance(steps, list) and all(_step_ok(s) for s in steps)
+
+
+def _validate_ok(val: Any) -> bool:
+    if not isinstance(val, dict) or not set(val) <= {"inVMValidations", "continueDistributeOnFailure",
+                                                     "sourceValidationOnly"}:
+        return False
+    if any(k in val and not isinstance(val[k], bool) for k in ("continueDistributeOnFailure",
+                                                                "sourceValidationOnly")):
+        return False
+    return "inVMValidations" not in val or _steps_ok(val["inVMValidations"])
+
+
+def _targets_ok(targets: Any) -> bool:
+    return isinstance(targets, list) and all(
+        isinstance(t, dict) and isinstance(t.get("type"), str) and "name" not in t
+        and not any(k in t for k in ("managedImage", "gallery", "vhd")) for t in targets)
+
+
+def _optimize_ok(opt: Any) -> bool:
+    return isinstance(opt, dict) and not isinstance(opt.get("vmBoot"), bool)
+
+
 def _in_order(d: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
     out = {k: d[k] for k in order if k in d}
     out.update((k, v) for k, v in d.items() if k not in out)
@@ -145,33 +183,41 @@ class Shaper:
         return ident
 
     def properties(self, props: dict[str, Any]) -> dict[str, Any]:
+        """Shorthands for what they can hold; the rest (a value of an unexpected shape, which the
+        schema check will report) goes verbatim under ``properties:``, which lowering copies as is."""
         out: dict[str, Any] = {}
         verbatim: dict[str, Any] = {}
         if "source" in props:
-            out["source"] = self.source(props["source"])
+            if _source_ok(props["source"]):
+                out["source"] = self.source(props["source"])
+            else:
+                verbatim["source"] = props["source"]
         build, leftovers = self.build(props.get("vmProfile"), props.get("buildTimeoutInMinutes"),
                                       "vmProfile" in props, "buildTimeoutInMinutes" in props)
         if build:
             out["build"] = build
         verbatim.update(leftovers)
-        if "customize" in props:
-            out["customize"] = self.steps(props["customize"])
-        if "validate" in props:
-            out["validate"] = self.validate(props["validate"])
-        if "distribute" in props:
-            out["distribute"] = self.distribute(props["distribute"])
-        if "optimize" in props:
-            out["optimize"] = self.optimize(props["optimize"])
+        for key, ok, shorten in (("customize", _steps_ok, self.steps), ("validate", _validate_ok, self.validate),
+                                 ("distribute", _targets_ok, self.distribute),
+                                 ("optimize", _optimize_ok, self.optimize)):
+            if key in props:
+                if ok(props[key]):
+                    out[key] = shorten(props[key])
+                else:
+                    verbatim[key] = props[key]
         if "autoRun" in props:
             ar = props["autoRun"]
             if isinstance(ar, dict) and set(ar) == {"state"} and ar["state"] in ("Enabled", "Disabled"):
                 out["autoRun"] = ar["state"] == "Enabled"
-            else:
+            elif isinstance(ar, dict):
                 out["autoRun"] = ar
+            else:
+                verbatim["autoRun"] = ar
         for key in ("errorHandling", "stagingResourceGroup", "managedResourceTags", "additionalDataDisks"):
             if key in props:
                 out[key] = props[key]
-        out.update(verbatim)
+        if verbatim:
+            out["properties"] = verbatim
         return out
 
     # -- source ----------------------------------------------------------------------------------
@@ -230,6 +276,13 @@ class Shaper:
     def build(self, vm: Any, timeout: Any, has_vm: bool, has_timeout: bool) -> tuple[dict[str, Any], dict[str, Any]]:
         build: dict[str, Any] = {}
         verbatim: dict[str, Any] = {}
+        timeout_ok = not has_timeout or (isinstance(timeout, int) and not isinstance(timeout, bool)) \
+            or (isinstance(timeout, str) and is_opaque(timeout))
+        if not timeout_ok:
+            if has_vm:
+                verbatim["vmProfile"] = vm
+            verbatim["buildTimeoutInMinutes"] = timeout
+            return build, verbatim
         if has_vm:
             short = self.vm_profile(vm)
             if short is None:

@@ -268,8 +268,7 @@ def _one(model: TemplateModel, root: Mapping | None, text: str, file: str, optio
     if options.verify:
         problem = _verify(yaml_text, file, out, DiagnosticBag())
         if problem is not None:
-            diags.add("AIB804", f"the imported file does not compile back to the same template: {problem}",
-                      span, hint="please report this file; the *.aib.yaml is written for you to fix by hand")
+            diags.add("AIB804", f"the imported file does not compile back to the same template: {problem}", span)
         out.exact = problem is None
     return out
 
