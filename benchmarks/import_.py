@@ -100,7 +100,7 @@ def main() -> int:
         print("\n".join(rows))
         print()
     print(f"imported: {len(ratios)} of {len(files)} corpus files")
-    print(f"median line ratio (YAML / JSON): {statistics.median(ratios):.3f}  "
+    print(f"median line ratio (YAML / JSON): {statistics.median(ratios):.4f}  "
           f"(min {min(ratios):.3f}, max {max(ratios):.3f})")
     for label, path in (("largest file", largest), ("largest imported file", largest_imported)):
         print(f"{label}: {path.name} ({path.stat().st_size} bytes, {_lines(path.read_text())} lines): "

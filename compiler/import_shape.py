@@ -357,8 +357,9 @@ class Shaper:
                     body["sha256"] = fields["sha256Checksum"]
                 if "inline" in fields:
                     body["inline"] = self.script(script)
-                body.update(extra)  # with a uri, the options read best next to it
-                extra = {}
+                if len(body) + len(extra) <= 2:  # {uri, runElevated} fits on one line
+                    body.update(extra)
+                    extra = {}
         elif stype == "File":
             if set(fields) - {"sha256Checksum"} != {"sourceUri", "destination"} or not _str_map(fields):
                 return step

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 WIDTH = 150  # a line with a flow list or mapping longer than this is written in block style
+LIST_WIDTH = 80  # a list item that is a small mapping of scalars is written {a: 1, b: 2} within this
 WRAP = 110  # a long flow mapping (the SET ME variables) wraps here
 
 
@@ -55,7 +56,8 @@ class Commented:
 # YAML printable characters, minus the ones YAML 1.1 reads as line breaks (NEL, LS, PS) and the BOM.
 _PRINTABLE = re.compile("[\t\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*")
 _INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
-_FLOW_UNSAFE = set(",[]{}#:")
+_FLOW_UNSAFE = set(",[]{}#")
+_FLOW_COLON = re.compile(r":(?:$|[\s,\[\]{}])")  # `a:b` and `https://x` stay plain in flow, `a: b` does not
 
 
 def _resolves_to_str(text: str) -> bool:
@@ -76,7 +78,7 @@ def plain_ok(text: str, *, flow: bool = False) -> bool:
         return False
     if ": " in text or " #" in text or text.endswith(":"):
         return False
-    if flow and any(c in _FLOW_UNSAFE for c in text):
+    if flow and (any(c in _FLOW_UNSAFE for c in text) or _FLOW_COLON.search(text)):
         return False
     if text.startswith(("---", "...")):
         return False
@@ -225,7 +227,7 @@ def _flow_list(items: list[Any], room: int) -> str | None:
     return text if text is not None and len(text) <= room else None
 
 
-def _flow_mapping(d: dict[str, Any], room: int) -> str | None:
+def _flow_mapping(d: dict[str, Any], room: int, *, strict: bool = False) -> str | None:
     """``{a: 1, b: x}`` for a small mapping of scalars (and short lists) that fits in ``room`` characters."""
     if len(d) > 4:
         return None
@@ -243,9 +245,8 @@ def _flow_mapping(d: dict[str, Any], room: int) -> str | None:
             return None
         parts.append(f"{key if plain_ok(key, flow=True) else quote(key)}: {text}")
     out = "{" + ", ".join(parts) + "}"
-    # up to three plain values read well on one line, however long a URI makes it
-    short = len(d) <= 3 and not any(isinstance(v, (list, Flow)) for v in d.values())
-    return out if short or len(out) <= room else None
+    # one or two values read well on one line, however long a URI makes it
+    return out if (len(d) <= 2 and not strict) or len(out) <= room else None
 
 
 def _list(items: list[Any], indent: int, out: list[str]) -> None:
@@ -254,7 +255,12 @@ def _list(items: list[Any], indent: int, out: list[str]) -> None:
         comment = None
         if isinstance(item, Commented):
             item, comment = item.value, item.comment
-        if isinstance(item, dict) and item:
+        flow = _flow_mapping(item, LIST_WIDTH - indent - 2, strict=True) if isinstance(item, dict) \
+            and 1 < len(item) <= 3 \
+            and comment is None else None
+        if flow is not None:
+            out.append(f"{pad}- {flow}")
+        elif isinstance(item, dict) and item:
             sub: list[str] = []
             _mapping(item, indent + 2, sub)
             sub[0] = f"{pad}- {sub[0][indent + 2:]}"
