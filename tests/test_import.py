@@ -272,6 +272,10 @@ def test_comments_trailing_commas_crlf_and_a_bom_are_read(tmp_path: Path) -> Non
 @pytest.mark.parametrize(("text", "line", "col"), [
     ('{\n  "name": "x",\n  "location": westus2\n}', 3, 15),
     ('{\n  "properties": {"source": {}]\n}', 2, 30),
+    ('{"a": 1]}', 1, 8),
+    ('{"type": "x", "name": tru}', 1, 23),
+    ('{"a": "x" "b": 1}', 1, 10),
+    ('{\r\n  "location": <region>\r\n}', 2, 15),
 ])
 def test_broken_json_is_reported_at_its_line_and_column(tmp_path: Path, text: str, line: int, col: int,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
@@ -339,3 +343,37 @@ def test_the_import_path_loads_no_ui_or_azure_code(tmp_path: Path) -> None:
             "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'azure', 'rich')]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_nested_deployment_keeps_its_expressions_without_declaring_them() -> None:
+    inner = json.loads(json.dumps(ARM))
+    inner["resources"][0]["apiVersion"] = "2022-07-01"
+    outer = {
+        "$schema": ARM["$schema"], "contentVersion": "1.0.0.0", "parameters": {}, "resources": [{
+            "type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "nested",
+            "properties": {"mode": "Incremental", "expressionEvaluationOptions": {"scope": "inner"},
+                           "template": inner},
+        }],
+    }
+    result = imported(outer)
+    (tpl,) = result.templates
+    assert tpl.exact and tpl.variables == [] and "arm:" not in tpl.text
+    assert any(d.code == "AIB810" and "nested deployment" in d.message for d in result.diagnostics)
+
+
+def test_language_version_2_resources_are_found_with_their_parameters() -> None:
+    arm = json.loads(json.dumps(ARM))
+    arm["languageVersion"] = "2.0"
+    arm["resources"] = {"template": arm["resources"][0]}
+    (tpl,) = imported(arm).templates
+    assert tpl.exact and {v.name for v in tpl.variables} == {"region", "vmSize", "disk"}
+
+
+def test_a_parameter_default_holding_a_placeholder_is_a_variable_to_set(tmp_path: Path) -> None:
+    arm = json.loads(json.dumps(ARM))
+    arm["parameters"]["vmSize"]["defaultValue"] = "<vm size>"
+    result = imported(arm)
+    (tpl,) = result.templates
+    assert tpl.exact and {v.name: v.value for v in tpl.variables}["vmSize"] is None
+    assert tpl.sets["vmSize"] == "[parameters('vmSize')]"
+    assert "SET ME" in tpl.text
