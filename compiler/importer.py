@@ -479,7 +479,7 @@ class _Values:
     def variable_for_placeholder(self, token: str, inner: str) -> str:
         if token not in self.by_origin:
             self.diags.add("AIB812", f"placeholder {token} becomes the variable `{_var_name(inner)}` (no value: "
-                           "set it when you compile)", self.model.span_at(()))
+                           "set it when you compile)", self._span_of(token, part=True))
         return self._declare(inner, token, None, "placeholder", f"SET ME: replaces {token}")
 
     def variable_for_expression(self, expr: str, literal: Any) -> str:
@@ -501,7 +501,7 @@ class _Values:
         if expr not in self.by_origin:
             self.diags.add("AIB811", f"{expr} becomes the variable `{_var_name(name)}`"
                            + (f" = {literal!r}" if value is not None else " (no value: set it when you compile)"),
-                           self.model.span_at(()))
+                           self._span_of(expr))
         return self._declare(name, expr, value, kind, comment)
 
     def keep(self, expr: str) -> None:
@@ -511,9 +511,11 @@ class _Values:
         for kind, name in _REFS.findall(expr):
             self.refs[kind.lower()].add(name)
 
-    def _span_of(self, value: str) -> Span | None:
+    def _span_of(self, value: str, *, part: bool = False) -> Span | None:
+        """Where the template first writes ``value`` (or, with ``part``, a string holding it)."""
         for path, span in self.model.spans.items():
-            if self.model.get(path) == value:
+            found = self.model.get(path)
+            if found == value or (part and isinstance(found, str) and value in found):
                 return span
         return self.model.span_at(())
 
