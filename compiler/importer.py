@@ -40,6 +40,8 @@ _PLACEHOLDER = re.compile(r"<([^<>\"\n]{1,80})>")
 _RESERVED = frozenset({"true", "false", "none", "True", "False", "None", "and", "or", "not", "in", "is",
                        "if", "else", "self", "loop", "caller", "varargs", "kwargs", "super", "range"})
 _TEMPLATE_MARKS = ("{{", "{%", "{#")
+_BRACE = re.compile(r"\{(?=[{%#])")
+MANY_ESCAPES = 400  # past this many strings to escape, a `{` variable replaces {% raw %}
 # what an ARM expression may not stand for, most telling first (the first one is the reason shown)
 _CONTAINERS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("properties",): ("customize", "source", "distribute", "validate", "vmProfile", "optimize",
@@ -237,6 +239,7 @@ def _one(model: TemplateModel, root: Mapping | None, text: str, file: str, optio
     shaper = Shaper(api, model, diags, urn_value=lambda text: _urn_var(scope, text))
     dialect = shaper.document(expected)
     values = _Values(scope, model, diags)
+    values.many = count_marked(dialect) > MANY_ESCAPES
     dialect = values.walk(dialect, ())
     arm = values.arm_section()
     if arm:
@@ -419,6 +422,8 @@ class _Values:
         self.kept: list[str] = []
         self.refs: dict[str, set[str]] = {"parameters": set(), "variables": set()}
         self.set_me = False
+        self.many = False  # escape with a `{` variable instead of {% raw %} (see esc)
+        self.brace: str | None = None
 
     def walk(self, value: Any, path: tuple[str | int, ...]) -> Any:
         if isinstance(value, Commented):
@@ -445,16 +450,16 @@ class _Values:
             if literal is not None:
                 return self.ref(self.variable_for_expression(text, literal))
             self.keep(text)
-            return escape(text)
+            return self.esc(text)
         if script or not placeholders(text):
-            return escape(text)
+            return self.esc(text)
         parts: list[str] = []
         pos = 0
         for m in _PLACEHOLDER.finditer(text):
-            parts.append(escape(text[pos:m.start()]))
+            parts.append(self.esc(text[pos:m.start()]))
             parts.append(self.ref(self.variable_for_placeholder(m.group(0), m.group(1))))
             pos = m.end()
-        parts.append(escape(text[pos:]))
+        parts.append(self.esc(text[pos:]))
         return "".join(parts)
 
     @staticmethod
@@ -541,14 +546,27 @@ class _Values:
             out["parameters"] = {k: params[k] for k in sorted(params, key=str.lower)}
         if variables:
             out["variables"] = {k: variables[k] for k in sorted(variables, key=str.lower)}
-        return _escape_tree(out)
+        return _escape_tree(out, self.esc)
+
+    def esc(self, text: str) -> str:
+        """Literal text the renderer leaves alone. ``{% raw %}`` reads best; past ``MANY_ESCAPES``
+        strings (each raw string costs the renderer a Jinja template, and it allows 2000) a variable
+        holding ``{`` is used instead, which the renderer's fast path substitutes."""
+        if not any(mark in text for mark in _TEMPLATE_MARKS):
+            return text
+        if not self.many and "endraw" not in text:
+            return escape(text)
+        if self.brace is None:
+            self.brace = self._declare("lbrace", "{", "{", "escape",
+                                       'a literal "{": the original writes {{, {% or {# where it is used')
+        return _BRACE.sub("{{ " + self.brace + " }}", text)
 
     def vars_section(self) -> Any:
         if all(v.value is None for v in self.vars.values()):
             return FlowMap(tuple((name, None) for name in self.vars))  # the header says SET ME once
         out: dict[str, Any] = {}
         for name, var in self.vars.items():
-            value = escape(var.value) if isinstance(var.value, str) else var.value
+            value = self.esc(var.value) if isinstance(var.value, str) else var.value
             out[name] = Commented(value, self.comments[name])
         return out
 
@@ -563,24 +581,40 @@ def _flatten(value: Any) -> str:
     return ""
 
 
-def _escape_tree(value: Any) -> Any:
+def _escape_tree(value: Any, esc: Any) -> Any:
     if isinstance(value, str):
-        return escape(value)
+        return esc(value)
     if isinstance(value, dict):
-        return {k: _escape_tree(v) for k, v in value.items()}
+        return {k: _escape_tree(v, esc) for k, v in value.items()}
     if isinstance(value, list):
-        return [_escape_tree(v) for v in value]
+        return [_escape_tree(v, esc) for v in value]
     return value
 
 
 def escape(text: str) -> str:
-    """Literal text the renderer leaves alone: ``{{``, ``{%`` and ``{#`` go inside ``{% raw %}``."""
+    """Literal text the renderer leaves alone: ``{{``, ``{%`` and ``{#`` go inside ``{% raw %}``
+    (text that itself says ``endraw`` needs :meth:`_Values.esc`)."""
     if not any(mark in text for mark in _TEMPLATE_MARKS):
         return text
-    if "{% endraw %}" in text or "endraw" in text:
-        # cannot nest raw: fall back to expressions that print the marks
-        return text.replace("{", "{{ '{' }}")
     return "{% raw %}" + text + "{% endraw %}"
+
+
+def count_marked(value: Any) -> int:
+    """How many scalars of a dialect tree hold ``{{``, ``{%`` or ``{#`` (a script block counts once)."""
+    if isinstance(value, str):
+        return int(any(mark in value for mark in _TEMPLATE_MARKS))
+    if isinstance(value, (Block, Lines)):
+        hits = [any(mark in line for mark in _TEMPLATE_MARKS) for line in value.lines]
+        return int(any(hits)) if isinstance(value, Block) else sum(hits)
+    if isinstance(value, Commented):
+        return count_marked(value.value)
+    if isinstance(value, dict):
+        return sum(count_marked(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(count_marked(v) for v in value)
+    if isinstance(value, (Flow, Urn)):
+        return count_marked(list(value.items if isinstance(value, Flow) else value.parts))
+    return 0
 
 
 def _var_name(text: str) -> str:

@@ -377,3 +377,17 @@ def test_a_parameter_default_holding_a_placeholder_is_a_variable_to_set(tmp_path
     assert tpl.exact and {v.name: v.value for v in tpl.variables}["vmSize"] is None
     assert tpl.sets["vmSize"] == "[parameters('vmSize')]"
     assert "SET ME" in tpl.text
+
+
+def test_many_strings_with_template_marks_use_a_brace_variable(tmp_path: Path) -> None:
+    steps = [{"type": "Shell", "name": f"s{i}", "inline": [f"docker ps --format '{{{{.ID}}}}' # {i}", "n=${#a}"]}
+             for i in range(450)]
+    steps.append({"type": "Shell", "name": "raw", "inline": ["echo '{% endraw %}' {{x}}"]})
+    doc = template(customize=steps)
+    (tpl,) = imported(doc).templates
+    assert tpl.exact and "lbrace: '{'" in tpl.text and "{% raw %}" not in tpl.text
+    res = compiled(tmp_path, tpl.text)
+    assert res.model is not None and res.model.doc["properties"]["customize"] == steps
+    few = template(customize=steps[:3] + steps[-1:])
+    (tpl,) = imported(few).templates
+    assert tpl.exact and "{% raw %}docker ps" in tpl.text and "lbrace" in tpl.text  # endraw needs the variable
