@@ -91,7 +91,7 @@ class FakeWatcher:
         state, sub = self.STEPS[min(self.i, len(self.STEPS) - 1)]
         if state == "Succeeded":
             state = self.final
-        end = T0 + timedelta(seconds=42) if sub is None else None
+        end = T0 + timedelta(seconds=42 if sub is None else 7 * self.i)  # fixed times: stable snapshots
         self.status = RunStatus(state, sub, "simulated" if sub is None else "", T0, end)
         lines = [f"step {self.i}: {sub or state}"]
         self.i += 1

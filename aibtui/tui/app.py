@@ -14,19 +14,9 @@ from pathlib import Path
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Static
 
 from .messages import FolderScanned
-
-
-class StartScreen(Screen[None]):
-    """What shows for the few milliseconds the folder scan takes."""
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("aibtui: looking for *.aib.yaml files ...", id="start-note")
-        yield Footer()
 
 
 class AibApp(App[int]):
@@ -65,12 +55,15 @@ class AibApp(App[int]):
         return self._adapter
 
     # -- start-up ----------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        # The first frame: drawn while a worker scans the folder and the real screen is imported.
+        yield Static("aibtui · looking for *.aib.yaml files ...", id="start-note")
+
     def on_mount(self) -> None:
         if self._keymap:
             self.set_keymap(self._keymap)
         if self._keymap_warning:
             self.notify(self._keymap_warning, severity="warning")
-        self.push_screen(StartScreen())
         self._scan()
 
     @work(thread=True, exclusive=True, group="scan")
@@ -92,14 +85,14 @@ class AibApp(App[int]):
         else:
             from .screens.file_chooser import FileChooserScreen
 
-            self.switch_screen(FileChooserScreen(message.files))
+            self.push_screen(FileChooserScreen(message.files))
 
     # -- navigation ----------------------------------------------------------------------------------
     def open_editor(self, path: Path, *, replace: bool = False) -> None:
         from .screens.editor import EditorScreen
 
         screen = EditorScreen(path)
-        if replace:
+        if replace and len(self.screen_stack) > 1:
             self.switch_screen(screen)
         else:
             self.push_screen(screen)
@@ -108,7 +101,7 @@ class AibApp(App[int]):
         from .screens.onboarding import OnboardingScreen
 
         screen = OnboardingScreen(self.folder)
-        if replace:
+        if replace and len(self.screen_stack) > 1:
             self.switch_screen(screen)
         else:
             self.push_screen(screen)

@@ -67,7 +67,7 @@ class BuildMonitorScreen(Screen[None]):
             yield Static("", id="run-head")
             with Horizontal(id="monitor-body"):
                 yield Static("", id="timeline")
-                yield RichLog(id="run-log", wrap=False, markup=False, highlight=False, max_lines=5000)
+                yield RichLog(id="run-log", wrap=True, markup=False, highlight=False, max_lines=5000)
             yield Static("", id="run-outputs")
         yield Footer()
 

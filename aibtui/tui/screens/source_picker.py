@@ -24,7 +24,7 @@ from ..messages import ImagesLoaded
 from ..provider_adapter import ImageEntry
 from ..widgets.rows import row
 
-SHOWN = 200  # rows drawn at once; the filter narrows the rest
+SHOWN = 60  # rows drawn at once (more than a screenful); the filter narrows the rest
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,7 @@ class SourcePickerScreen(ModalScreen[SourceChoice | None]):
         self.shown: list[int] = []
         self.loading = False
         self.sku: ImageEntry | None = None  # the SKU whose versions are listed
+        self.labels: dict[int, Text] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="picker"):
@@ -142,6 +143,7 @@ class SourcePickerScreen(ModalScreen[SourceChoice | None]):
     # -- filtering ---------------------------------------------------------------------------------------
     def _rebuild(self) -> None:
         self.entries = (self.profiles if not self.parts else []) + self.level
+        self.labels: dict[int, Text] = {}  # rendered rows, by entry index
         self.index = FuzzyIndex([f"{e.label} {e.os} {e.detail}" if e.kind in ("profile", "sku") else e.label
                                  for e in self.entries])
         crumb = "Profiles and marketplace publishers" if not self.parts else "Marketplace › " + " › ".join(self.parts)
@@ -163,9 +165,16 @@ class SourcePickerScreen(ModalScreen[SourceChoice | None]):
                 ol.highlighted = 0
             self.shown = []
             return
-        self.shown = self.index.filter(query, SHOWN)
-        ol.clear_options()
-        ol.add_options([Option(self._label(self.entries[i]), id=str(i)) for i in self.shown])
+        shown = self.index.filter(query, SHOWN)
+        if shown == self.shown and ol.option_count == len(shown):
+            self._status(f"{len(shown)} of {len(self.entries)} shown")
+            return
+        self.shown = shown
+        labels = self.labels
+        for i in shown:
+            if i not in labels:
+                labels[i] = self._label(self.entries[i])
+        ol.set_options([Option(labels[i], id=str(i)) for i in shown])
         if self.shown:
             ol.highlighted = 0
         total = len(self.entries)

@@ -1,0 +1,162 @@
+"""SVG snapshots of every screen at 80x24 (and the editor and monitor at 120x40).
+
+Regenerate after an intended change with `pytest tests/test_tui_snapshots.py --snapshot-update`
+and review the SVGs in tests/__snapshots__/. Providers are faked, so the pictures are stable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_tui_support import HAND, FakeAdapter, wait_until
+
+from aibtui.tui.app import AibApp
+from aibtui.tui.provider_adapter import ImageEntry
+
+ENTRIES = [ImageEntry("Canonical", "Canonical", "publisher"), ImageEntry("MicrosoftWindowsServer",
+                                                                         "MicrosoftWindowsServer", "publisher"),
+           ImageEntry("RedHat", "RedHat", "publisher"), ImageEntry("MicrosoftWindowsDesktop", "MicrosoftWindowsDesktop",
+                                                                   "publisher")]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    (folder / "web.aib.yaml").write_text(HAND)
+    return folder
+
+
+@pytest.fixture
+def empty(tmp_path: Path) -> Path:
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    return folder
+
+
+def _app(folder: Path) -> AibApp:
+    app = AibApp(folder)
+    app._adapter = FakeAdapter(ENTRIES)
+    return app
+
+
+async def _editor_ready(pilot) -> None:  # noqa: ANN001
+    app = pilot.app
+    await wait_until(pilot, lambda: type(app.screen).__name__ == "EditorScreen" and app.screen.result is not None)
+    await pilot.pause(0.1)
+
+
+async def _wizard_ready(pilot) -> None:  # noqa: ANN001
+    app = pilot.app
+    await wait_until(pilot, lambda: type(app.screen).__name__ == "OnboardingScreen")
+    await wait_until(pilot, lambda: app.screen.profiles)
+    await pilot.pause(0.1)
+
+
+def test_onboarding_name(snap_compare, empty: Path) -> None:
+    assert snap_compare(_app(empty), run_before=_wizard_ready)
+
+
+def test_onboarding_base_image(snap_compare, empty: Path) -> None:
+    async def run(pilot) -> None:  # noqa: ANN001
+        await _wizard_ready(pilot)
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+
+    assert snap_compare(_app(empty), run_before=run)
+
+
+def test_onboarding_identity(snap_compare, empty: Path) -> None:
+    async def run(pilot) -> None:  # noqa: ANN001
+        await _wizard_ready(pilot)
+        await pilot.press("enter", "enter", "enter")
+        await wait_until(pilot, lambda: pilot.app.screen.page_id == "identity")
+        await pilot.pause(0.1)
+
+    assert snap_compare(_app(empty), run_before=run)
+
+
+def test_editor_steps(snap_compare, project: Path) -> None:
+    assert snap_compare(_app(project), run_before=_editor_ready)
+
+
+def test_editor_steps_large(snap_compare, project: Path) -> None:
+    assert snap_compare(_app(project), run_before=_editor_ready, terminal_size=(120, 40))
+
+
+def test_editor_build_settings(snap_compare, project: Path) -> None:
+    async def run(pilot) -> None:  # noqa: ANN001
+        await _editor_ready(pilot)
+        await pilot.press("3")
+        await pilot.pause(0.1)
+
+    assert snap_compare(_app(project), run_before=run)
+
+
+def test_editor_preview(snap_compare, project: Path) -> None:
+    async def run(pilot) -> None:  # noqa: ANN001
+        await _editor_ready(pilot)
+        await pilot.press("4")
+        await pilot.pause(0.1)
+
+    assert snap_compare(_app(project), run_before=run)
+
+
+def test_step_form_with_a_validation_error(snap_compare, project: Path) -> None:
+    async def run(pilot) -> None:  # noqa: ANN001
+        await _editor_ready(pilot)
+        await pilot.press("end", "enter")  # the File step 'config'
+        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "FormScreen")
+        await pilot.press("tab", "tab", "ctrl+u", *"/etc/a.conf")
+        await pilot.pause(0.1)
+
+    assert snap_compare(_app(project), run_before=run)
+
+
+def test_source_picker(snap_compare, project: Path) -> None:
+    async def run(pilot) -> None:  # noqa: ANN001
+        await _editor_ready(pilot)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "SourcePickerScreen"
+                         and pilot.app.screen.profiles and pilot.app.screen.level)
+        await pilot.press(*"ubu")
+        await pilot.pause(0.1)
+
+    assert snap_compare(_app(project), run_before=run)
+
+
+async def _monitor_done(pilot) -> None:  # noqa: ANN001
+    await _editor_ready(pilot)
+    await pilot.press("b")
+    await wait_until(pilot, lambda: getattr(pilot.app.screen, "final", None) == "Succeeded")
+    await wait_until(pilot, lambda: "run outputs" in str(pilot.app.screen.query_one("#run-outputs").render()))
+    await pilot.pause(0.1)
+
+
+def test_build_monitor(snap_compare, project: Path) -> None:
+    assert snap_compare(_app(project), run_before=_monitor_done)
+
+
+def test_build_monitor_large(snap_compare, project: Path) -> None:
+    assert snap_compare(_app(project), run_before=_monitor_done, terminal_size=(120, 40))
+
+
+def test_templates(snap_compare, project: Path) -> None:
+    async def run(pilot) -> None:  # noqa: ANN001
+        await _editor_ready(pilot)
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "TemplatesScreen"
+                         and pilot.app.screen.rows)
+        await pilot.pause(0.1)
+
+    assert snap_compare(_app(project), run_before=run)
+
+
+def test_help(snap_compare, project: Path) -> None:
+    async def run(pilot) -> None:  # noqa: ANN001
+        await _editor_ready(pilot)
+        await pilot.press("f1")
+        await pilot.pause(0.2)
+
+    assert snap_compare(_app(project), run_before=run)
