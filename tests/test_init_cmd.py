@@ -68,3 +68,13 @@ def test_init_refuses_to_overwrite(tmp_path: Path, monkeypatch, capsys) -> None:
     assert main(["init"]) == 1
     assert "exists already" in capsys.readouterr().err
     assert (tmp_path / "web.aib.yaml").read_text() == "# mine\n"
+
+
+def test_init_and_yamledit_import_no_textual() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, aibtui.cli.init_cmd, aibtui.onboarding.prompts, aibtui.onboarding.writer, aibtui.yamledit\n"
+            "print([m for m in sys.modules if m.split('.')[0] in ('textual', 'azure') or m.startswith('aibtui.tui')])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
