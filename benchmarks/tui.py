@@ -8,8 +8,8 @@ Measures on this machine:
      onboarding's first page drawn (the folder scanned in a worker, the wizard imported and shown);
   2. the source picker's filter latency per keystroke over a 10,000-entry image list: the fuzzy
      filter plus the list update (``apply_filter``), then the redraw Textual does next, and a whole
-     keystroke through Textual (``pilot.press``: key event -> Input -> filter -> list -> redraw), in
-     the headless test driver at 120x40.
+     keystroke through Textual (``pilot.press``: key event -> Input -> filter -> list -> redraw) as
+     CPU time (Pilot itself idles while it waits for the screen), in the headless driver at 120x40.
 
 Targets (from the issue): first frame under 0.6 s; filter under 30 ms per keystroke.
 """
@@ -94,15 +94,16 @@ async def filter_latency(n: int = 10_000, keys: str = "sku-0999") -> tuple[list[
                 t = time.perf_counter()
                 picker.apply_filter(query)
                 t1 = time.perf_counter()
+                c1 = time.process_time()
                 await pilot.pause()
                 direct.append(t1 - t)
-                frames.append(time.perf_counter() - t1)
+                frames.append(time.process_time() - c1)
             picker.apply_filter("")
             await pilot.pause()
             for ch in keys + "\b" * 4 + "1234":  # whole keystrokes through Textual
-                t = time.perf_counter()
+                t = time.process_time()  # CPU time: Pilot's own waits for the screen are idle, not work
                 await pilot.press("backspace" if ch == "\b" else ch)
-                pressed.append(time.perf_counter() - t)
+                pressed.append(time.process_time() - t)
         return direct, frames, pressed
 
 
@@ -120,9 +121,9 @@ def main() -> int:
     direct, frames, pressed = asyncio.run(filter_latency())
     print(f"filter over 10,000 entries, per keystroke (filter+list): mean {statistics.mean(direct) * 1000:6.1f} ms"
           f"  (max {max(direct) * 1000:.1f}); target < 30 ms")
-    print(f"  then Textual's redraw of the dialog at 120x40:          mean {statistics.mean(frames) * 1000:6.1f} ms"
+    print(f"  then Textual's redraw of the dialog at 120x40, CPU:     mean {statistics.mean(frames) * 1000:6.1f} ms"
           f"  (max {max(frames) * 1000:.1f})")
-    print(f"whole keystroke through Textual (pilot.press):           mean {statistics.mean(pressed) * 1000:6.1f} ms"
+    print(f"whole keystroke through Textual, CPU (pilot.press):      mean {statistics.mean(pressed) * 1000:6.1f} ms"
           f"  (max {max(pressed) * 1000:.1f})")
     return 0
 
