@@ -37,6 +37,12 @@ class Mapping(Node):
     items: dict[str, Node] = field(default_factory=dict)
     key_spans: dict[str, Span] = field(default_factory=dict)
 
+    def __init__(self, span: Span, items: dict[str, Node] | None = None,
+                 key_spans: dict[str, Span] | None = None) -> None:
+        self.span = span  # written out: made for every mapping loaded or merged
+        self.items = {} if items is None else items
+        self.key_spans = {} if key_spans is None else key_spans
+
     def get(self, key: str) -> Node | None:
         return self.items.get(key)
 
@@ -44,6 +50,10 @@ class Mapping(Node):
 @dataclass(slots=True, eq=False)
 class Sequence(Node):
     items: list[Node] = field(default_factory=list)
+
+    def __init__(self, span: Span, items: list[Node] | None = None) -> None:
+        self.span = span
+        self.items = [] if items is None else items
 
 
 def to_plain(node: Node) -> Any:
