@@ -29,6 +29,7 @@ class Compiled:
     inherited_steps: list[Inherited] = field(default_factory=list)
     inherited_targets: list[Inherited] = field(default_factory=list)
     os: str | None = None
+    problem: str | None = None  # the compiler itself failed (a bug): shown instead of diagnostics
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,14 @@ class Location:
 
 
 def compile_text(text: str, path: Path) -> Compiled:
+    """Never raises: a compiler bug becomes ``problem`` for the editor to show."""
+    try:
+        return _compile_text(text, path)
+    except Exception as exc:  # noqa: BLE001 - keep the editor alive; say what happened
+        return Compiled(False, None, problem=f"the compiler failed: {type(exc).__name__}: {exc}")
+
+
+def _compile_text(text: str, path: Path) -> Compiled:
     from aibtui.compiler.diagnostics import DiagnosticBag
     from aibtui.compiler.nodes import Mapping, to_plain
     from aibtui.compiler.pipeline import CompileOptions, compile_node

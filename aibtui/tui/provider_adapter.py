@@ -65,10 +65,7 @@ class ProviderAdapter:
         if self._client is None:
             from aibtui.arm.provider import Target, open_client
 
-            try:
-                self._client = open_client(Target(provider=self.provider_name))
-            except _errors() as exc:
-                raise AdapterError(str(exc)) from exc
+            self._client = self._call(open_client, Target(provider=self.provider_name))
         return self._client
 
     @property
@@ -82,6 +79,8 @@ class ProviderAdapter:
             raise
         except _errors() as exc:
             raise AdapterError(str(exc)) from exc
+        except Exception as exc:  # noqa: BLE001 - a bug below us must not take the TUI down: show it
+            raise AdapterError(f"unexpected {type(exc).__name__}: {exc} (a bug in aibtui; please report it)") from exc
 
     # -- images ------------------------------------------------------------------------------
     def location(self) -> str:
@@ -134,7 +133,7 @@ class ProviderAdapter:
         from aibtui.arm.diff import differences
         from aibtui.arm.source import load_template
 
-        loaded = load_template(path)
+        loaded = self._call(load_template, path)
         if not loaded.ok or loaded.body is None or loaded.name is None:
             raise AdapterError("the file has errors; nothing was sent:\n" + "\n".join(loaded.messages[:5]))
         c = self.client()
@@ -171,7 +170,7 @@ class ProviderAdapter:
     def watcher(self, name: str) -> Any:
         from aibtui.arm.watch import RunWatcher
 
-        return RunWatcher(self.client(), name)
+        return self._call(RunWatcher, self.client(), name)
 
     def poll(self, watcher: Any) -> Any:
         return self._call(watcher.poll)
@@ -189,7 +188,7 @@ class ProviderAdapter:
         return out
 
     def poll_interval(self) -> float:
-        return 0.25 if self.provider == LOCAL else 15.0
+        return 0.25 if self.client().provider == LOCAL else 15.0
 
 
 def format_elapsed(seconds: float) -> str:

@@ -144,7 +144,9 @@ class EditorScreen(Screen[None]):
         if res is None:
             return
         json_view = self.query_one("#json", Static)
-        if res.json:
+        if res.problem:
+            json_view.update(Text(res.problem, style="bold red"))
+        elif res.json:
             json_view.update(Syntax(res.json, "json", theme="ansi_dark", background_color="default",
                                     line_numbers=False, word_wrap=False))
         else:
