@@ -160,3 +160,52 @@ def test_help(snap_compare, project: Path) -> None:
         await pilot.pause(0.2)
 
     assert snap_compare(_app(project), run_before=run)
+
+
+def test_file_chooser(snap_compare, project: Path) -> None:
+    (project / "win.aib.yaml").write_text(HAND.replace("name: web", "name: win"))
+
+    async def run(pilot) -> None:  # noqa: ANN001
+        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "FileChooserScreen")
+        await pilot.pause(0.1)
+
+    assert snap_compare(_app(project), run_before=run)
+
+
+def test_recipe_chooser(snap_compare, project: Path) -> None:
+    async def run(pilot) -> None:  # noqa: ANN001
+        await _editor_ready(pilot)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "ChooseScreen")
+        await pilot.pause(0.1)
+
+    assert snap_compare(_app(project), run_before=run)
+
+
+def test_cancel_confirmation(snap_compare, project: Path) -> None:
+    class Endless(FakeAdapter):
+        polls = 0
+
+        def poll_interval(self) -> float:
+            return 0.3  # slow enough for Pilot to see the app idle between polls
+
+        def poll(self, watcher):  # noqa: ANN001, ANN201
+            self.polls += 1
+            watcher.i = min(watcher.i, 2)  # stays Customizing
+            update = watcher.poll()
+            if self.polls > 3:  # nothing new after that: a stable picture
+                update.changed, update.log_lines = False, []
+            return update
+
+    app = AibApp(project)
+    app._adapter = Endless(ENTRIES)
+
+    async def run(pilot) -> None:  # noqa: ANN001
+        await _editor_ready(pilot)
+        await pilot.press("b")
+        await wait_until(pilot, lambda: app._adapter.polls > 3)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "ConfirmScreen")
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, run_before=run)
