@@ -108,3 +108,17 @@ async def test_keymap_remaps_a_binding(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[keymap\n")
     assert "not valid TOML" in (load_keymap(bad)[1] or "")
+
+
+@pytest.mark.asyncio
+async def test_no_color_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    (tmp_path / "web.aib.yaml").write_text(HAND)
+    app = AibApp(tmp_path)
+    assert app.no_color
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen) and app.screen.result is not None)
+        import re
+
+        fills = set(re.findall(r"fill: #([0-9a-f]{6})", app.export_screenshot())) - {"c5c8c6"}  # the SVG's default
+        assert fills and all(f[0:2] == f[2:4] == f[4:6] for f in fills), fills  # greys only

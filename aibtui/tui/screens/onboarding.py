@@ -84,10 +84,10 @@ class OnboardingScreen(Screen[None]):
                 with Vertical(id="page-location"):
                     yield Input(a.location, id="location", select_on_focus=False)
                     yield Static("", id="location-problem", classes="field-problem")
-                with Vertical(id="page-identity"):
-                    yield Static("", id="az-commands", classes="commands")
+                with VerticalScroll(id="page-identity"):
                     yield Input(a.identity, id="identity", select_on_focus=False)
                     yield Static("", id="identity-problem", classes="field-problem")
+                    yield Static("", id="az-commands", classes="commands")
                 with Vertical(id="page-steps"):
                     yield SelectionList[str](id="recipes")
                 with VerticalScroll(id="page-outputs"):
