@@ -174,11 +174,19 @@ class YamlDoc:
             return False
         return not self.fingerprint.same_content(now)
 
-    def save(self, *, force: bool = False) -> bool:
-        """Write the document back atomically. Raises ConflictError if the file changed on disk."""
+    def restore(self, text: str) -> None:
+        """Replace the in-memory document by ``text`` (an earlier ``text()``: undo); disk state is kept."""
+        self.data, self._indent, _exact = _parse(text, str(self.path))
+        self._yaml = _yaml(self._indent)
+
+    def save(self, *, force: bool = False, text: str | None = None) -> bool:
+        """Write the document (or ``text``, a ``text()`` taken earlier) back atomically.
+
+        Raises ConflictError if the file changed on disk since it was loaded or last saved.
+        """
         if not force and self.disk_changed():
             raise ConflictError(f"{self.path} changed on disk since it was opened")
-        text = self.text()
+        text = self.text() if text is None else text
         written = write_if_changed(self.path, text)
         self.original = text
         self.fingerprint = Fingerprint.of_file(self.path)
