@@ -125,3 +125,26 @@ async def test_polling_backs_off_on_errors_and_recovers(tmp_path: Path) -> None:
         assert log.count("poll failed") == 3
         assert "retrying in 0.0" in log and "retrying in 0.1" in log  # 0.02, 0.04, 0.08: doubling
         assert mon.backoff == 0.0
+
+
+@pytest.mark.asyncio
+async def test_leave_a_running_build_and_reattach_from_templates(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "web.aib.yaml").write_text(HAND)
+    with service(tmp_path, monkeypatch, step_delay=0.3):
+        app = AibApp(tmp_path)
+        async with app.run_test(size=(100, 30)) as pilot:
+            mon = await _start_build(pilot, app)
+            await wait_until(pilot, lambda: mon.watcher is not None and mon.timeline, what="the run to start")
+            await pilot.press("escape")  # back to the editor; the build goes on
+            await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen))
+            await pilot.press("ctrl+t")
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "TemplatesScreen")
+            table = app.screen.query_one(DataTable)
+            await wait_until(pilot, lambda: table.row_count == 1)
+            assert str(table.get_row_at(0)[2]).startswith("Running")
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, BuildMonitorScreen) and app.screen is not mon)
+            again = app.screen
+            await wait_until(pilot, lambda: again.final == "Succeeded", timeout=20, what="the re-attached run to end")
+            assert "attached to web" in _log(again)

@@ -112,3 +112,34 @@ async def test_onboarding_marketplace_source(tmp_path: Path, monkeypatch: pytest
             await wait_until(pilot, lambda: _page(app) == "location")
             assert app.screen.answers.source == "Canonical:ubuntu-24_04-lts:server:latest"
             assert app.screen.answers.profile is None and app.screen.answers.os == "linux"
+
+
+@pytest.mark.asyncio
+async def test_windows_profile_offers_windows_recipes(tmp_path: Path) -> None:
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    app = AibApp(folder)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: _page(app) == "name")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen.query_one("#bases", OptionList).option_count > 3)
+        bases = app.screen.query_one("#bases", OptionList)
+        bases.highlighted = next(i for i, e in enumerate(app.screen.profiles) if e.value == "windows-server-2022")
+        await pilot.press("enter", "enter", "enter")
+        await wait_until(pilot, lambda: _page(app) == "steps")
+        recipes = app.screen.query_one("#recipes", SelectionList)
+        assert [recipes.get_option_at_index(i).value for i in range(recipes.option_count)] == [
+            "commands", "script", "file", "windowsRestart", "windowsUpdate"]
+        await pilot.press("down", "down", "down", "space", "down", "space", "ctrl+n")
+        await wait_until(pilot, lambda: _page(app) == "outputs")
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: _page(app) == "review")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: _page(app) == "done")
+    text = (folder / "demo.aib.yaml").read_text()
+    assert "extends: [windows-server-2022, windows-defaults]" in text
+    assert "powershell: New-Item" in text and text.index("windowsRestart:") < text.index("windowsUpdate:")
+    from aibtui.compiler import compile_file
+
+    res = compile_file(folder / "demo.aib.yaml")
+    assert res.ok and not any(d.code == "AIB067" for d in res.diagnostics)  # a restart right before the updates

@@ -68,13 +68,13 @@ RECIPES: tuple[Recipe, ...] = (
            ("linux", "windows"), (RecipeField("from", "From (https URL)", "https://example.com/app.conf"),
                                   RecipeField("to", "To (path on the VM)", "/tmp/app.conf")),
            "copy-file"),
+    Recipe("windowsRestart", "Restart",
+           "Restarts the build VM and waits for it to come back (Windows).",
+           ("windows",), (RecipeField("timeout", "Timeout (e.g. 10m)", "10m", required=False),), "restart"),
     Recipe("windowsUpdate", "Windows updates",
            "Installs pending Windows updates (preview updates excluded). Put a restart before it: a "
            "pending restart makes it fail.",
            ("windows",), (), "windows-update"),
-    Recipe("windowsRestart", "Restart",
-           "Restarts the build VM and waits for it to come back (Windows).",
-           ("windows",), (RecipeField("timeout", "Timeout (e.g. 10m)", "10m", required=False),), "restart"),
 )
 
 RECIPE_BY_KEY = {r.key: r for r in RECIPES}
