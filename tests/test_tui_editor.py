@@ -168,3 +168,31 @@ async def test_unreadable_file_is_reported_not_raised(tmp_path: Path) -> None:
         ed = app.screen
         await wait_until(pilot, lambda: "must be a YAML mapping" in str(ed.query_one("#file-bar", Static).render()))
         await pilot.press("a", "x", "u", "ctrl+s", "b")  # nothing to act on: no crash
+
+
+@pytest.mark.asyncio
+async def test_inherited_steps_show_in_the_order_the_template_runs(tmp_path: Path) -> None:
+    ident = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/" \
+            "Microsoft.ManagedIdentity/userAssignedIdentities/aib"
+    (tmp_path / "iis.aib.yaml").write_text(f"""\
+extends: [windows-server-2022, windows-update-restart]
+name: iis
+location: westus2
+identity: {ident}
+customize:
+  - name: iis
+    before: restart-before-updates
+    powershell: Install-WindowsFeature Web-Server
+  - name: last
+    powershell: Write-Output done
+distribute:
+  - vhd: true
+""")
+    app = AibApp(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        ed = await _open(pilot, app)
+        steps = ed.query_one("#step-list", OptionList)
+        rows = [steps.get_option_at_index(i) for i in range(steps.option_count)]
+        assert [r.id for r in rows] == ["own-0", "inh-0", "inh-1", "inh-2", "own-1"]
+        assert [r.disabled for r in rows] == [False, True, True, True, False]  # inherited: shown, not editable
+        assert "from windows-update-restart" in str(rows[1].prompt)

@@ -28,6 +28,9 @@ class Compiled:
     diagnostics: list[Any] = field(default_factory=list)  # compiler Diagnostic objects
     inherited_steps: list[Inherited] = field(default_factory=list)
     inherited_targets: list[Inherited] = field(default_factory=list)
+    # the merged order: (name, inherited?) per item, as the template will run them
+    step_order: list[tuple[str, bool]] = field(default_factory=list)
+    target_order: list[tuple[str, bool]] = field(default_factory=list)
     os: str | None = None
     problem: str | None = None  # the compiler itself failed (a bug): shown instead of diagnostics
 
@@ -67,14 +70,16 @@ def _compile_text(text: str, path: Path) -> Compiled:
     resolved = res.resolved
     if isinstance(resolved, Mapping):
         own = str(Path(file).resolve())
-        for key, bucket in (("customize", out.inherited_steps), ("distribute", out.inherited_targets)):
+        for key, bucket, order in (("customize", out.inherited_steps, out.step_order),
+                                   ("distribute", out.inherited_targets, out.target_order)):
             seq = resolved.get(key)
             for item in getattr(seq, "items", []) or []:
                 origin = item.span.file if item.span else ""
-                if origin and origin != file and str(Path(origin).resolve()) != own:
-                    plain = to_plain(item)
-                    name = str(plain.get("name") or plain.get("runOutputName") or "?") if isinstance(plain, dict) \
-                        else "?"
+                plain = to_plain(item)
+                name = str(plain.get("name") or plain.get("runOutputName") or "?") if isinstance(plain, dict) else "?"
+                inherited = bool(origin) and origin != file and str(Path(origin).resolve()) != own
+                order.append((name, inherited))
+                if inherited:
                     bucket.append(Inherited(name, Path(origin).name.removesuffix(".aib.yaml"),
                                             step_summary(plain, 50)))
         os_node = resolved.get("os")

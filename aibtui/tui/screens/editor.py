@@ -196,18 +196,26 @@ class EditorScreen(Screen[None]):
         inherited_steps = self.result.inherited_steps if self.result else []
         inherited_targets = self.result.inherited_targets if self.result else []
         steps = self.doc.items("customize")
-        own_names = {s.get("name") for s in steps if isinstance(s, dict)}
+        own: list[tuple[str, Option]] = []
+        for i, st in enumerate(steps):
+            name = str(st.get("name", "?")) if isinstance(st, dict) else "?"
+            own.append((name, Option(row((f"{i + 1:>2} ", "dim"), (f"{name:<22}", "bold"),
+                                         (f" {step_kind(st):<14}", "cyan"), step_summary(st, 60)), id=f"own-{i}")))
+        own_names = {n for n, _ in own}
+        inherited = {inh.name: (j, inh) for j, inh in enumerate(inherited_steps)}
         rows: list[Option] = []
-        for j, inh in enumerate(inherited_steps):
-            if inh.name in own_names:
-                continue
-            rows.append(Option(row(("   ↳ ", "dim"), (f"{inh.name:<22}", "dim italic"),
-                                             (f" from {inh.origin}", "dim")), id=f"inh-{j}", disabled=True))
-        for i, s in enumerate(steps):
-            name = str(s.get("name", "?")) if isinstance(s, dict) else "?"
-            kind = step_kind(s)
-            rows.append(Option(row((f"{i + 1:>2} ", "dim"), (f"{name:<22}", "bold"), (f" {kind:<14}", "cyan"),
-                                             step_summary(s, 60)), id=f"own-{i}"))
+        placed: set[int] = set()
+        for name, _from_profile in (self.result.step_order if self.result else []):  # as the template runs them
+            if name in own_names:
+                for i, (n, opt) in enumerate(own):
+                    if n == name and i not in placed:
+                        rows.append(opt)
+                        placed.add(i)
+            elif name in inherited:
+                j, inh = inherited[name]
+                rows.append(Option(row(("   ↳ ", "dim"), (f"{inh.name:<22}", "dim italic"),
+                                       (f" from {inh.origin}", "dim")), id=f"inh-{j}", disabled=True))
+        rows += [opt for i, (_n, opt) in enumerate(own) if i not in placed]
         if not steps:
             rows.append(Option(Text("   no steps of your own yet: press a to add one", style="dim"), id="empty",
                                disabled=True))
