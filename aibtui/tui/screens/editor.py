@@ -215,7 +215,11 @@ class EditorScreen(Screen[None]):
                 j, inh = inherited[name]
                 rows.append(Option(row(("   ↳ ", "dim"), (f"{inh.name:<22}", "dim italic"),
                                        (f" from {inh.origin}", "dim")), id=f"inh-{j}", disabled=True))
-        rows += [opt for i, (_n, opt) in enumerate(own) if i not in placed]
+        for i, (_n, opt) in enumerate(own):  # not compiled yet (just added): after the step before it
+            if i not in placed:
+                ids = [r.id for r in rows]
+                at = ids.index(f"own-{i - 1}") + 1 if f"own-{i - 1}" in ids else 0
+                rows.insert(at, opt)
         if not steps:
             rows.append(Option(Text("   no steps of your own yet: press a to add one", style="dim"), id="empty",
                                disabled=True))
@@ -259,16 +263,23 @@ class EditorScreen(Screen[None]):
         return Text(str(value)) if value is not None else Text("(not set)", style="dim")
 
     def _fill(self, selector: str, rows: list[Option]) -> None:
+        """Replace the rows, keeping the highlight on the same item (by id), else near its place."""
         ol = self.query_one(selector, OptionList)
         keep = ol.highlighted
+        keep_id = ol.get_option_at_index(keep).id if keep is not None and keep < ol.option_count else None
         ol.clear_options()
         ol.add_options(rows)
-        if rows:
-            enabled = [i for i, r in enumerate(rows) if not r.disabled]
-            if enabled:
-                target = keep if keep is not None and keep in enabled else (
-                    min(enabled, key=lambda i: abs(i - keep)) if keep is not None else enabled[0])
-                ol.highlighted = target
+        enabled = [i for i, r in enumerate(rows) if not r.disabled]
+        if not enabled:
+            return
+        same = next((i for i, r in enumerate(rows) if keep_id is not None and r.id == keep_id and not r.disabled),
+                    None)
+        if same is not None:
+            ol.highlighted = same
+        elif keep is not None:
+            ol.highlighted = min(enabled, key=lambda i: abs(i - keep))
+        else:
+            ol.highlighted = enabled[0]
 
     # -- helpers ---------------------------------------------------------------------------------------
     def _active(self) -> str:
