@@ -148,3 +148,19 @@ async def test_leave_a_running_build_and_reattach_from_templates(tmp_path: Path,
             again = app.screen
             await wait_until(pilot, lambda: again.final == "Succeeded", timeout=20, what="the re-attached run to end")
             assert "attached to web" in _log(again)
+
+
+@pytest.mark.asyncio
+async def test_build_on_a_chosen_provider(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "web.aib.yaml").write_text(HAND)
+    with service(tmp_path, monkeypatch):
+        app = AibApp(tmp_path)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen) and app.screen.result is not None)
+            await pilot.press("B")
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "ChooseScreen")
+            await pilot.press("enter")  # local
+            await wait_until(pilot, lambda: isinstance(app.screen, BuildMonitorScreen))
+            mon = app.screen
+            assert mon.provider == "local"
+            await wait_until(pilot, lambda: mon.final == "Succeeded", timeout=20)

@@ -42,6 +42,7 @@ class EditorScreen(Screen[None]):
         Binding("shift+down,J", "move(1)", "Move down", id="editor.move_down", show=False),
         Binding("s", "pick_source", "Source", id="editor.source"),
         Binding("b", "build", "Build", id="editor.build"),
+        Binding("B", "build_on", "Build on ...", id="editor.build_on", show=False),
         Binding("1", "tab('steps')", "Steps", id="editor.tab_steps", show=False),
         Binding("2", "tab('targets')", "Targets", id="editor.tab_targets", show=False),
         Binding("3", "tab('build')", "Build settings", id="editor.tab_build", show=False),
@@ -51,6 +52,7 @@ class EditorScreen(Screen[None]):
     PALETTE = (
         ("Save", "write the file back (comments and formatting kept)", "save"),
         ("Build", "build this template on the provider and watch it", "build"),
+        ("Build on a provider ...", "choose local (simulated) or azure (your az login) for this build", "build_on"),
         ("Pick the source image", "profiles and marketplace images", "pick_source"),
         ("Undo", "undo the last edit", "undo"),
         ("Reload from disk", "drop the edits and read the file again", "reload"),
@@ -67,6 +69,7 @@ class EditorScreen(Screen[None]):
         self.generation = 0
         self.conflict = False
         self.build_after_save = False
+        self.build_provider: str | None = None  # None: the app's provider
 
     # -- layout -------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -648,7 +651,7 @@ class EditorScreen(Screen[None]):
         self.notify(f"saved {self.path.name}" if written else f"{self.path.name} unchanged")
         if self.build_after_save:
             self.build_after_save = False
-            self.app.open_build(path=self.path)
+            self.app.open_build(path=self.path, provider=self.build_provider)
 
     def _save_conflict(self) -> None:
         from .confirm import ConfirmScreen
@@ -694,9 +697,21 @@ class EditorScreen(Screen[None]):
                         severity="warning", timeout=8)
 
     # -- build ------------------------------------------------------------------------------------------------
-    def action_build(self) -> None:
+    def action_build_on(self) -> None:
+        from .choose import ChooseScreen
+
+        def chosen(provider: str | None) -> None:
+            if provider is not None:
+                self.action_build(provider)
+
+        self.app.push_screen(ChooseScreen("Build on", [
+            ("local", "local: the embedded service on 127.0.0.1 (simulated: no step runs, no image is made)"),
+            ("azure", "azure: Azure Image Builder with your `az login` (subscription and group from az)")]), chosen)
+
+    def action_build(self, provider: str | None = None) -> None:
         if self.doc is None:
             return
+        self.build_provider = provider
         if self.result is not None and not self.result.ok:
             self.notify("the template has errors: fix them first (4 shows them)", severity="error")
             return
@@ -704,7 +719,7 @@ class EditorScreen(Screen[None]):
             self.build_after_save = True
             self.action_save()
             return
-        self.app.open_build(path=self.path)
+        self.app.open_build(path=self.path, provider=provider)
 
 
 def _is_base_profile(name: str) -> bool:
