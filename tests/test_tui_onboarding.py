@@ -61,7 +61,7 @@ async def test_onboarding_validates_as_you_type(tmp_path: Path) -> None:
     (folder / "taken.aib.yaml").write_text("name: taken\n")
     app = AibApp(folder, onboarding=True)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: _page(app) == "name")
+        await wait_until(pilot, lambda: _page(app) == "name" and app.screen.existing, what="the folder scan")
         await pilot.press("ctrl+u", *"bad name")
         problem = app.screen.query_one("#name-problem", Static)
         assert "letters, digits" in str(problem.render())

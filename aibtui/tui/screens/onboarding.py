@@ -67,6 +67,7 @@ class OnboardingScreen(Screen[None]):
         self.page = 0
         self.profiles: list[Any] = []
         self.written: Path | None = None
+        self.existing: set[str] = set()  # names of the *.aib.yaml files already here (scanned in a worker)
 
     # -- layout -------------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -119,6 +120,12 @@ class OnboardingScreen(Screen[None]):
     @work(thread=True, group="profiles")
     def _load_profiles(self) -> None:
         from .source_picker import profile_entries
+
+        try:
+            existing = {p.name[: -len(".aib.yaml")] for p in self.folder.glob("*.aib.yaml")}
+        except OSError:
+            existing = set()
+        self.app.call_from_thread(setattr, self, "existing", existing)
 
         try:
             rows = [e for e in profile_entries(self.folder)]
@@ -200,7 +207,7 @@ class OnboardingScreen(Screen[None]):
         pid = self.page_id
         if pid == "name":
             p = ids.check_template_name(self.query_one("#name", Input).value)
-            if p is None and (self.folder / f"{self.query_one('#name', Input).value.strip()}.aib.yaml").exists():
+            if p is None and self.query_one("#name", Input).value.strip() in self.existing:
                 p = "a file with that name exists here; choose another name"
             return ("name", p) if p else None
         if pid == "location":
