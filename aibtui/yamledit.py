@@ -125,6 +125,15 @@ def to_node(value: Any) -> Any:
     return value
 
 
+def _like(old: Any, new: Any) -> Any:
+    """``new`` in the style of the value it replaces: a flow list/mapping stays flow (``[a, b]``)."""
+    old_fa = getattr(old, "fa", None)
+    new_fa = getattr(new, "fa", None)
+    if old_fa is not None and new_fa is not None and old_fa.flow_style():
+        new_fa.set_flow_style()
+    return new
+
+
 class YamlDoc:
     """One ``*.aib.yaml`` loaded for editing."""
 
@@ -288,7 +297,7 @@ class YamlDoc:
                 del old[k]
             for k, v in value.items():
                 if to_plain(old.get(k)) != v if k in old else True:
-                    old[k] = to_node(v)
+                    old[k] = _like(old.get(k), to_node(v))
             return
         s[index] = to_node(value)
 

@@ -196,3 +196,37 @@ distribute:
         assert [r.id for r in rows] == ["own-0", "inh-0", "inh-1", "inh-2", "own-1"]
         assert [r.disabled for r in rows] == [False, True, True, True, False]  # inherited: shown, not editable
         assert "from windows-update-restart" in str(rows[1].prompt)
+
+
+@pytest.mark.asyncio
+async def test_a_step_outside_the_recipes_is_edited_as_yaml(tmp_path: Path) -> None:
+    from textual.widgets import TextArea
+
+    path = tmp_path / "web.aib.yaml"
+    path.write_text(HAND.replace("""  - name: motd          # a greeting for ops
+    shell: echo hi | sudo tee /etc/motd
+""", """  - name: motd          # a greeting for ops
+    type: Shell
+    inline: [echo hi]
+"""))
+    app = AibApp(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        ed = await _open(pilot, app)
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "FormScreen")
+        form = app.screen
+        area = form.query_one("#f-yaml", TextArea)
+        assert "type: Shell" in area.text
+        area.text = "name: motd\ntype: Shell\ninline: [echo hi, 'echo bye'\n"
+        await pilot.pause(0.05)
+        assert "not valid YAML" in str(form.query_one("#p-yaml", Static).render())
+        assert form.query_one("#ok", Button).disabled
+        area.text = "name: motd\ntype: Shell\ninline: [echo hi, echo bye]\n"
+        await pilot.pause(0.05)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: app.screen is ed)
+        assert ed.doc.items("customize")[1] == {"name": "motd", "type": "Shell", "inline": ["echo hi", "echo bye"]}
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not ed.doc.dirty)
+    text = path.read_text()
+    assert "  - name: motd          # a greeting for ops\n    type: Shell\n    inline: [echo hi, echo bye]\n" in text
