@@ -122,3 +122,11 @@ async def test_no_color_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
         fills = set(re.findall(r"fill: #([0-9a-f]{6})", app.export_screenshot())) - {"c5c8c6"}  # the SVG's default
         assert fills and all(f[0:2] == f[2:4] == f[4:6] for f in fills), fills  # greys only
+
+
+def test_without_a_terminal_aibtui_says_so(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from aibtui.cli.main import main
+
+    monkeypatch.delenv("AIBTUI_FORCE_TUI", raising=False)
+    assert main([]) == 2
+    assert "needs a terminal" in capsys.readouterr().err

@@ -42,14 +42,18 @@ class HelpScreen(ModalScreen[None]):
             yield Markdown(HELP.format(keys=self._keys()))
 
     def _keys(self) -> str:
-        rows = []
-        seen = set()
+        """The keys of the screen below and of the app, as bound now (remaps included)."""
+        keys: dict[str, list[str]] = {}
+        text: dict[str, str] = {}
         for screen in self.app.screen_stack[:-1][-1:] + [self.app]:
-            for _key, binding in _bindings(screen):
-                if not binding.description or binding.id in seen:
+            for key, binding in _bindings(screen):
+                if not binding.description:
                     continue
-                seen.add(binding.id)
-                rows.append(f"- `{binding.key}` {binding.description}")
+                ident = binding.id or binding.description
+                text.setdefault(ident, binding.description)
+                if key not in keys.setdefault(ident, []):
+                    keys[ident].append(key)
+        rows = [f"- {' / '.join(f'`{k}`' for k in keys[i])}  {text[i]}" for i in keys]
         return "\n".join(rows) or "- (none)"
 
 
