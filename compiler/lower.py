@@ -24,6 +24,7 @@ from .model import (
 )
 from .nodes import Mapping, Node, Scalar, Sequence, to_plain, type_name
 from .records import dataclass, field
+from .sources import safe_resolve
 
 # Official ImageTemplateProperties names across every stable version (a test keeps this in sync
 # with compiler/schemas/*.json). Each may be written verbatim at the top level or under properties.
@@ -174,11 +175,11 @@ class Lowerer:
                        hint="the compiler never downloads; use `uri:` for remote scripts")
             return None
         base = Path(node.span.file).parent if node.span.file and not node.span.file.startswith("<") else Path.cwd()
-        path = (base / rel).resolve()
+        path = safe_resolve(base / rel)
         root = self.c.options.root
         if root is not None and not self.c.options.allow_outside_root:
             try:
-                path.relative_to(root.resolve())
+                path.relative_to(safe_resolve(root))
             except ValueError:
                 self.d.add("AIB412", f"{rel} resolves to {path}, outside the project root {root}", node.span)
                 return None

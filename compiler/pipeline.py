@@ -15,6 +15,7 @@ from .diagnostics import Diagnostic, DiagnosticBag, Severity
 from .model import TemplateModel
 from .nodes import Mapping
 from .records import dataclass, field
+from .sources import safe_resolve
 
 DIALECT_SUFFIXES = (".yaml", ".yml")
 JSON_SUFFIXES = (".json", ".jsonc", ".dist")
@@ -77,12 +78,12 @@ def compile_file(path: str | Path, options: CompileOptions | None = None) -> Com
         return result
     ropts = ResolveOptions(root=options.root, allow_outside_root=options.allow_outside_root,
                            profile_path=tuple(options.profile_path))
-    resolved = resolve_node(node, path.resolve(), diags, ropts)
+    resolved = resolve_node(node, safe_resolve(path), diags, ropts)
     if resolved is None:
         result.diagnostics = diags.sorted()
-        result.dependencies = [str(path.resolve())]
+        result.dependencies = [str(safe_resolve(path))]
         return result
-    result.dependencies = list(dict.fromkeys([str(path.resolve()), *resolved.dependencies]))
+    result.dependencies = list(dict.fromkeys([str(safe_resolve(path)), *resolved.dependencies]))
     return _finish(resolved.node, file, resolved.root, options, diags, result)
 
 
@@ -96,11 +97,11 @@ def compile_node(node: Mapping, file: str | Path, options: CompileOptions | None
     result = CompileResult(file=str(file))
     ropts = ResolveOptions(root=options.root, allow_outside_root=options.allow_outside_root,
                            profile_path=tuple(options.profile_path))
-    resolved = resolve_node(node, path.resolve(), diags, ropts)
+    resolved = resolve_node(node, safe_resolve(path), diags, ropts)
     if resolved is None:
         result.diagnostics = diags.sorted()
         return result
-    result.dependencies = list(dict.fromkeys([str(path.resolve()), *resolved.dependencies]))
+    result.dependencies = list(dict.fromkeys([str(safe_resolve(path)), *resolved.dependencies]))
     return _finish(resolved.node, str(file), resolved.root, options, diags, result)
 
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from .diagnostics import DiagnosticBag, Span
 from .nodes import Mapping, Node, Scalar, Sequence
 from .records import dataclass, field
+from .sources import safe_resolve
 
 PROFILE_SUFFIX = ".aib.yaml"
 ENV_PROFILE_PATH = "AIBTUI_PROFILE_PATH"
@@ -104,7 +105,7 @@ def find_project_root(path: Path) -> Path:
     """
     path = Path(path).absolute()
     start = path if path.is_dir() else path.parent
-    start = start.resolve()
+    start = safe_resolve(start)
     for folder in (start, *start.parents):
         if (folder / ".git").exists() or (folder / "aibtui.toml").exists():
             return folder
@@ -168,13 +169,13 @@ def find_profile(name: str, options: ResolveOptions = ResolveOptions(), near: Pa
     """The file a profile name (or a path, relative to ``near``) refers to, or None."""
     if is_path_reference(name):
         folder = _near_dir(near) or Path.cwd()
-        path = (folder / Path(name).expanduser()).resolve()
+        path = safe_resolve(folder / Path(name).expanduser())
         return path if path.is_file() else None
     if not name or name.startswith(".") or "\0" in name:
         return None
     for path, _builtin in _name_candidates(name, options, near):
         if path.is_file():
-            return path.resolve()
+            return safe_resolve(path)
     return None
 
 
@@ -254,7 +255,7 @@ class _Resolver:
         self.diags = diags
         self.options = options
         root = options.root if options.root is not None else find_project_root(top)
-        self.root = Path(root).absolute().resolve()
+        self.root = safe_resolve(Path(root).absolute())
         self.search_dirs = _search_dirs(options)
         self.builtin = _builtin_dir(options)
         self.dependencies: list[str] = []
@@ -267,7 +268,7 @@ class _Resolver:
 
     def run(self, top: Path, node: Mapping | None) -> Resolved | None:
         before = len(self.diags.errors)
-        key = top.resolve()
+        key = safe_resolve(top)
         if node is None:
             node = self._load(key, None, str(top))
             if node is None:
@@ -352,7 +353,7 @@ class _Resolver:
             self.diags.add("AIB205", f"`extends: {text}` is a URL; profiles are local files", entry.span)
             return None
         if is_path_reference(text):
-            path = (folder / Path(text).expanduser()).resolve()
+            path = safe_resolve(folder / Path(text).expanduser())
             if path.is_file():
                 return path
             self.diags.add("AIB200", f"profile file {text} not found (looked for {path})", entry.span)
@@ -361,7 +362,7 @@ class _Resolver:
         if not text.startswith("."):
             for path, _builtin in candidates:
                 if path.is_file():
-                    return path.resolve()
+                    return safe_resolve(path)
         known = sorted({name for name, _p, _b in _profile_files(self.options, folder)})
         import difflib  # lazily: only error paths need it
 
@@ -382,13 +383,14 @@ class _Resolver:
             self.diags.add("AIB205", f"`include: {text}` is a URL; only local fragments can be included",
                            entry.span)
             return None
-        path = (folder / Path(text).expanduser()).resolve()
+        path = safe_resolve(folder / Path(text).expanduser())
         if not self.options.allow_outside_root and not path.is_relative_to(self.root):
             self.diags.add("AIB202", f"{text} resolves to {path}, outside the project root {self.root}",
                            entry.span)
             return None
         if not path.is_file():
-            what = "is a folder" if path.is_dir() else "does not exist"
+            what = "is a folder" if path.is_dir() else (
+                "is a broken or looping symbolic link" if path.is_symlink() else "does not exist")
             self.diags.add("AIB203", f"included file {text} {what} (looked for {path})", entry.span)
             return None
         return path

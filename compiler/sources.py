@@ -9,6 +9,7 @@ edits, does not parse the same profile again.
 
 from __future__ import annotations
 
+import os
 import stat
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +19,15 @@ from .nodes import Node
 
 MAX_INPUT_BYTES = 4 * 1024 * 1024
 _MEMO_MAX_CHARS = 64 * 1024
+
+
+def safe_resolve(path: Path) -> Path:
+    """``path.resolve()``, but a symlink loop (RuntimeError) or an unreadable folder gives the plain
+    absolute path instead of an exception; reading it then fails with a diagnostic."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return Path(os.path.abspath(path))
 
 
 def read_source(path: Path, diags: DiagnosticBag, *, span: Span | None = None, label: str | None = None) -> str | None:
