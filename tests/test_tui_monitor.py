@@ -164,3 +164,20 @@ async def test_build_on_a_chosen_provider(tmp_path: Path, monkeypatch: pytest.Mo
             mon = app.screen
             assert mon.provider == "local"
             await wait_until(pilot, lambda: mon.final == "Succeeded", timeout=20)
+
+
+@pytest.mark.asyncio
+async def test_templates_list_cancels_a_running_build_after_asking(tmp_path: Path) -> None:
+    app = AibApp(tmp_path)
+    fake = FakeAdapter()
+    app._adapter = fake
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "OnboardingScreen")
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "TemplatesScreen" and app.screen.rows)
+        await pilot.press("c")  # 'web' is not running
+        assert type(app.screen).__name__ == "TemplatesScreen"
+        await pilot.press("down", "c")  # 'win' is
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: fake.canceled == ["win"])

@@ -14,6 +14,7 @@ from ..provider_adapter import TemplateRow
 class TemplatesScreen(Screen[None]):
     BINDINGS = [
         Binding("r", "refresh", "Refresh", id="templates.refresh"),
+        Binding("c", "cancel_run", "Cancel run", id="templates.cancel"),
         Binding("escape,q", "app.pop_screen", "Back", id="templates.back"),
     ]
 
@@ -63,7 +64,40 @@ class TemplatesScreen(Screen[None]):
         running = sum(1 for r in rows if r.running)
         self.query_one("#templates-status", Static).update(
             f"{len(rows)} template{'s' if len(rows) != 1 else ''} on {provider}"
-            + (f", {running} running" if running else "") + " · Enter re-attaches · r refreshes")
+            + (f", {running} running" if running else "") + " · Enter re-attaches · c cancels a run · r refreshes")
+
+    def _current(self) -> TemplateRow | None:
+        table = self.query_one(DataTable)
+        if not self.rows or table.cursor_row is None or not 0 <= table.cursor_row < len(self.rows):
+            return None
+        return self.rows[table.cursor_row]
+
+    def action_cancel_run(self) -> None:
+        row = self._current()
+        if row is None or not row.running:
+            self.notify("no run in progress on this template")
+            return
+        from .confirm import ConfirmScreen
+
+        def decide(choice: str | None) -> None:
+            if choice == "yes":
+                self._cancel(row.name)
+
+        self.app.push_screen(ConfirmScreen(f"Cancel the running build of {row.name}? Its run outputs are removed.",
+                                           (("yes", "Cancel the build"), ("no", "Keep building")),
+                                           title="Cancel build"), decide)
+
+    @work(thread=True, exclusive=True, group="cancel")
+    def _cancel(self, name: str) -> None:
+        from ..provider_adapter import AdapterError
+
+        try:
+            self.app.adapter.cancel(name)
+        except AdapterError as exc:
+            self.app.call_from_thread(self.notify, f"cancel failed: {exc}", severity="error")
+            return
+        self.app.call_from_thread(self.notify, f"cancel requested for {name}")
+        self.app.call_from_thread(self.action_refresh)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         name = event.row_key.value
