@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from .answers import Answers, Output, default_outputs, gallery_image_id
-from .recipes import RECIPE_BY_KEY, check_field, check_step_name, make_step, recipes_for
+from .recipes import check_field, check_step_name, make_step, recipes_for
 from .resource_ids import (
     IDENTITY_EXPLAINED,
     az_commands,
@@ -152,5 +152,3 @@ def _free(base: str, taken: set[str]) -> str:
         i += 1
     return f"{base}-{i}"
 
-
-__all__ = ["Aborted", "RECIPE_BY_KEY", "run_prompts", "profile_choices"]

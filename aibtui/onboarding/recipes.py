@@ -6,7 +6,6 @@ check); ``make_step`` turns the field values into a dialect step (``{name, shell
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -228,5 +227,3 @@ def stub_scripts(steps: list[dict[str, Any]], os_family: str | None) -> dict[str
                                           "echo 'hello from the build VM'\n"
     return out
 
-
-Builder = Callable[[dict[str, str]], dict[str, Any]]

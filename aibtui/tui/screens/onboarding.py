@@ -128,7 +128,7 @@ class OnboardingScreen(Screen[None]):
         self.app.call_from_thread(setattr, self, "existing", existing)
 
         try:
-            rows = [e for e in profile_entries(self.folder)]
+            rows = profile_entries(self.folder)
         except OSError:
             rows = []
         self.app.call_from_thread(self._profiles_loaded, rows)
