@@ -22,6 +22,8 @@ from typing import Any
 
 from .fsutil import write_if_changed
 
+Key = str | tuple[str, ...]  # a top-level key, or a path of keys to a nested list
+
 # (mapping indent, sequence indent, dash offset): the first that reproduces the file wins.
 INDENT_CANDIDATES = ((2, 4, 2), (2, 2, 0), (4, 4, 2), (4, 6, 4), (4, 4, 0), (3, 5, 3))
 
@@ -123,6 +125,20 @@ def to_node(value: Any) -> Any:
     if isinstance(value, str) and "\n" in value.rstrip("\n") and value == value.strip(" ") and "\t" not in value:
         return LiteralScalarString(value if value.endswith("\n") else value + "\n")
     return value
+
+
+def _update_map(old: Any, new: dict[str, Any]) -> None:
+    """Make the ruamel mapping ``old`` equal ``new`` in place: unchanged values keep their exact text
+    (quotes, comments); nested mappings are updated key by key; order is kept, new keys appended."""
+    for k in [k for k in old if k not in new]:
+        del old[k]
+    for k, v in new.items():
+        if k in old and to_plain(old[k]) == v:
+            continue
+        if k in old and hasattr(old[k], "items") and hasattr(old[k], "ca") and isinstance(v, dict):
+            _update_map(old[k], v)
+        else:
+            old[k] = _like(old.get(k), to_node(v))
 
 
 def _like(old: Any, new: Any) -> Any:
@@ -231,28 +247,44 @@ class YamlDoc:
             self.data[key] = parent
         parent[sub] = to_node(value)
 
-    def seq(self, key: str, create: bool = False) -> Any:
+    def _parent(self, parents: tuple[str, ...], create: bool) -> Any:
+        from ruamel.yaml.comments import CommentedMap
+
+        node = self.data
+        for part in parents:
+            nxt = node.get(part) if hasattr(node, "get") else None
+            if not isinstance(nxt, dict):
+                if not create:
+                    return None
+                nxt = CommentedMap()
+                node[part] = nxt
+            node = nxt
+        return node
+
+    def seq(self, key: Key, create: bool = False) -> Any:
+        """The list at ``key`` (a top-level key, or a path such as ``("validate", "steps")``)."""
         from ruamel.yaml.comments import CommentedSeq
 
-        value = self.data.get(key)
+        parts = (key,) if isinstance(key, str) else tuple(key)
+        parent = self._parent(parts[:-1], create)
+        if parent is None:
+            return CommentedSeq()
+        value = parent.get(parts[-1])
         if isinstance(value, list):
             if not hasattr(value, "ca"):
                 value = CommentedSeq(value)
-                self.data[key] = value
+                parent[parts[-1]] = value
             return value
         if not create:
             return CommentedSeq()
         value = CommentedSeq()
-        if key in self.data:
-            self.data[key] = value
-        else:
-            self.data[key] = value
+        parent[parts[-1]] = value
         return value
 
-    def items(self, key: str) -> list[Any]:
+    def items(self, key: Key) -> list[Any]:
         return [to_plain(v) for v in self.seq(key)]
 
-    def insert(self, key: str, index: int, value: Any) -> None:
+    def insert(self, key: Key, index: int, value: Any) -> None:
         s = self.seq(key, create=True)
         tail = _take_tail(s)
         index = max(0, min(index, len(s)))
@@ -261,11 +293,11 @@ class YamlDoc:
             s.append(node)
         else:
             s.insert(index, node)
-        if key in self.data and getattr(self.data[key], "fa", None) is not None and len(s) > 1:
-            self.data[key].fa.set_block_style()
+        if len(s) > 1 and getattr(s, "fa", None) is not None:
+            s.fa.set_block_style()
         _put_tail(s, tail)
 
-    def remove(self, key: str, index: int) -> Any:
+    def remove(self, key: Key, index: int) -> Any:
         """Remove and return the item (its ruamel node, comments and all: ``insert`` it back to undo)."""
         s = self.seq(key)
         tail = _take_tail(s)
@@ -274,14 +306,14 @@ class YamlDoc:
         _put_tail(s, tail)
         return node
 
-    def move(self, key: str, index: int, to: int) -> None:
+    def move(self, key: Key, index: int, to: int) -> None:
         s = self.seq(key)
         if not (0 <= index < len(s)) or not (0 <= to < len(s)) or index == to:
             return
         node = self.remove(key, index)
         self.insert(key, to, node)
 
-    def replace(self, key: str, index: int, value: dict[str, Any]) -> None:
+    def replace(self, key: Key, index: int, value: dict[str, Any]) -> None:
         """Replace an item with new content, keeping the comments of the keys that stay."""
         s = self.seq(key)
         tail = _take_tail(s)
@@ -293,15 +325,11 @@ class YamlDoc:
     def _replace(self, s: Any, index: int, value: dict[str, Any]) -> None:
         old = s[index]
         if hasattr(old, "items") and isinstance(value, dict):
-            for k in [k for k in old if k not in value]:
-                del old[k]
-            for k, v in value.items():
-                if to_plain(old.get(k)) != v if k in old else True:
-                    old[k] = _like(old.get(k), to_node(v))
+            _update_map(old, value)
             return
         s[index] = to_node(value)
 
-    def duplicate_of(self, key: str, index: int) -> Any:
+    def duplicate_of(self, key: Key, index: int) -> Any:
         return copy.deepcopy(to_plain(self.seq(key)[index]))
 
 

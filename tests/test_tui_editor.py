@@ -26,8 +26,8 @@ async def _open(pilot, app: AibApp) -> EditorScreen:  # noqa: ANN001
     return _editor(app)
 
 
-def _names(ed: EditorScreen, section: str = "customize") -> list[str]:
-    key = "name" if section == "customize" else "runOutputName"
+def _names(ed: EditorScreen, section: str | tuple[str, ...] = "customize") -> list[str]:
+    key = "runOutputName" if section == "distribute" else "name"
     return [str(s.get(key, "")) for s in ed.doc.items(section)]
 
 
@@ -193,8 +193,8 @@ distribute:
         ed = await _open(pilot, app)
         steps = ed.query_one("#step-list", OptionList)
         rows = [steps.get_option_at_index(i) for i in range(steps.option_count)]
-        assert [r.id for r in rows] == ["own-0", "inh-0", "inh-1", "inh-2", "own-1"]
-        assert [r.disabled for r in rows] == [False, True, True, True, False]  # inherited: shown, not editable
+        assert [r.id for r in rows] == ["own-0", "inh-0", "inh-1", "inh-2", "own-1", "val-header"]
+        assert [r.disabled for r in rows] == [False, True, True, True, False, True]  # inherited: not editable
         assert "from windows-update-restart" in str(rows[1].prompt)
 
 
@@ -230,3 +230,60 @@ async def test_a_step_outside_the_recipes_is_edited_as_yaml(tmp_path: Path) -> N
         await wait_until(pilot, lambda: not ed.doc.dirty)
     text = path.read_text()
     assert "  - name: motd          # a greeting for ops\n    type: Shell\n    inline: [echo hi, echo bye]\n" in text
+
+
+@pytest.mark.asyncio
+async def test_validation_steps_are_arranged_like_steps(tmp_path: Path) -> None:
+    path = tmp_path / "web.aib.yaml"
+    path.write_text(HAND)
+    app = AibApp(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        ed = await _open(pilot, app)
+        await pilot.press("v")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ChooseScreen")
+        assert app.screen.query_one(OptionList).option_count == 3  # commands, script, file: no restarts here
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "FormScreen")
+        await pilot.press("ctrl+u", *"nginx-up", "ctrl+s")
+        await wait_until(pilot, lambda: _names(ed, "validate") == ["nginx-up"])
+        await pilot.press("d")  # the highlight is on the new validation step
+        assert _names(ed, "validate") == ["nginx-up", "nginx-up-2"]
+        assert _names(ed) == ["packages", "motd", "config"]  # the customize list is untouched
+        await pilot.press("K")
+        assert _names(ed, "validate") == ["nginx-up-2", "nginx-up"]
+        await pilot.press("x", "x")
+        assert _names(ed, "validate") == []
+        await pilot.press("u")
+        assert _names(ed, "validate") == ["nginx-up"]
+        await wait_until(pilot, lambda: ed.result is not None and '"inVMValidations"' in (ed.result.json or ""))
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not ed.doc.dirty)
+    text = path.read_text()
+    assert text.startswith(HAND.split("# where it goes")[0].rstrip("\n"))
+    assert "validate:\n  - name: nginx-up\n" in text
+
+
+@pytest.mark.asyncio
+async def test_validation_mapping_form_and_its_diagnostics(tmp_path: Path) -> None:
+    path = tmp_path / "web.aib.yaml"
+    path.write_text(HAND + """validate:
+  continueOnFailure: false
+  steps:
+    - name: check
+      file: {from: "https://example.com/x", to: /etc/x}
+""")
+    app = AibApp(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        ed = await _open(pilot, app)
+        assert _names(ed, ("validate", "steps")) == ["check"]
+        await pilot.press("4")
+        diags = ed.query_one("#diag-list", OptionList)
+        diags.highlighted = next(i for i, d in enumerate(ed.result.diagnostics) if d.severity.value == "error")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "FormScreen")
+        assert app.focused is app.screen.query_one("#f-to", Input)
+        await pilot.press("ctrl+u", *"/tmp/x", "ctrl+s")
+        await wait_until(pilot, lambda: ed.result is not None and ed.result.ok, what="a clean compile")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not ed.doc.dirty)
+    assert '      file: {from: "https://example.com/x", to: /tmp/x}\n' in path.read_text()

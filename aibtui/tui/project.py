@@ -38,8 +38,9 @@ class Compiled:
 @dataclass(frozen=True)
 class Location:
     section: str | None  # a top-level key, or None (before any key)
-    index: int | None = None  # list item in customize/distribute
+    index: int | None = None  # list item in customize/distribute/validate
     key: str | None = None  # key within the item, or within build
+    path: tuple[str, ...] = ()  # the list's path when it is nested (("validate", "steps"))
 
 
 def compile_text(text: str, path: Path) -> Compiled:
@@ -110,16 +111,33 @@ def locate(data: Any, line: int, col: int = 1) -> Location:
         return Location(None)
     value = data[section]
     if isinstance(value, list) and hasattr(value, "lc"):
-        index = None
-        for i in range(len(value)):
+        index, key = _item_at(value, pos)
+        return Location(section, index, key, (section,))
+    if hasattr(value, "keys") and hasattr(value, "lc"):  # e.g. validate: {steps: [...]}
+        for sub in value.keys():
+            inner = value[sub]
             try:
-                if value.lc.item(i)[0] <= line0:
-                    index = i
+                starts = value.lc.key(sub)[0]
             except (AttributeError, KeyError, TypeError):
                 continue
-        key = _key_at(value[index], pos) if index is not None else None
-        return Location(section, index, key)
+            if isinstance(inner, list) and hasattr(inner, "lc") and inner and starts <= line0:
+                index, key = _item_at(inner, pos)
+                if index is not None and inner.lc.item(index)[0] <= line0:
+                    last = _key_at(value, pos)
+                    if last == sub or last in (inner[index].keys() if hasattr(inner[index], "keys") else ()):
+                        return Location(section, index, key, (section, sub))
     return Location(section, None, _key_at(value, pos))
+
+
+def _item_at(seq: Any, pos: tuple[int, int]) -> tuple[int | None, str | None]:
+    index = None
+    for i in range(len(seq)):
+        try:
+            if seq.lc.item(i)[0] <= pos[0]:
+                index = i
+        except (AttributeError, KeyError, TypeError):
+            continue
+    return index, (_key_at(seq[index], pos) if index is not None else None)
 
 
 def _key_at(node: Any, pos: tuple[int, int]) -> str | None:

@@ -24,6 +24,8 @@ from textual.widgets.option_list import Option
 from ..messages import Compiled, DiskChanged
 from ..widgets.rows import row
 
+Key = str | tuple[str, ...]  # a list in the document: "customize", "distribute", ("validate", "steps")
+
 TABS = ("steps", "targets", "build", "preview")
 BUILD_ROWS = (("vmSize", "VM size"), ("osDiskSizeGB", "OS disk (GB)"), ("timeout", "Timeout"), ("subnet", "Subnet"))
 GENERAL_ROWS = (("source", "Source"), ("location", "Location"), ("identity", "Identity"))
@@ -34,6 +36,7 @@ class EditorScreen(Screen[None]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="editor.save", priority=True),
         Binding("a", "add", "Add", id="editor.add"),
+        Binding("v", "add(True)", "Add validation", id="editor.add_validation", show=False),
         Binding("e", "edit", "Edit", id="editor.edit", show=False),
         Binding("d", "duplicate", "Duplicate", id="editor.duplicate", show=False),
         Binding("delete,x", "delete", "Delete", id="editor.delete"),
@@ -78,7 +81,8 @@ class EditorScreen(Screen[None]):
         with TabbedContent(id="tabs", initial="steps"):
             with TabPane("Steps", id="steps"):
                 yield OptionList(id="step-list")
-                yield Static("a add · e/Enter edit · d duplicate · x delete · K/J move · u undo", classes="hint")
+                yield Static("a add · v add a validation · e/Enter edit · d duplicate · x delete · K/J move · "
+                             "u undo", classes="hint")
             with TabPane("Targets", id="targets"):
                 yield OptionList(id="target-list")
                 yield Static("a add · e/Enter edit · d duplicate · x delete · K/J move · u undo", classes="hint")
@@ -226,6 +230,13 @@ class EditorScreen(Screen[None]):
         if not steps:
             rows.append(Option(Text("   no steps of your own yet: press a to add one", style="dim"), id="empty",
                                disabled=True))
+        validations = self.doc.items(self._validate_key())
+        rows.append(Option(row(("── validation: in-VM checks after customizing", "bold dim"),
+                               ("  (v adds one)" if not validations else "", "dim")), id="val-header", disabled=True))
+        for i, st in enumerate(validations):
+            name = str(st.get("name", "?")) if isinstance(st, dict) else "?"
+            rows.append(Option(row((f"{i + 1:>2} ", "dim"), (f"{name:<22}", "bold"), (f" {step_kind(st):<14}", "cyan"),
+                                   step_summary(st, 60)), id=f"val-{i}"))
         self._fill("#step-list", rows)
         trows: list[Option] = []
         for j, inh in enumerate(inherited_targets):
@@ -288,22 +299,33 @@ class EditorScreen(Screen[None]):
     def _active(self) -> str:
         return self.query_one("#tabs", TabbedContent).active or "steps"
 
-    def _section(self) -> str | None:
-        return {"steps": "customize", "targets": "distribute"}.get(self._active())
+    def _validate_key(self) -> Key:
+        """Where the validation steps live: ``validate:`` as a list, or its ``steps``/``inVMValidations``."""
+        v = self.doc.get("validate") if self.doc is not None else None
+        if hasattr(v, "keys"):
+            return ("validate", "inVMValidations" if "inVMValidations" in v and "steps" not in v else "steps")
+        return "validate"
 
-    def _selected_index(self, selector: str) -> int | None:
-        ol = self.query_one(selector, OptionList)
-        if ol.highlighted is None:
+    def _current(self) -> tuple[Key, int | None, str] | None:
+        """(list key, index of the highlighted item or None, list selector) in the Steps/Targets tabs."""
+        tab = self._active()
+        if tab not in ("steps", "targets"):
             return None
-        opt = ol.get_option_at_index(ol.highlighted)
-        if opt.id and opt.id.startswith("own-"):
-            return int(opt.id[4:])
-        return None
+        selector = "#step-list" if tab == "steps" else "#target-list"
+        ol = self.query_one(selector, OptionList)
+        opt = ol.get_option_at_index(ol.highlighted) if ol.highlighted is not None else None
+        oid = (opt.id or "") if opt is not None else ""
+        if tab == "targets":
+            return "distribute", (int(oid[4:]) if oid.startswith("own-") else None), selector
+        if oid.startswith("val-") and oid[4:].isdigit():
+            return self._validate_key(), int(oid[4:]), selector
+        return "customize", (int(oid[4:]) if oid.startswith("own-") else None), selector
 
-    def _select_own(self, selector: str, index: int) -> None:
+    def _select(self, selector: str, key: Key, index: int) -> None:
+        prefix = "val-" if _is_validate(key) else "own-"
         ol = self.query_one(selector, OptionList)
         for i in range(ol.option_count):
-            if ol.get_option_at_index(i).id == f"own-{index}":
+            if ol.get_option_at_index(i).id == f"{prefix}{index}":
                 ol.highlighted = i
                 return
 
@@ -328,17 +350,30 @@ class EditorScreen(Screen[None]):
                   "preview": "#diag-list"}[tab]
         self.query_one(target).focus()
 
-    def action_add(self) -> None:
+    def action_add(self, validation: bool = False) -> None:
         if self.doc is None:
             return
-        section = self._section()
-        if section == "customize":
+        current = self._current()
+        section = current[0] if current else None
+        if validation:
+            self.action_tab("steps")
+            section = self._validate_key()
+        if section is not None and section != "distribute":
+            from functools import partial
+
             from aibtui.onboarding.recipes import recipes_for
 
             from .choose import ChooseScreen
 
-            options = [(r.key, f"{r.title}: {r.explain}") for r in recipes_for(self._os())]
-            self.app.push_screen(ChooseScreen("Add a step", options), self._add_step)
+            recipes = recipes_for(self._os())
+            if _is_validate(section):
+                recipes = [r for r in recipes if r.key in ("commands", "script", "file")]
+                title = "Add a validation step (runs on the build VM after customizing)"
+            else:
+                title = "Add a step"
+            at = current[1] if current and current[0] == section else None
+            options = [(r.key, f"{r.title}: {r.explain}") for r in recipes]
+            self.app.push_screen(ChooseScreen(title, options), partial(self._add_step, section, at))
         elif section == "distribute":
             from .choose import ChooseScreen
 
@@ -349,28 +384,27 @@ class EditorScreen(Screen[None]):
         elif self._active() == "build":
             self.action_edit()
 
-    def _names(self, section: str) -> set[str]:
-        key = "name" if section == "customize" else "runOutputName"
+    def _names(self, section: Key) -> set[str]:
+        key = "runOutputName" if section == "distribute" else "name"
         return {str(s.get(key)) for s in self.doc.items(section) if isinstance(s, dict) and s.get(key)}
 
-    def _add_step(self, recipe_key: str | None) -> None:
+    def _add_step(self, section: Key, at: int | None, recipe_key: str | None) -> None:
         if recipe_key is None:
             return
         from aibtui.onboarding.recipes import RECIPE_BY_KEY
 
         from .edit_forms import step_form
 
-        form, convert = step_form(None, RECIPE_BY_KEY[recipe_key], self._os(), self._names("customize"))
-        at = self._selected_index("#step-list")
-        index = len(self.doc.items("customize")) if at is None else at + 1
+        form, convert = step_form(None, RECIPE_BY_KEY[recipe_key], self._os(), self._names(section))
+        index = len(self.doc.items(section)) if at is None else at + 1
 
         def done(values: dict[str, str] | None) -> None:
             if values is None:
                 return
             self._snapshot()
-            self.doc.insert("customize", index, convert(values))
+            self.doc.insert(section, index, convert(values))
             self._edited()
-            self._select_own("#step-list", index)
+            self._select("#step-list", section, index)
 
         self.app.push_screen(form, done)
 
@@ -388,7 +422,7 @@ class EditorScreen(Screen[None]):
             index = len(self.doc.items("distribute"))
             self.doc.insert("distribute", index, convert(values))
             self._edited()
-            self._select_own("#target-list", index)
+            self._select("#target-list", "distribute", index)
 
         self.app.push_screen(form, done)
 
@@ -396,10 +430,9 @@ class EditorScreen(Screen[None]):
         if self.doc is None:
             return
         tab = self._active()
-        if tab == "steps":
-            self._edit_item("customize", self._selected_index("#step-list"), focus)
-        elif tab == "targets":
-            self._edit_item("distribute", self._selected_index("#target-list"), focus)
+        current = self._current()
+        if current is not None:
+            self._edit_item(current[0], current[1], focus)
         elif tab == "build":
             ol = self.query_one("#build-list", OptionList)
             opt = ol.get_option_at_index(ol.highlighted) if ol.highlighted is not None else None
@@ -411,7 +444,7 @@ class EditorScreen(Screen[None]):
         elif tab == "preview":
             self._jump_to_diagnostic()
 
-    def _edit_item(self, section: str, index: int | None, focus: str | None = None) -> None:
+    def _edit_item(self, section: Key, index: int | None, focus: str | None = None) -> None:
         if index is None:
             return
         from .edit_forms import step_form, target_form
@@ -420,7 +453,7 @@ class EditorScreen(Screen[None]):
         if not isinstance(item, dict):
             return
         names = self._names(section)
-        if section == "customize":
+        if section != "distribute":
             form, convert = step_form(item, None, self._os(), names, focus)
         else:
             form, convert = target_form(item, "", names, focus)
@@ -483,17 +516,15 @@ class EditorScreen(Screen[None]):
         self.app.push_screen(form, done)
 
     def action_duplicate(self) -> None:
-        section = self._section()
-        if self.doc is None or section is None:
+        current = self._current() if self.doc is not None else None
+        if current is None or current[1] is None:
             return
-        selector = "#step-list" if section == "customize" else "#target-list"
-        index = self._selected_index(selector)
-        if index is None:
-            return
+        section, index, selector = current
+        assert index is not None
         item = self.doc.duplicate_of(section, index)
         if not isinstance(item, dict):
             return
-        key = "name" if section == "customize" else "runOutputName"
+        key = "runOutputName" if section == "distribute" else "name"
         names = self._names(section)
         base = str(item.get(key) or item.get("name") or "copy")
         n = 2
@@ -506,16 +537,14 @@ class EditorScreen(Screen[None]):
         self._snapshot()
         self.doc.insert(section, index + 1, item)
         self._edited()
-        self._select_own(selector, index + 1)
+        self._select(selector, section, index + 1)
 
     def action_delete(self) -> None:
-        section = self._section()
-        if self.doc is None or section is None:
+        current = self._current() if self.doc is not None else None
+        if current is None or current[1] is None:
             return
-        selector = "#step-list" if section == "customize" else "#target-list"
-        index = self._selected_index(selector)
-        if index is None:
-            return
+        section, index, _selector = current
+        assert index is not None
         item = self.doc.items(section)[index]
         name = item.get("name") or item.get("runOutputName") or f"#{index + 1}" if isinstance(item, dict) else "?"
         self._snapshot()
@@ -524,20 +553,18 @@ class EditorScreen(Screen[None]):
         self.notify(f"deleted '{name}' (u or Ctrl+Z undoes)", timeout=4)
 
     def action_move(self, delta: int) -> None:
-        section = self._section()
-        if self.doc is None or section is None:
+        current = self._current() if self.doc is not None else None
+        if current is None or current[1] is None:
             return
-        selector = "#step-list" if section == "customize" else "#target-list"
-        index = self._selected_index(selector)
-        if index is None:
-            return
+        section, index, selector = current
+        assert index is not None
         to = index + delta
         if not 0 <= to < len(self.doc.items(section)):
             return
         self._snapshot()
         self.doc.move(section, index, to)
         self._edited()
-        self._select_own(selector, to)
+        self._select(selector, section, to)
 
     def action_undo(self) -> None:
         if self.doc is None:
@@ -608,11 +635,12 @@ class EditorScreen(Screen[None]):
             self.notify(f"{d.code} is in {where}: {d.message}", timeout=6)
             return
         loc = locate(self.doc.data, d.span.line, d.span.col)
-        if loc.section in ("customize", "distribute") and loc.index is not None:
-            tab = "steps" if loc.section == "customize" else "targets"
+        if loc.section in ("customize", "distribute", "validate") and loc.index is not None:
+            tab = "targets" if loc.section == "distribute" else "steps"
+            list_key: Key = loc.path if len(loc.path) > 1 else loc.section
             self.action_tab(tab)
-            self._select_own("#step-list" if tab == "steps" else "#target-list", loc.index)
-            self._edit_item(loc.section, loc.index, loc.key)
+            self._select("#step-list" if tab == "steps" else "#target-list", list_key, loc.index)
+            self._edit_item(list_key, loc.index, loc.key)
         elif loc.section == "build":
             self.action_tab("build")
             self._edit_build(loc.key)
@@ -720,6 +748,10 @@ class EditorScreen(Screen[None]):
             self.action_save()
             return
         self.app.open_build(path=self.path, provider=provider)
+
+
+def _is_validate(key: Key) -> bool:
+    return (key if isinstance(key, str) else key[0]) == "validate"
 
 
 def _is_base_profile(name: str) -> bool:
