@@ -8,6 +8,16 @@ The config file is ``$XDG_CONFIG_HOME/aibtui/config.toml`` (``~/.config/aibtui/c
     location = "westeurope"
     api_version = "2024-02-01"
 
+Local builds (the local provider executes Linux templates in a sandbox; docs/local-service.md)::
+
+    [local]
+    download = false            # true: fetch the official cloud rootfs of known Ubuntu images once
+    sandbox = "bwrap"           # or "unshare" (root only); default: bwrap when it works
+    network = true              # false: steps run without network
+
+    [local.rootfs]              # source (marketplace URN or image id) -> folder, tarball or https URL
+    "Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2" = "~/rootfs/jammy"
+
 State (the local service's database, token and discovery file) lives in ``AIBTUI_STATE_DIR`` when
 set, else ``$XDG_STATE_HOME/aibtui`` (``~/.local/state/aibtui``). Tests point ``AIBTUI_STATE_DIR``
 at a temporary directory.
@@ -35,6 +45,16 @@ class UserConfig:
     location: str | None = None
     api_version: str | None = None
     source: str = "default"  # where `provider` came from: default, file, env
+
+
+@dataclass(frozen=True)
+class LocalBuildConfig:
+    """The ``[local]`` table: how the local service builds for real."""
+
+    rootfs: tuple[tuple[str, str], ...] = ()  # (lower-cased source key, folder | tarball | URL)
+    download: bool = False
+    sandbox: str | None = None
+    network: bool = True
 
 
 def _home(env: Mapping[str, str]) -> Path:
@@ -89,3 +109,31 @@ def load_config(env: Mapping[str, str] | None = None) -> UserConfig:
 
     return UserConfig(provider=str(provider), resource_group=_str("resource_group"), location=_str("location"),
                       api_version=_str("api_version"), source=source)
+
+
+def load_local_config(env: Mapping[str, str] | None = None) -> LocalBuildConfig:
+    """The ``[local]`` table of the config file (and ``AIBTUI_SANDBOX``). Raises ConfigError."""
+    env = os.environ if env is None else env
+    path = config_path(env)
+    values: dict[str, object] = {}
+    if path.is_file():
+        try:
+            values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read the config file: {exc}") from exc
+    local = values.get("local", {})
+    if not isinstance(local, dict):
+        raise ConfigError(f"{path}: [local] must be a table")
+    rootfs = local.get("rootfs", {})
+    if not isinstance(rootfs, dict) or not all(isinstance(v, str) for v in rootfs.values()):
+        raise ConfigError(f"{path}: [local.rootfs] maps a source (publisher:offer:sku or an image id) to a path "
+                          "or URL string")
+    for key in ("download", "network"):
+        if key in local and not isinstance(local[key], bool):
+            raise ConfigError(f"{path}: local.{key} must be true or false")
+    sandbox = env.get("AIBTUI_SANDBOX") or local.get("sandbox")
+    if sandbox is not None and sandbox not in ("bwrap", "unshare"):
+        raise ConfigError(f"{path}: local.sandbox (or AIBTUI_SANDBOX) must be \"bwrap\" or \"unshare\"")
+    return LocalBuildConfig(rootfs=tuple(sorted((str(k).lower(), str(v)) for k, v in rootfs.items())),
+                            download=bool(local.get("download", False)), sandbox=sandbox,
+                            network=bool(local.get("network", True)))

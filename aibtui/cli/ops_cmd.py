@@ -20,8 +20,9 @@ from typing import Any, TextIO
 
 from aibtui.cli.main import UsageError
 
-SIMULATED_NOTE = ("note: the local provider SIMULATES builds: no step is executed and no image is made "
-                  "(local execution arrives with the local-builds feature)")
+SIMULATED_NOTE = ("note: the local provider runs a Linux build's steps for real, in a sandbox, when it has a root "
+                  "filesystem for the source (--rootfs, or [local.rootfs] in the config); otherwise it SIMULATES "
+                  "builds: no step is executed and no image is made, and the log says why")
 
 
 # -- arguments -------------------------------------------------------------------------------
@@ -46,6 +47,9 @@ def add_arguments_for(command: str, parser: argparse.ArgumentParser) -> None:
                             help="replace a deployed template that differs, without asking")
         parser.add_argument("--no-wait", action="store_true", help="start the run and return")
         parser.add_argument("--poll", type=float, help="seconds between status polls")
+        parser.add_argument("--rootfs", type=Path, metavar="PATH",
+                            help="local provider: run the steps for real in a sandbox on a copy of this root "
+                                 "filesystem (a folder or a .tar[.gz|.xz])")
     elif command in ("status", "logs"):
         parser.add_argument("name", help="image template name")
         if command == "status":
@@ -152,14 +156,28 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     name = args.name or loaded.name
     assert name is not None
     client = _client(args, err)
-    if client.provider == "local":
+    rootfs = getattr(args, "rootfs", None)
+    if rootfs is not None:
+        if client.provider != "local":
+            raise UsageError("--rootfs is for the local provider (Azure builds on its own VMs)")
+        if not rootfs.exists():
+            raise UsageError(f"--rootfs {rootfs}: no such folder or file")
+        out.write(f"note: local build: the steps run in a sandbox on a fresh copy of {rootfs.resolve()}\n")
+    elif client.provider == "local":
         out.write(SIMULATED_NOTE + "\n")
     code = _reconcile(client, name, loaded.body, args, out, err)
     if code is not None:
         return code
     previous = ((client.find_template(name) or {}).get("properties") or {}).get("lastRunStatus") or {}
     try:
-        client.run(name)
+        if rootfs is not None:  # the local service's `rootfs` parameter of POST run (docs/local-service.md)
+            from urllib.parse import quote
+
+            extra = f"&rootfs={quote(str(rootfs.resolve()), safe='')}"
+            client.begin("POST", client.url(client.template_path(name) + "/run", extra=extra), ok=(200, 202, 204),
+                         final_via="azure-async-operation")
+        else:
+            client.run(name)
     except ArmError as exc:
         if exc.status != 409:
             raise

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+from ..localbuild.model import SetupError
 from . import LOCAL_LOCATION, PROTOCOL_VERSION, SERVICE_NAME
 from .catalog import Catalog
 from .runner import Runner
@@ -105,8 +106,8 @@ class Api:
     # -- dispatch ----------------------------------------------------------------------------
     def handle(self, req: Request) -> Reply:
         if req.path == "/_aibtui/health":
-            return Reply(200, {"service": SERVICE_NAME, "protocol": self.protocol, "simulated": True,
-                               "activeRuns": self.store.active_run_count()})
+            return Reply(200, {"service": SERVICE_NAME, "protocol": self.protocol, "simulated": False,
+                               "localBuilds": True, "activeRuns": self.store.active_run_count()})
         m = R_IMAGES.match(req.path)
         if m:
             if not req.api_version:
@@ -282,12 +283,16 @@ class Api:
         if tpl.provisioning_state != "Succeeded":
             return error_reply(409, "Conflict", f"The image template '{tpl.name}' is {tpl.provisioning_state}; "
                                "it can run once its provisioningState is Succeeded.", v)
-        started = self.store.start_run(tpl.key, req.request_id)
+        try:  # execute for real (a Linux template, a root filesystem, a sandbox) or simulate, and why
+            plan = self.runner.plan(tpl.body, req.query.get("rootfs") or None)
+        except SetupError as exc:
+            return error_reply(400, "LocalBuildUnavailable", f"Cannot build '{tpl.name}' locally: {exc}", v)
+        started = self.store.start_run(tpl.key, req.request_id, simulated=not plan.real)
         if started is None:
             return error_reply(409, "Conflict", f"A run of the image template '{tpl.name}' is already in progress.",
                                v)
         run, op = started
-        self.runner.start(run.id, tpl.key, tpl.body)
+        self.runner.start(run.id, tpl.key, tpl.body, plan)
         return Reply(202, None, self._op_headers(req, op))
 
     def _cancel(self, req: Request, tpl: TemplateRow) -> Reply:
@@ -364,7 +369,8 @@ class Api:
         if complete and lines:  # a capped read must not claim the end
             complete = len(lines) < 5000
         return Reply(200, {"runId": run.id, "lines": [{"n": n, "text": t} for n, t in lines],
-                           "next": lines[-1][0] if lines else after, "complete": complete, "simulated": True,
+                           "next": lines[-1][0] if lines else after, "complete": complete,
+                           "simulated": run.simulated,
                            "runState": run.state, "runSubState": run.sub_state})
 
     def _operation(self, req: Request, m: re.Match[str]) -> Reply:

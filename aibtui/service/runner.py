@@ -1,7 +1,10 @@
-"""The simulated build runner: moves a run through the real states and writes its log.
+"""The build runner: executes a Linux build for real in a sandbox, or simulates it and says why.
 
-Nothing is executed yet. Every step is logged as "simulated: ... was NOT executed", the final status
-message says so, and the CLI shows it. Local execution is a later feature (ARCHITECTURE.md).
+Per run, :meth:`Runner.plan` decides (``aibtui.localbuild.build.plan_run``): a Linux template whose
+source resolves to a root filesystem, on a machine with a sandbox (bubblewrap, or namespaces +
+chroot as root), runs for real (``aibtui.localbuild``); anything else is *simulated*: the run moves
+through the real states, every step is logged as "simulated: ... was NOT executed", and the banner
+and final status message say why (no root filesystem configured, a Windows image, no sandbox).
 """
 
 from __future__ import annotations
@@ -10,12 +13,15 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from ..localbuild import model as lb
+from ..localbuild.build import TIMEOUT_MESSAGE, BuildHooks, LocalBuild, plan_run
+from ..localbuild.rootfs import ImageCatalog
+from ..localbuild.sandbox import detect_backend
 from .store import INTERRUPTED, Store
 
-NOT_EXECUTED = "was NOT executed — local execution arrives with the local-builds feature"
-SIMULATED_BANNER = ("SIMULATED RUN: the local service does not execute steps yet; every step below is "
-                    "reported, none is run")
-SUCCESS_MESSAGE = "simulated run finished: no step was executed (local execution arrives with the local-builds feature)"
+NOT_EXECUTED = "was NOT executed (simulated run)"
+SIMULATED_BANNER = "SIMULATED RUN: no step of this run is executed; every step below is reported, none is run"
+SUCCESS_MESSAGE = "simulated run finished: no step was executed"
 
 
 class Canceled(Exception):
@@ -45,20 +51,31 @@ def _artifact(dist: dict[str, Any], name: str, run_id: str) -> tuple[str | None,
 
 
 class Runner:
-    """Runs one simulated build per thread."""
+    """Runs one build per thread: real (``aibtui.localbuild``) or simulated, as :meth:`plan` decides."""
 
-    def __init__(self, store: Store, step_delay: float, fail_step: Callable[[], str | None]) -> None:
+    def __init__(self, store: Store, step_delay: float, fail_step: Callable[[], str | None],
+                 local: lb.LocalOptions | None = None,
+                 detect: Callable[[str | None], tuple[str | None, str]] = detect_backend) -> None:
         self.store = store
         self.step_delay = step_delay
         self._fail_step = fail_step
+        self.local = local or lb.LocalOptions(work_dir=store.path.parent / "local")
+        self.catalog = ImageCatalog(self.local.work_dir / "images.json")
+        self._detect = detect
         self._wake: dict[str, threading.Event] = {}
         self._threads: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
 
-    def start(self, run_id: str, template_key: str, body: dict[str, Any]) -> None:
+    def plan(self, body: dict[str, Any], rootfs: str | None = None) -> lb.RunPlan:
+        """Execute for real or simulate (and why). Raises ``localbuild.model.SetupError`` when a named
+        root filesystem cannot be used (the caller refuses the run request)."""
+        return plan_run(body, self.local, self.catalog, rootfs, self._detect)
+
+    def start(self, run_id: str, template_key: str, body: dict[str, Any], plan: lb.RunPlan | None = None) -> None:
         ev = threading.Event()
-        t = threading.Thread(target=self._run, args=(run_id, template_key, body, ev), name=f"run-{run_id[:8]}",
+        plan = plan or lb.RunPlan(why_simulated="no plan was made for this run")
+        t = threading.Thread(target=self._run, args=(run_id, template_key, body, ev, plan), name=f"run-{run_id[:8]}",
                              daemon=True)
         with self._lock:
             self._wake[run_id] = ev
@@ -93,13 +110,23 @@ class Runner:
         if self.store.cancel_requested(run_id):
             raise Canceled()
 
-    def _run(self, run_id: str, key: str, body: dict[str, Any], ev: threading.Event) -> None:
+    def _run(self, run_id: str, key: str, body: dict[str, Any], ev: threading.Event, plan: lb.RunPlan) -> None:
+        if plan.real:
+            try:
+                self._run_real(run_id, key, body, ev, plan)
+            finally:
+                with self._lock:
+                    self._wake.pop(run_id, None)
+                    self._threads.pop(run_id, None)
+                self.store.close_thread()
+            return
         store = self.store
         log = lambda text: store.append_log(run_id, text)  # noqa: E731
         sub = "Queued"
         props = body.get("properties") or {}
+        why = plan.why_simulated
         try:
-            log(SIMULATED_BANNER)
+            log(f"{SIMULATED_BANNER}. Why: {why}")
             log(f"run {run_id} queued")
             self._pause(run_id, ev)
             sub = "Building"
@@ -128,8 +155,9 @@ class Runner:
                 store.put_output(key, run_id, name, artifact_id, artifact_uri)
                 log(f"simulated: distribute '{name}' ({dist.get('type')}) {NOT_EXECUTED}; "
                     f"run output recorded: {artifact_id or artifact_uri}")
-            log(SUCCESS_MESSAGE)
-            store.set_run(run_id, state="Succeeded", message=SUCCESS_MESSAGE, finished=True)
+            done = f"{SUCCESS_MESSAGE} ({why})"
+            log(done)
+            store.set_run(run_id, state="Succeeded", message=done, finished=True)
             store.finish_operations_for_run(run_id, "Succeeded", None, None)
         except Canceled:
             removed = store.drop_outputs_of_run(run_id)
@@ -174,3 +202,77 @@ class Runner:
             if fail is not None and fail == name:
                 raise StepFailed(name, kind, "failure injected by the service's fault mode")
             log(f"simulated: {what} '{name}' ({kind}) {NOT_EXECUTED}")
+
+    # -- a real local build ----------------------------------------------------------------
+    def _run_real(self, run_id: str, key: str, body: dict[str, Any], ev: threading.Event, plan: lb.RunPlan) -> None:
+        store = self.store
+        sub = ["Queued"]
+
+        def log(lines: list[str]) -> None:
+            store.append_logs(run_id, lines)
+
+        def phase(sub_state: str, message: str) -> None:
+            sub[0] = sub_state
+            store.set_run(run_id, sub_state=sub_state, message=message)
+
+        def stop_reason() -> str | None:
+            if self._stopping.is_set():
+                return "interrupted"
+            if ev.is_set() and store.cancel_requested(run_id):
+                return "canceled"
+            return None
+
+        def put_output(name: str, artifact_id: str | None, artifact_uri: str | None) -> None:
+            store.put_output(key, run_id, name, artifact_id, artifact_uri)
+
+        name = key.rsplit("/", 1)[-1]
+        build = LocalBuild(run_id, name, body, plan, self.local, self.catalog,
+                           BuildHooks(log=log, phase=phase, stop_reason=stop_reason, put_output=put_output))
+        try:
+            log([f"run {run_id} queued (local build: steps are executed)"])
+            message = build.run()
+            log([message])
+            store.set_run(run_id, state="Succeeded", message=message, finished=True)
+            store.finish_operations_for_run(run_id, "Succeeded", None, None)
+        except lb.Canceled:
+            removed = store.drop_outputs_of_run(run_id)
+            note = f"; {removed} partial run output(s) removed" if removed else ""
+            msg = f"canceled during {sub[0]}: the running step's processes were killed{note}"
+            log([msg])
+            store.set_run(run_id, state="Canceled", message=msg, finished=True)
+            store.finish_operations_for_run(run_id, "Canceled", "Canceled", msg)
+        except lb.Interrupted:
+            log([f"ERROR: {INTERRUPTED}"])
+            store.drop_outputs_of_run(run_id)
+            store.set_run(run_id, state="Failed", message=INTERRUPTED, finished=True)
+            store.finish_operations_for_run(run_id, "Failed", "Interrupted", INTERRUPTED)
+        except lb.TimedOut:
+            minutes = (body.get("properties") or {}).get("buildTimeoutInMinutes") or 240
+            msg = (f"{TIMEOUT_MESSAGE} (buildTimeoutInMinutes {minutes} passed during {sub[0]}; the running "
+                   "step's processes were killed)")
+            log([f"ERROR: {msg}"])
+            store.drop_outputs_of_run(run_id)
+            store.set_run(run_id, state="Failed", message=msg, finished=True)
+            store.finish_operations_for_run(run_id, "Failed", "BuildTimeout", msg)
+        except lb.StepFailed as exc:
+            kept = f"; the failed sandbox is kept at {build.kept}" if build.kept else ""
+            msg = f"{sub[0]} failed: step '{exc.step}' ({exc.kind}) failed: {exc.why}{kept}"
+            log([f"ERROR: {msg}"])
+            store.drop_outputs_of_run(run_id)
+            store.set_run(run_id, state="Failed", message=msg, failed_step=exc.step, finished=True)
+            store.finish_operations_for_run(run_id, "Failed", "BuildFailed", msg)
+        except lb.SetupError as exc:
+            msg = f"local build failed during {sub[0]}: {exc}"
+            log([f"ERROR: {msg}"])
+            store.drop_outputs_of_run(run_id)
+            store.set_run(run_id, state="Failed", message=msg, finished=True)
+            store.finish_operations_for_run(run_id, "Failed", "LocalBuildFailed", msg)
+        except Exception as exc:  # noqa: BLE001 - a runner bug must not leave the run Running
+            msg = f"internal error in the local service: {type(exc).__name__}: {exc}"
+            try:
+                log([f"ERROR: {msg}"])
+                store.drop_outputs_of_run(run_id)
+                store.set_run(run_id, state="Failed", message=msg, finished=True)
+                store.finish_operations_for_run(run_id, "Failed", "InternalError", msg)
+            except Exception:  # noqa: BLE001
+                pass

@@ -185,7 +185,8 @@ class LocalService:
         recovered = self.store.recover()
         if recovered:
             LOG.warning("marked %d interrupted run(s) Failed", len(recovered))
-        self.runner = Runner(self.store, self.settings.step_delay, lambda: self.faults.fail_step)
+        self.runner = Runner(self.store, self.settings.step_delay, lambda: self.faults.fail_step,
+                             self.settings.local_options(self.state))
         self.api = Api(self.store, self.runner, self.settings, Catalog())
         self._httpd = _Server((LOOPBACK, self._port_wanted), _Handler)
         self._httpd.service = self

@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import ConfigError, LocalBuildConfig, load_local_config
+from ..localbuild.model import LocalOptions
 
 
 @dataclass(frozen=True)
@@ -17,12 +21,24 @@ class ServiceSettings:
     fault_mode: bool = False  # test-only: enables /_aibtui/faults
     retry_after: int = 1  # Retry-After (seconds) on 202 answers, for clients that read only that
     retry_after_ms: int = 100  # retry-after-ms on 202 answers: the poll interval our client uses
+    local: LocalBuildConfig = LocalBuildConfig()  # [local] of the config file: rootfs mapping, download, sandbox
+    minute_seconds: float = 60.0  # length of a buildTimeoutInMinutes minute in local builds (tests shrink it)
+
+    def local_options(self, state: Path) -> LocalOptions:
+        return LocalOptions(work_dir=Path(state) / "local", rootfs_map=self.local.rootfs, download=self.local.download,
+                            sandbox=self.local.sandbox, minute_seconds=self.minute_seconds,
+                            network=self.local.network)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> ServiceSettings:
-        """Settings from ``AIBTUI_SIM_STEP_DELAY`` / ``AIBTUI_SERVICE_PAGE_SIZE`` / ``AIBTUI_FAULT_MODE``."""
+        """Settings from ``AIBTUI_SIM_STEP_DELAY`` / ``AIBTUI_SERVICE_PAGE_SIZE`` / ``AIBTUI_FAULT_MODE`` and
+        the config file's ``[local]`` table (raises ValueError for a bad one)."""
         env = os.environ if env is None else env
         kw: dict[str, object] = {}
+        try:
+            kw["local"] = load_local_config(env)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from exc
         if env.get("AIBTUI_SIM_STEP_DELAY"):
             d = float(env["AIBTUI_SIM_STEP_DELAY"])
             kw.update(step_delay=d, provision_delay=d / 2, delete_delay=d / 4, retry_after_ms=max(2, int(d * 500)))

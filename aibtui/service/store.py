@@ -76,6 +76,7 @@ class RunRow:
     end_time: float | None
     cancel_requested: bool
     failed_step: str | None
+    simulated: bool = True
 
 
 @dataclass
@@ -110,7 +111,10 @@ class Store:
         self._changed = threading.Condition()  # notified when a run's state or log changes
         self._version = 0
         with self._write:
-            self._conn().executescript(SCHEMA)  # executescript manages its own transaction
+            db = self._conn()
+            db.executescript(SCHEMA)  # executescript manages its own transaction
+            if "simulated" not in {r["name"] for r in db.execute("PRAGMA table_info(runs)")}:
+                db.execute("ALTER TABLE runs ADD COLUMN simulated INTEGER NOT NULL DEFAULT 1")  # older state.db
 
     # -- connections -------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -293,8 +297,10 @@ class Store:
                        "WHERE run_id=? AND kind='cancel' AND status='InProgress'", (time.time(), run_id))
 
     # -- runs --------------------------------------------------------------------------------
-    def start_run(self, key: str, request_id: str | None) -> tuple[RunRow, OperationRow] | None:
-        """A new run in state Running/Queued, or None if one is already active."""
+    def start_run(self, key: str, request_id: str | None,
+                  simulated: bool = True) -> tuple[RunRow, OperationRow] | None:
+        """A new run in state Running/Queued, or None if one is already active. ``simulated``: the
+        runner will not execute its steps (the log endpoint and the Queued message say so)."""
         now = time.time()
         run_id = str(uuid.uuid4())
         op_id = str(uuid.uuid4())
@@ -303,8 +309,10 @@ class Store:
                               (key, *ACTIVE_RUN_STATES)).fetchone()
             if busy:
                 return None
-            db.execute("INSERT INTO runs VALUES (?, ?, 'Running', 'Queued', ?, ?, NULL, 0, NULL)",
-                       (run_id, key, "Queued (simulated run)", now))
+            db.execute("INSERT INTO runs (id, template_key, state, sub_state, message, start, end_time, "
+                       "cancel_requested, failed_step, simulated) VALUES (?, ?, 'Running', 'Queued', ?, ?, NULL, 0, "
+                       "NULL, ?)", (run_id, key, "Queued (simulated run)" if simulated else "Queued (local build)",
+                                    now, int(simulated)))
             db.execute("INSERT INTO operations VALUES (?, ?, 'run', 'InProgress', NULL, NULL, ?, NULL, ?, ?)",
                        (op_id, key, now, run_id, request_id))
             db.execute("UPDATE templates SET last_run=? WHERE key=?", (run_id, key))
@@ -319,7 +327,8 @@ class Store:
         r = rows[0]
         return RunRow(id=r["id"], template_key=r["template_key"], state=r["state"], sub_state=r["sub_state"],
                       message=r["message"], start=r["start"], end_time=r["end_time"],
-                      cancel_requested=bool(r["cancel_requested"]), failed_step=r["failed_step"])
+                      cancel_requested=bool(r["cancel_requested"]), failed_step=r["failed_step"],
+                      simulated=bool(r["simulated"]))
 
     def active_run_count(self) -> int:
         return int(self._read("SELECT COUNT(*) FROM runs WHERE state IN (?, ?)", ACTIVE_RUN_STATES)[0][0])
@@ -366,6 +375,17 @@ class Store:
         with self._tx() as db:
             seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM log_lines WHERE run_id=?", (run_id,)).fetchone()[0]
             db.execute("INSERT INTO log_lines VALUES (?, ?, ?, ?)", (run_id, seq + 1, time.time(), text))
+        self._bump()
+
+    def append_logs(self, run_id: str, texts: list[str]) -> None:
+        """Several lines in one transaction (a step's output as it arrives)."""
+        if not texts:
+            return
+        now = time.time()
+        with self._tx() as db:
+            seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM log_lines WHERE run_id=?", (run_id,)).fetchone()[0]
+            db.executemany("INSERT INTO log_lines VALUES (?, ?, ?, ?)",
+                           [(run_id, seq + i, now, t) for i, t in enumerate(texts, 1)])
         self._bump()
 
     def log_lines(self, run_id: str, after: int, limit: int = 5000) -> list[tuple[int, str]]:

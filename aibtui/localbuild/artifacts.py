@@ -1,0 +1,72 @@
+"""Artifacts of a local build: the customized rootfs as a tarball, and a VHD disk image made from it.
+
+The VHD holds one ext4 file system with the rootfs (made with ``mke2fs -d``, no mounting, no root
+needed) converted with ``qemu-img convert -O vpc -o subformat=fixed`` (the fixed VHD Azure takes).
+It has no partition table, boot loader or kernel of its own: it is for inspecting and mounting the
+result, not for booting in Azure.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from .model import SetupError
+
+EXCLUDES = ("./.aibtui", "./proc/*", "./sys/*", "./dev/*")
+
+
+def _run(cmd: list[str], what: str, timeout: float = 3600) -> None:
+    try:
+        done = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)  # noqa: S603
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise SetupError(f"{what}: {exc}") from exc
+    if done.returncode != 0:
+        tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
+        raise SetupError(f"{what}: {' / '.join(tail) or f'exit code {done.returncode}'}")
+
+
+def make_tarball(root: Path, dest: Path) -> Path:
+    """``dest`` (.tar): the rootfs with owners kept, without /proc, /sys, /dev contents."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    cmd = ["tar", "-c", "-f", str(dest), "--numeric-owner", "-C", str(root)]
+    cmd += [f"--exclude={e}" for e in EXCLUDES] + ["."]
+    _run(cmd, f"could not write the rootfs tarball {dest}")
+    return dest
+
+
+def vhd_tools() -> str | None:
+    """None when the VHD can be made, else what is missing (a sentence)."""
+    missing = [t for t, pkg in (("qemu-img", "qemu-utils"), ("mke2fs", "e2fsprogs")) if shutil.which(t) is None]
+    if not missing:
+        return None
+    pkgs = " ".join(pkg for t, pkg in (("qemu-img", "qemu-utils"), ("mke2fs", "e2fsprogs")) if t in missing)
+    return f"making a VHD needs {' and '.join(missing)} (apt-get install {pkgs})"
+
+
+def _size_mb(root: Path) -> int:
+    total = 0
+    for p in root.rglob("*"):
+        try:
+            if p.is_file() and not p.is_symlink():
+                total += p.stat().st_size
+        except OSError:
+            pass
+    return max(64, int(total * 1.3 / (1024 * 1024)) + 64)
+
+
+def make_vhd(root: Path, dest: Path, work: Path) -> Path:
+    """``dest`` (.vhd, fixed): an ext4 file system holding the rootfs."""
+    missing = vhd_tools()
+    if missing:
+        raise SetupError(missing)
+    raw = work / "disk.raw"
+    size = _size_mb(root)
+    _run(["mke2fs", "-q", "-F", "-t", "ext4", "-L", "aibtui-root", "-d", str(root), "-E", "root_owner=0:0",
+          str(raw), f"{size}M"], "could not make the ext4 file system for the VHD")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    _run(["qemu-img", "convert", "-f", "raw", "-O", "vpc", "-o", "subformat=fixed,force_size=on", str(raw),
+          str(dest)], "could not convert the disk image to VHD")
+    raw.unlink(missing_ok=True)
+    return dest

@@ -1,0 +1,247 @@
+"""One local build, from a fresh rootfs copy to artifacts, reporting through :class:`BuildHooks`.
+
+The service's runner owns the run's states; this module does the work and raises
+:class:`~.model.BuildStop` subclasses when the build ends early.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import artifacts, rootfs
+from .model import Canceled, Interrupted, LocalOptions, RunPlan, SetupError, StepFailed, TimedOut
+from .sandbox import Sandbox
+from .steps import StepContext, run_deprovision, run_step
+
+DEFAULT_TIMEOUT_MINUTES = 240  # B-01
+TIMEOUT_MESSAGE = ("Failed while waiting for packerizer: Timeout waiting for microservice to complete: "
+                   "'context deadline exceeded'")  # B-04
+
+
+@dataclass
+class BuildHooks:
+    log: Callable[[list[str]], None]
+    phase: Callable[[str, str], None]  # (runSubState, message)
+    stop_reason: Callable[[], str | None]  # "canceled" | "interrupted" | None
+    put_output: Callable[[str, str | None, str | None], None]  # (runOutputName, artifactId, artifactUri)
+
+
+class KeptSandbox(Exception):
+    """Wraps a failure whose sandbox was kept (errorHandling: abort)."""
+
+
+def _timeout_seconds(props: dict[str, Any], opts: LocalOptions) -> float:
+    minutes = props.get("buildTimeoutInMinutes") or DEFAULT_TIMEOUT_MINUTES
+    try:
+        minutes = float(minutes)
+    except (TypeError, ValueError):
+        minutes = DEFAULT_TIMEOUT_MINUTES
+    return max(0.001, minutes * opts.minute_seconds)
+
+
+class LocalBuild:
+    def __init__(self, run_id: str, template: str, body: dict[str, Any], plan: RunPlan, opts: LocalOptions,
+                 catalog: rootfs.ImageCatalog, hooks: BuildHooks) -> None:
+        assert plan.rootfs is not None and plan.backend is not None
+        self.run_id, self.template, self.body, self.plan = run_id, template, body, plan
+        self.opts, self.catalog, self.hooks = opts, catalog, hooks
+        self.props: dict[str, Any] = body.get("properties") or {}
+        self.run_dir = opts.work_dir / "runs" / run_id
+        self.out_dir = opts.work_dir / "artifacts" / template / run_id
+        self.deadline = time.monotonic() + _timeout_seconds(self.props, opts)
+        self.kept: Path | None = None
+
+    def _should_stop(self) -> str | None:
+        reason = self.hooks.stop_reason()
+        if reason is None and time.monotonic() > self.deadline:
+            return "timeout"
+        return reason
+
+    def _check(self) -> None:
+        reason = self._should_stop()
+        if reason == "canceled":
+            raise Canceled()
+        if reason == "timeout":
+            raise TimedOut()
+        if reason is not None:
+            raise Interrupted()
+
+    def run(self) -> str:
+        """Build; returns the success message. Cleans up its sandbox unless errorHandling says abort."""
+        keep = False
+        try:
+            return self._run()
+        except StepFailed as exc:
+            policy = (self.props.get("errorHandling") or {})
+            which = "onValidationError" if exc.kind.startswith("validation:") else "onCustomizerError"
+            if str(policy.get(which, "cleanup")).lower() == "abort":
+                keep = True
+                self.kept = self.run_dir / "root"
+                self.hooks.log([f"errorHandling.{which} is abort: the failed sandbox is kept for inspection at "
+                                f"{self.kept} (remove it when done)"])
+            else:
+                self.hooks.log([f"errorHandling.{which} is cleanup: the sandbox is removed"])
+            raise
+        finally:
+            if not keep:
+                rootfs.remove_tree(self.run_dir)
+            if not getattr(self, "_succeeded", False):
+                rootfs.remove_tree(self.out_dir)
+
+    def _run(self) -> str:
+        hooks, plan = self.hooks, self.plan
+        assert plan.rootfs is not None and plan.backend is not None
+        choice = plan.rootfs
+        hooks.phase("Building", f"Building: preparing a sandboxed copy of the root filesystem ({plan.backend})")
+        hooks.log([f"local build: steps run in a {plan.backend} sandbox on a fresh copy of {choice.location} "
+                   f"(chosen by {choice.found_by}); nothing runs on the host"])
+        cached = None
+        if choice.kind == "download":
+            cached = self._download(choice.location)
+        started = time.monotonic()
+        self.run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        root = self.run_dir / "root"
+        ctl = self.run_dir / "ctl"
+        ctl.mkdir(mode=0o755)
+        (ctl / "bin").mkdir(mode=0o755)
+        (ctl / "bin" / "sudo").write_text(rootfs.SUDO_SHIM, encoding="utf-8")
+        (ctl / "bin" / "sudo").chmod(0o755)
+        rootfs.materialize(choice, root, cached)
+        hooks.log([f"root filesystem ready in {time.monotonic() - started:.2f}s: {root}"])
+        self._check()
+        ctx = StepContext(Sandbox(plan.backend, root, ctl, self.opts.network), hooks.log, self._should_stop)
+
+        steps = [s if isinstance(s, dict) else {} for s in self.props.get("customize") or []]
+        hooks.phase("Customizing", f"Customizing: running {len(steps)} step(s) in the sandbox")
+        for i, step in enumerate(steps):
+            self._check()
+            run_step(ctx, step, f"customize {i + 1}/{len(steps)}")
+        validate = self.props.get("validate") or {}
+        validations = [s if isinstance(s, dict) else {} for s in validate.get("inVMValidations") or []]
+        if validations:
+            hooks.phase("Validating", f"Validating: running {len(validations)} validation(s) in the sandbox")
+            for i, step in enumerate(validations):
+                self._check()
+                try:
+                    run_step(ctx, step, f"validation {i + 1}/{len(validations)}")
+                except StepFailed as exc:
+                    if validate.get("continueOnFailure"):
+                        hooks.log([f"validation '{exc.step}' failed ({exc.why}); continueOnFailure is true: going on"])
+                        continue
+                    exc.kind = f"validation: {exc.kind}"
+                    raise
+        self._check()
+        run_deprovision(ctx)
+        self._check()
+        message = self._distribute(root)
+        self._succeeded = True
+        return message
+
+    def _download(self, url: str) -> Path:
+        self.hooks.log([f"downloading the root filesystem {url} (once; cached in {self.opts.work_dir / 'cache'})"])
+        shown = {"step": -1}
+
+        def progress(done: int, total: int | None) -> None:
+            self._check()
+            if total:
+                step = int(done * 10 / total)
+                if step != shown["step"]:
+                    shown["step"] = step
+                    self.hooks.log([f"download: {step * 10}% ({done // (1024 * 1024)} of "
+                                    f"{total // (1024 * 1024)} MB)"])
+            elif done // (64 * 1024 * 1024) != shown["step"]:
+                shown["step"] = done // (64 * 1024 * 1024)
+                self.hooks.log([f"download: {done // (1024 * 1024)} MB"])
+
+        path = rootfs.fetch_verified(url, self.opts.work_dir / "cache", progress)
+        self.hooks.log([f"download verified against the published SHA256SUMS: {path}"])
+        return path
+
+    def _distribute(self, root: Path) -> str:
+        dists = [d for d in self.props.get("distribute") or [] if isinstance(d, dict)]
+        self.hooks.phase("Distributing", "Distributing: writing the artifacts")
+        (root / ".aibtui").rmdir() if (root / ".aibtui").is_dir() and not (root / ".aibtui").is_symlink() else None
+        if not dists:
+            return "local build finished: every step ran in the sandbox; no distribute target, no artifact kept"
+        tarball = artifacts.make_tarball(root, self.out_dir / "rootfs.tar")
+        self.hooks.log([f"rootfs tarball: {tarball} ({tarball.stat().st_size // 1024} KiB)"])
+        images: list[tuple[list[str], str]] = []
+        for i, dist in enumerate(dists):
+            self._check()
+            name = str(dist.get("runOutputName") or f"output{i}")
+            kind = dist.get("type")
+            if kind == "VHD":
+                try:
+                    vhd = artifacts.make_vhd(root, self.out_dir / f"{name}.vhd", self.run_dir)
+                except SetupError as exc:
+                    raise SetupError(f"VHD target '{name}': {exc}; the rootfs tarball was written to {tarball} "
+                                     "but is removed with the failed run") from exc
+                uri = vhd.resolve().as_uri()
+                self.hooks.put_output(name, None, uri)
+                self.hooks.log([f"distribute '{name}' (VHD): {uri} (ext4 file system image, fixed VHD; "
+                                "not bootable: no boot loader or kernel setup)"])
+            elif kind in ("ManagedImage", "SharedImage"):
+                if kind == "ManagedImage":
+                    artifact = str(dist.get("imageId", ""))
+                    keys = [artifact]
+                else:
+                    gid = str(dist.get("galleryImageId", ""))
+                    artifact = gid if "/versions/" in gid.lower() else f"{gid}/versions/0.0.{int(time.time())}"
+                    keys = [artifact, artifact.lower().split("/versions/", 1)[0]]
+                self.hooks.put_output(name, artifact, None)
+                images.append((keys, artifact))
+                self.hooks.log([f"distribute '{name}' ({kind}): recorded in the local image catalog as {artifact} "
+                                f"-> {tarball}; a later local build can use it as its source"])
+            else:
+                raise SetupError(f"distribute '{name}': unknown type {kind!r}")
+        for keys, _artifact in images:
+            self.catalog.record(keys, tarball, self.template, self.run_id)
+        return f"local build finished: every step ran in the sandbox; artifacts in {self.out_dir}"
+
+
+def _steps_of(props: dict[str, Any]) -> list[dict[str, Any]]:
+    steps = [s for s in props.get("customize") or [] if isinstance(s, dict)]
+    steps += [s for s in (props.get("validate") or {}).get("inVMValidations") or [] if isinstance(s, dict)]
+    return steps
+
+
+def windows_steps(body: dict[str, Any]) -> tuple[str, ...] | None:
+    """For a Windows template, its steps as "'name' (Type)" (they would all need Azure); else None."""
+    props = body.get("properties") or {}
+    src = props.get("source") or {}
+    steps = _steps_of(props)
+    publisher = str(src.get("publisher", "")).lower()
+    offer = str(src.get("offer", "")).lower()
+    windows = (publisher.startswith("microsoftwindows") or "windows" in offer
+               or any(s.get("type") in ("WindowsRestart", "WindowsUpdate") for s in steps))
+    if not windows:
+        return None
+    return tuple(f"'{s.get('name', '?')}' ({s.get('type', '?')})" for s in steps)
+
+
+def plan_run(body: dict[str, Any], opts: LocalOptions, catalog: rootfs.ImageCatalog, explicit: str | None,
+             detect: Callable[[str | None], tuple[str | None, str]]) -> RunPlan:
+    """Real execution when the template is Linux, a rootfs resolves and a sandbox works; otherwise a
+    simulation with the reason. With ``explicit`` (``--rootfs``) a reason not to execute raises
+    SetupError instead: the user asked for a real build."""
+    win = windows_steps(body)
+    if win is not None:
+        why = ("Windows images can't be built locally; these steps would need Azure: " + (", ".join(win) or "none")
+               + " (build with --provider azure)")
+        if explicit:
+            raise SetupError(why)
+        return RunPlan(why_simulated=why, azure_only_steps=win)
+    source = (body.get("properties") or {}).get("source") or {}
+    choice = rootfs.resolve(source, opts, catalog, explicit)
+    if isinstance(choice, str):
+        return RunPlan(why_simulated=choice)
+    backend, why = detect(opts.sandbox)
+    if backend is None:
+        if explicit:
+            raise SetupError(why)
+        return RunPlan(why_simulated=why)
+    return RunPlan(rootfs=choice, backend=backend)

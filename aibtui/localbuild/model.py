@@ -1,0 +1,65 @@
+"""Options of local builds, the plan of one run, and the ways a build stops."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class LocalOptions:
+    """What the service knows about local builds (from the config file and the service settings)."""
+
+    work_dir: Path  # <state>/local: runs/, artifacts/, cache/, images.json
+    rootfs_map: tuple[tuple[str, str], ...] = ()  # (source key, folder | tarball | https URL), lower-cased keys
+    download: bool = False  # may fetch the distribution's official cloud rootfs for known marketplace images
+    sandbox: str | None = None  # force "bwrap" or "unshare"; None: bwrap when it works, else unshare as root
+    minute_seconds: float = 60.0  # length of a buildTimeoutInMinutes minute (tests shrink it)
+    network: bool = True  # steps may use the network (apt-get); False unshares it
+
+
+@dataclass(frozen=True)
+class RootfsChoice:
+    kind: str  # "folder" | "tarball" | "download"
+    location: str  # a path, or the URL to download
+    found_by: str  # how it was chosen, for the log: "--rootfs", "config [local.rootfs] 'key'", ...
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Real execution (``rootfs`` and ``backend`` set) or a simulation with the reason why."""
+
+    rootfs: RootfsChoice | None = None
+    backend: str | None = None
+    why_simulated: str = ""
+    azure_only_steps: tuple[str, ...] = field(default=())
+
+    @property
+    def real(self) -> bool:
+        return self.rootfs is not None and self.backend is not None
+
+
+class BuildStop(Exception):
+    """Base: the build ends early."""
+
+
+class Canceled(BuildStop):
+    pass
+
+
+class Interrupted(BuildStop):
+    """The service is stopping."""
+
+
+class TimedOut(BuildStop):
+    pass
+
+
+class SetupError(BuildStop):
+    """The build could not start or finish for a reason that is not a step's (rootfs, tools)."""
+
+
+class StepFailed(BuildStop):
+    def __init__(self, step: str, kind: str, why: str, exit_code: int | None = None) -> None:
+        super().__init__(why)
+        self.step, self.kind, self.why, self.exit_code = step, kind, why, exit_code

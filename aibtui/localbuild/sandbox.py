@@ -1,0 +1,210 @@
+"""Run commands inside a root filesystem, isolated from the host, and kill their whole tree.
+
+Two backends, both giving every command new user, mount, PID, IPC and UTS namespaces (and a new
+network namespace when the options say so):
+
+- ``bwrap`` (bubblewrap): the rootfs copy is bound at ``/``, with a fresh ``/proc`` and a minimal
+  ``/dev``. Works as root and, where unprivileged user namespaces are allowed, as a normal user.
+- ``unshare``: util-linux ``unshare`` + ``chroot``, as root only. A small init (host ``/bin/sh``,
+  already inside the new namespaces) mounts ``/proc``, a tmpfs ``/dev`` with the usual device
+  nodes bound in, then ``chroot``s. The mounts live in the private mount namespace and vanish
+  with it.
+
+Nothing of the host is visible inside except ``/.aibtui``: a per-run control folder (the step's
+script, downloaded files, a ``sudo`` stand-in) bound read-only. Commands start in their own
+session; :func:`run_streaming` kills the process group with SIGKILL on cancel or timeout, and the
+PID namespace takes every process started inside with it.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+CTL_MOUNT = "/.aibtui"  # where the control folder appears inside the sandbox
+SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/.aibtui/bin"
+NO_SANDBOX = ("no sandbox is available: install bubblewrap (`apt-get install bubblewrap`), or run the local "
+              "service as root (it then uses Linux namespaces and chroot)")
+MOUNT_POINTS = ("dev", "proc", ".aibtui")
+
+_UNSHARE_INIT = r"""
+set -e
+R="$1"; C="$2"; shift 2
+mount -t proc proc "$R/proc"
+mount -t tmpfs -o mode=755,size=1m tmpfs "$R/dev"
+for d in null zero full random urandom tty; do : > "$R/dev/$d"; mount --bind "/dev/$d" "$R/dev/$d"; done
+ln -s /proc/self/fd "$R/dev/fd"; ln -s /proc/self/fd/0 "$R/dev/stdin"
+ln -s /proc/self/fd/1 "$R/dev/stdout"; ln -s /proc/self/fd/2 "$R/dev/stderr"
+mkdir "$R/dev/shm" "$R/dev/pts"
+mount --bind "$C" "$R/.aibtui"
+mount -o remount,bind,ro "$R/.aibtui"
+exec chroot "$R" "$@"
+"""
+
+
+def sandbox_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The clean environment steps see (nothing of the service's environment leaks in)."""
+    env = {"PATH": SANDBOX_PATH, "HOME": "/root", "USER": "root", "LOGNAME": "root", "SHELL": "/bin/sh",
+           "LANG": "C.UTF-8", "TERM": "dumb", "DEBIAN_FRONTEND": "noninteractive", "AIBTUI_LOCAL_BUILD": "1"}
+    env.update(extra or {})
+    return env
+
+
+def _probe(cmd: list[str]) -> bool:
+    try:
+        return subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def detect_backend(prefer: str | None = None) -> tuple[str | None, str]:
+    """``(backend, "")`` or ``(None, why)``. ``prefer`` forces one backend (tests, config)."""
+    root = os.geteuid() == 0
+    bwrap = shutil.which("bwrap")
+    bwrap_ok = bwrap is not None and _probe(
+        [bwrap, "--unshare-user", "--unshare-pid", "--ro-bind", "/", "/", "--uid", "0", "--gid", "0", "true"])
+    unshare_ok = root and shutil.which("unshare") is not None and shutil.which("chroot") is not None
+    if prefer == "bwrap":
+        return ("bwrap", "") if bwrap_ok else (None, "sandbox 'bwrap' was asked for, but bubblewrap is not "
+                                               "installed or cannot create namespaces here")
+    if prefer == "unshare":
+        return ("unshare", "") if unshare_ok else (None, "sandbox 'unshare' was asked for: it needs root and "
+                                                   "the unshare and chroot commands")
+    if prefer not in (None, ""):
+        return None, f"unknown sandbox {prefer!r}: use bwrap or unshare"
+    if bwrap_ok:
+        return "bwrap", ""
+    if unshare_ok:
+        return "unshare", ""
+    return None, NO_SANDBOX
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    backend: str
+    root: Path  # the run's rootfs copy (host path)
+    ctl: Path  # the run's control folder (host path), seen inside as /.aibtui
+    network: bool = True
+
+    def prepare(self) -> None:
+        """Make sure the mount points are real folders (a step may have replaced one with a symlink;
+        nothing runs between steps, so checking here is race-free)."""
+        for name in MOUNT_POINTS:
+            p = self.root / name
+            if p.is_symlink() or (p.exists() and not p.is_dir()):
+                p.unlink()
+            p.mkdir(mode=0o755, exist_ok=True)
+
+    def command(self, argv: list[str]) -> list[str]:
+        if self.backend == "bwrap":
+            cmd = ["bwrap", "--bind", str(self.root), "/", "--proc", "/proc", "--dev", "/dev",
+                   "--ro-bind", str(self.ctl), CTL_MOUNT,
+                   "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+                   "--uid", "0", "--gid", "0", "--hostname", "aibtui-build", "--die-with-parent",
+                   "--new-session", "--chdir", "/"]
+            if os.geteuid() == 0:  # all capabilities, confined to the sandbox's user namespace
+                cmd += ["--cap-add", "ALL"]
+            if not self.network:
+                cmd.append("--unshare-net")
+            return [*cmd, "--", *argv]
+        if self.backend == "unshare":
+            cmd = ["unshare", "--user", "--map-root-user", "--mount", "--pid", "--ipc", "--uts", "--fork",
+                   "--kill-child", "--propagation", "private"]
+            if not self.network:
+                cmd.append("--net")
+            return [*cmd, "--", "/bin/sh", "-c", _UNSHARE_INIT, "aibtui-init", str(self.root), str(self.ctl), *argv]
+        raise ValueError(f"unknown sandbox backend {self.backend!r}")
+
+
+@dataclass
+class Outcome:
+    exit_code: int | None  # None when the command was killed
+    stopped: str | None = None  # why it was killed: the value should_stop returned
+
+
+def kill_tree(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the command's process group (it started its own session); the sandbox's PID namespace
+    takes every process inside with it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def run_streaming(cmd: list[str], env: dict[str, str], on_lines: Callable[[str, list[str]], None],
+                  should_stop: Callable[[], str | None], *, tick: float = 0.1) -> Outcome:
+    """Run ``cmd``, handing complete output lines to ``on_lines("out"|"err", lines)`` as they come.
+    ``should_stop`` is asked every ``tick`` seconds; a non-None answer kills the tree."""
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,  # noqa: S603
+                            env=env, start_new_session=True, close_fds=True)
+    assert proc.stdout is not None and proc.stderr is not None
+    sel = selectors.DefaultSelector()
+    partial = {"out": b"", "err": b""}
+    for stream, name in ((proc.stdout, "out"), (proc.stderr, "err")):
+        os.set_blocking(stream.fileno(), False)
+        sel.register(stream, selectors.EVENT_READ, name)
+    stopped: str | None = None
+    last_check = 0.0
+    try:
+        while sel.get_map():
+            for key, _ in sel.select(tick):
+                name = key.data
+                try:
+                    chunk = os.read(key.fd, 65536)
+                except BlockingIOError:
+                    continue
+                if not chunk:
+                    sel.unregister(key.fileobj)
+                    continue
+                data = partial[name] + chunk
+                *full, rest = data.split(b"\n")
+                if len(rest) > 8192:  # a very long line without newline: hand it over in pieces
+                    full.append(rest)
+                    rest = b""
+                partial[name] = rest
+                if full:
+                    on_lines(name, [_text(b) for b in full])
+            now = time.monotonic()
+            if now - last_check >= tick:
+                last_check = now
+                stopped = should_stop()
+                if stopped is not None:
+                    kill_tree(proc)
+                    break
+        for name, rest in partial.items():
+            if rest:
+                on_lines(name, [_text(rest)])
+        if stopped is None:
+            while True:
+                try:
+                    proc.wait(timeout=tick)
+                    break
+                except subprocess.TimeoutExpired:
+                    stopped = should_stop()
+                    if stopped is not None:
+                        kill_tree(proc)
+                        break
+    finally:
+        sel.close()
+        if proc.poll() is None:
+            kill_tree(proc)
+        proc.stdout.close()
+        proc.stderr.close()
+    return Outcome(None if stopped is not None else proc.returncode, stopped)
+
+
+def _text(b: bytes) -> str:
+    return b.decode("utf-8", "replace").rstrip("\r").replace("\r", " ")
