@@ -128,7 +128,8 @@ class BuildMonitorScreen(Screen[None]):
         for note in notes:
             log.write(f"· {note}")
         if simulated:
-            log.write("· the local provider simulates builds: no step is executed and no image is made")
+            log.write("· the local service runs this build: its log says whether the steps run for real (Linux, "
+                      "with a root filesystem and a sandbox) or are simulated")
         self._head(f"{name}: run started, waiting for the service ...")
         self.set_interval(1.0, self._tick)
         self._arm(0.0)

@@ -55,7 +55,7 @@ class EditorScreen(Screen[None]):
     PALETTE = (
         ("Save", "write the file back (comments and formatting kept)", "save"),
         ("Build", "build this template on the provider and watch it", "build"),
-        ("Build on a provider ...", "choose local (simulated) or azure (your az login) for this build", "build_on"),
+        ("Build on a provider ...", "local (no Azure needed) or azure (your az login)", "build_on"),
         ("Pick the source image", "profiles and marketplace images", "pick_source"),
         ("Undo", "undo the last edit", "undo"),
         ("Reload from disk", "drop the edits and read the file again", "reload"),
@@ -733,7 +733,7 @@ class EditorScreen(Screen[None]):
                 self.action_build(provider)
 
         self.app.push_screen(ChooseScreen("Build on", [
-            ("local", "local: the embedded service on 127.0.0.1 (simulated: no step runs, no image is made)"),
+            ("local", "local: the embedded service on 127.0.0.1 (no Azure needed; its log says what it really ran)"),
             ("azure", "azure: Azure Image Builder with your `az login` (subscription and group from az)")]), chosen)
 
     def action_build(self, provider: str | None = None) -> None:

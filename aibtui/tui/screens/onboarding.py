@@ -410,7 +410,8 @@ class OnboardingScreen(Screen[None]):
             text.append("✗ it does not compile yet; the editor shows why\n\n", style="bold red")
         for line in message.messages[1:8]:
             text.append(line + "\n", style="dim")
-        text.append("\nBuild it now on the local provider (simulated, no Azure needed), or open it in the editor.")
+        text.append("\nBuild it now on the local provider (no Azure needed; its log says whether steps run or are "
+                    "simulated), or open it in the editor.")
         self.query_one("#done-text", Static).update(text)
         self.page = PAGES.index("done")
         self._show()
