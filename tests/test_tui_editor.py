@@ -287,3 +287,20 @@ async def test_validation_mapping_form_and_its_diagnostics(tmp_path: Path) -> No
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: not ed.doc.dirty)
     assert '      file: {from: "https://example.com/x", to: /tmp/x}\n' in path.read_text()
+
+
+@pytest.mark.asyncio
+async def test_a_file_deleted_under_the_editor_is_reported_once_and_can_be_saved_again(tmp_path: Path) -> None:
+    path = tmp_path / "web.aib.yaml"
+    path.write_text(HAND)
+    app = AibApp(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        ed = await _open(pilot, app)
+        path.unlink()
+        await wait_until(pilot, lambda: ed.conflict, timeout=8, what="the deletion to be noticed")
+        assert "cannot read" in str(ed.query_one("#file-bar", Static).render())
+        await pilot.press("ctrl+s")  # the file is gone: saving asks before writing it back
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
+        await pilot.click("#overwrite")
+        await wait_until(pilot, lambda: path.is_file())
+    assert path.read_text() == HAND

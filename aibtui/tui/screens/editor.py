@@ -113,6 +113,7 @@ class EditorScreen(Screen[None]):
         self.app.call_from_thread(self._loaded, doc)
 
     def _load_failed(self, problem: str) -> None:
+        self.conflict = True  # stop watching the disk until the user reloads (Ctrl+R) or saves (Ctrl+S asks)
         self.query_one("#file-bar", Static).update(Text(f"✗ {problem}", style="bold red"))
         self.notify(problem, severity="error", timeout=8)
 
