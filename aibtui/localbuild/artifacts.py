@@ -9,30 +9,32 @@ result, not for booting in Azure.
 from __future__ import annotations
 
 import shutil
-import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
-from .model import SetupError
+from .model import SetupError, stop_error
+from .sandbox import run_tool
 
 EXCLUDES = ("./.aibtui", "./proc/*", "./sys/*", "./dev/*")
 
 
-def _run(cmd: list[str], what: str, timeout: float = 3600) -> None:
+def _run(cmd: list[str], what: str, should_stop: Callable[[], str | None] | None) -> None:
     try:
-        done = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)  # noqa: S603
-    except (OSError, subprocess.SubprocessError) as exc:
+        code, tail, stopped = run_tool(cmd, should_stop)
+    except OSError as exc:
         raise SetupError(f"{what}: {exc}") from exc
-    if done.returncode != 0:
-        tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
-        raise SetupError(f"{what}: {' / '.join(tail) or f'exit code {done.returncode}'}")
+    if stopped is not None:
+        raise stop_error(stopped)
+    if code != 0:
+        raise SetupError(f"{what}: {tail or f'exit code {code}'}")
 
 
-def make_tarball(root: Path, dest: Path) -> Path:
+def make_tarball(root: Path, dest: Path, should_stop: Callable[[], str | None] | None = None) -> Path:
     """``dest`` (.tar): the rootfs with owners kept, without /proc, /sys, /dev contents."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     cmd = ["tar", "-c", "-f", str(dest), "--numeric-owner", "-C", str(root)]
     cmd += [f"--exclude={e}" for e in EXCLUDES] + ["."]
-    _run(cmd, f"could not write the rootfs tarball {dest}")
+    _run(cmd, f"could not write the rootfs tarball {dest}", should_stop)
     return dest
 
 
@@ -56,7 +58,7 @@ def _size_mb(root: Path) -> int:
     return max(64, int(total * 1.3 / (1024 * 1024)) + 64)
 
 
-def make_vhd(root: Path, dest: Path, work: Path) -> Path:
+def make_vhd(root: Path, dest: Path, work: Path, should_stop: Callable[[], str | None] | None = None) -> Path:
     """``dest`` (.vhd, fixed): an ext4 file system holding the rootfs."""
     missing = vhd_tools()
     if missing:
@@ -64,9 +66,9 @@ def make_vhd(root: Path, dest: Path, work: Path) -> Path:
     raw = work / "disk.raw"
     size = _size_mb(root)
     _run(["mke2fs", "-q", "-F", "-t", "ext4", "-L", "aibtui-root", "-d", str(root), "-E", "root_owner=0:0",
-          str(raw), f"{size}M"], "could not make the ext4 file system for the VHD")
+          str(raw), f"{size}M"], "could not make the ext4 file system for the VHD", should_stop)
     dest.parent.mkdir(parents=True, exist_ok=True)
     _run(["qemu-img", "convert", "-f", "raw", "-O", "vpc", "-o", "subformat=fixed,force_size=on", str(raw),
-          str(dest)], "could not convert the disk image to VHD")
+          str(dest)], "could not convert the disk image to VHD", should_stop)
     raw.unlink(missing_ok=True)
     return dest

@@ -30,8 +30,18 @@ class BuildHooks:
     put_output: Callable[[str, str | None, str | None], None]  # (runOutputName, artifactId, artifactUri)
 
 
-class KeptSandbox(Exception):
-    """Wraps a failure whose sandbox was kept (errorHandling: abort)."""
+KEPT_MARKER = "KEPT"  # in a run folder: errorHandling abort kept it for inspection
+
+
+def clean_stale_runs(work_dir: Path) -> int:
+    """Remove run folders a stopped service left behind (not those kept for inspection). Returns how many."""
+    runs = work_dir / "runs"
+    if not runs.is_dir():
+        return 0
+    stale = [d for d in runs.iterdir() if d.is_dir() and not (d / KEPT_MARKER).exists()]
+    for d in stale:
+        rootfs.remove_tree(d)
+    return len(stale)
 
 
 def _timeout_seconds(props: dict[str, Any], opts: LocalOptions) -> float:
@@ -81,6 +91,7 @@ class LocalBuild:
             if str(policy.get(which, "cleanup")).lower() == "abort":
                 keep = True
                 self.kept = self.run_dir / "root"
+                (self.run_dir / KEPT_MARKER).write_text(f"kept by errorHandling.{which}: abort\n", encoding="utf-8")
                 self.hooks.log([f"errorHandling.{which} is abort: the failed sandbox is kept for inspection at "
                                 f"{self.kept} (remove it when done)"])
             else:
@@ -110,7 +121,7 @@ class LocalBuild:
         (ctl / "bin").mkdir(mode=0o755)
         (ctl / "bin" / "sudo").write_text(rootfs.SUDO_SHIM, encoding="utf-8")
         (ctl / "bin" / "sudo").chmod(0o755)
-        rootfs.materialize(choice, root, cached)
+        rootfs.materialize(choice, root, cached, self._should_stop)
         hooks.log([f"root filesystem ready in {time.monotonic() - started:.2f}s: {root}"])
         self._check()
         ctx = StepContext(Sandbox(plan.backend, root, ctl, self.opts.network), hooks.log, self._should_stop)
@@ -167,7 +178,7 @@ class LocalBuild:
         (root / ".aibtui").rmdir() if (root / ".aibtui").is_dir() and not (root / ".aibtui").is_symlink() else None
         if not dists:
             return "local build finished: every step ran in the sandbox; no distribute target, no artifact kept"
-        tarball = artifacts.make_tarball(root, self.out_dir / "rootfs.tar")
+        tarball = artifacts.make_tarball(root, self.out_dir / "rootfs.tar", self._should_stop)
         self.hooks.log([f"rootfs tarball: {tarball} ({tarball.stat().st_size // 1024} KiB)"])
         images: list[tuple[list[str], str]] = []
         for i, dist in enumerate(dists):
@@ -176,7 +187,7 @@ class LocalBuild:
             kind = dist.get("type")
             if kind == "VHD":
                 try:
-                    vhd = artifacts.make_vhd(root, self.out_dir / f"{name}.vhd", self.run_dir)
+                    vhd = artifacts.make_vhd(root, self.out_dir / f"{name}.vhd", self.run_dir, self._should_stop)
                 except SetupError as exc:
                     raise SetupError(f"VHD target '{name}': {exc}; the rootfs tarball was written to {tarball} "
                                      "but is removed with the failed run") from exc

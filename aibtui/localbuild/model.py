@@ -63,3 +63,12 @@ class StepFailed(BuildStop):
     def __init__(self, step: str, kind: str, why: str, exit_code: int | None = None) -> None:
         super().__init__(why)
         self.step, self.kind, self.why, self.exit_code = step, kind, why, exit_code
+
+
+def stop_error(reason: str) -> BuildStop:
+    """The exception for a ``should_stop`` answer: "canceled", "timeout" or "interrupted"."""
+    if reason == "canceled":
+        return Canceled()
+    if reason == "timeout":
+        return TimedOut()
+    return Interrupted()

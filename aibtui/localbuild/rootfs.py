@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .model import LocalOptions, RootfsChoice, SetupError
+from .model import LocalOptions, RootfsChoice, SetupError, stop_error
+from .sandbox import run_tool
 
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.zst", ".tar.bz2")
 _UBUNTU = "https://cloud-images.ubuntu.com/releases/{rel}/release/ubuntu-{ver}-server-cloudimg-amd64-root.tar.xz"
@@ -116,8 +117,9 @@ def resolve(source: dict[str, Any], opts: LocalOptions, catalog: ImageCatalog,
 
 
 # -- copies ------------------------------------------------------------------------------------
-def materialize(choice: RootfsChoice, dest: Path, cached_tarball: Path | None = None) -> None:
-    """A fresh copy of the rootfs in ``dest`` (created; must not exist)."""
+def materialize(choice: RootfsChoice, dest: Path, cached_tarball: Path | None = None,
+                should_stop: Callable[[], str | None] | None = None) -> None:
+    """A fresh copy of the rootfs in ``dest`` (created; must not exist). Stoppable (cancel, timeout)."""
     dest.mkdir(parents=True, mode=0o755)
     if choice.kind == "folder":
         cmd = ["cp", "-a", "--reflink=auto", f"{choice.location}/.", str(dest)]
@@ -125,12 +127,13 @@ def materialize(choice: RootfsChoice, dest: Path, cached_tarball: Path | None = 
         tarball = cached_tarball or Path(choice.location)
         cmd = ["tar", "-x", "-p", "--numeric-owner", "-f", str(tarball), "-C", str(dest)]
     try:
-        done = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=3600)  # noqa: S603
-    except (OSError, subprocess.SubprocessError) as exc:
+        code, tail, stopped = run_tool(cmd, should_stop)
+    except OSError as exc:
         raise SetupError(f"could not copy the root filesystem {choice.location}: {exc}") from exc
-    if done.returncode != 0:
-        tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
-        raise SetupError(f"could not copy the root filesystem {choice.location}: {' / '.join(tail)}")
+    if stopped is not None:
+        raise stop_error(stopped)
+    if code != 0:
+        raise SetupError(f"could not copy the root filesystem {choice.location}: {tail or f'exit code {code}'}")
     if not (dest / "bin").exists() and not (dest / "usr" / "bin").exists():
         raise SetupError(f"{choice.location} does not look like a root filesystem (no /bin or /usr/bin)")
 

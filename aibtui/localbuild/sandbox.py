@@ -23,6 +23,7 @@ import selectors
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -116,8 +117,10 @@ class Sandbox:
                 cmd.append("--unshare-net")
             return [*cmd, "--", *argv]
         if self.backend == "unshare":
-            cmd = ["unshare", "--user", "--map-root-user", "--mount", "--pid", "--ipc", "--uts", "--fork",
-                   "--kill-child", "--propagation", "private"]
+            # setpriv --pdeathsig: unshare dies with the service (even SIGKILLed), --kill-child takes the rest
+            cmd = ["setpriv", "--pdeathsig", "KILL", "--"] if shutil.which("setpriv") else []
+            cmd += ["unshare", "--user", "--map-root-user", "--mount", "--pid", "--ipc", "--uts", "--fork",
+                    "--kill-child", "--propagation", "private"]
             if not self.network:
                 cmd.append("--net")
             return [*cmd, "--", "/bin/sh", "-c", _UNSHARE_INIT, "aibtui-init", str(self.root), str(self.ctl), *argv]
@@ -208,3 +211,33 @@ def run_streaming(cmd: list[str], env: dict[str, str], on_lines: Callable[[str, 
 
 def _text(b: bytes) -> str:
     return b.decode("utf-8", "replace").rstrip("\r").replace("\r", " ")
+
+
+def run_tool(cmd: list[str], should_stop: Callable[[], str | None] | None = None,
+             tick: float = 0.1) -> tuple[int | None, str, str | None]:
+    """A host tool (tar, cp, mke2fs, qemu-img) that can be stopped: ``(exit code, stderr tail, stop
+    reason)``; the exit code is None when ``should_stop`` answered and the tool was killed."""
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,  # noqa: S603
+                            stderr=subprocess.PIPE, start_new_session=True, close_fds=True)
+    assert proc.stderr is not None
+    err: list[bytes] = []
+    reader = threading.Thread(target=lambda: err.append(proc.stderr.read() if proc.stderr else b""), daemon=True)
+    reader.start()
+    stopped = None
+    try:
+        while True:
+            try:
+                proc.wait(timeout=tick)
+                break
+            except subprocess.TimeoutExpired:
+                stopped = should_stop() if should_stop else None
+                if stopped is not None:
+                    kill_tree(proc)
+                    break
+    finally:
+        if proc.poll() is None:
+            kill_tree(proc)
+        reader.join(5)
+        proc.stderr.close()
+    tail = " / ".join(b"".join(err).decode("utf-8", "replace").strip().splitlines()[-3:])
+    return (None if stopped else proc.returncode), tail, stopped

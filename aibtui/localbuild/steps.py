@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .model import Canceled, Interrupted, StepFailed, TimedOut
+from .model import StepFailed, stop_error
 from .sandbox import CTL_MOUNT, Sandbox, run_streaming, sandbox_env
 
 MAX_FETCH = 256 * 1024 * 1024
@@ -39,14 +39,6 @@ class StepContext:
     log: Callable[[list[str]], None]  # append lines to the customization log
     should_stop: Callable[[], str | None]  # "canceled" | "timeout" | "interrupted" | None
     fetch_timeout: float = 60.0
-
-
-def _raise_stop(reason: str) -> None:
-    if reason == "canceled":
-        raise Canceled()
-    if reason == "timeout":
-        raise TimedOut()
-    raise Interrupted()
 
 
 def _open_url(url: str, timeout: float) -> Any:
@@ -95,7 +87,7 @@ def sandboxed(ctx: StepContext, name: str, argv: list[str], quiet: bool = False)
     ctx.sandbox.prepare()
     out = run_streaming(ctx.sandbox.command(argv), sandbox_env(), on_lines, ctx.should_stop)
     if out.stopped is not None:
-        _raise_stop(out.stopped)
+        raise stop_error(out.stopped)
     assert out.exit_code is not None
     return out.exit_code
 

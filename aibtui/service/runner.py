@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..localbuild import model as lb
-from ..localbuild.build import TIMEOUT_MESSAGE, BuildHooks, LocalBuild, plan_run
+from ..localbuild.build import TIMEOUT_MESSAGE, BuildHooks, LocalBuild, clean_stale_runs, plan_run
 from ..localbuild.rootfs import ImageCatalog
 from ..localbuild.sandbox import detect_backend
 from .store import INTERRUPTED, Store
@@ -61,6 +61,7 @@ class Runner:
         self._fail_step = fail_step
         self.local = local or lb.LocalOptions(work_dir=store.path.parent / "local")
         self.catalog = ImageCatalog(self.local.work_dir / "images.json")
+        clean_stale_runs(self.local.work_dir)  # sandboxes of runs a killed service left behind
         self._detect = detect
         self._wake: dict[str, threading.Event] = {}
         self._threads: dict[str, threading.Thread] = {}

@@ -1,4 +1,4 @@
-"""Local builds for real: the embedded service runs Linux steps in a sandboxed copy of a small
+"""Local builds for real, end to end: the embedded service runs Linux steps in a sandboxed copy of a small
 busybox root filesystem, over real HTTP on 127.0.0.1, through the same client that talks to Azure.
 
 Needs a sandbox (bubblewrap, or root for unshare+chroot) and a static busybox (`apt-get install
@@ -460,3 +460,27 @@ def test_health_reports_local_builds(svc, tmp_path) -> None:
     c = _client(svc, tmp_path)
     resp = c.send("GET", f"{svc.base_url}/_aibtui/health")
     assert json.loads(resp.body)["localBuilds"] is True
+
+
+def test_stopping_the_service_mid_step_kills_it_and_fails_the_run(tmp_path, busybox_root, clean_host) -> None:
+    settings = replace(FAST, local=LocalBuildConfig(rootfs=((URN_KEY, str(busybox_root)),)))
+    state = tmp_path / "state"
+    stale = state / "local" / "runs" / "left-by-a-killed-service" / "root"
+    stale.mkdir(parents=True)
+    with local_service(state, settings) as s:
+        assert not stale.parent.exists()  # a killed service's sandbox is removed at the next start
+        c = _client(s, tmp_path)
+        c.create_template("stop", body(shell("long", "echo started", "sleep 98765"))).result(timeout=5)
+        c.run("stop")
+        deadline, after = time.monotonic() + 10, 0
+        while time.monotonic() < deadline:
+            log = c.customization_log("stop", after=after, wait=1)
+            after = log["next"]
+            if any(ln["text"] == "[long] started" for ln in log["lines"]):
+                break
+        assert _markers()
+    assert not _markers()
+    with local_service(state, settings) as s:
+        status = _client(s, tmp_path).get_template("stop")["properties"]["lastRunStatus"]
+    assert status["runState"] == "Failed" and "interrupted" in status["message"]
+    assert list((state / "local" / "runs").iterdir()) == []
