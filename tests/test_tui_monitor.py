@@ -181,3 +181,40 @@ async def test_templates_list_cancels_a_running_build_after_asking(tmp_path: Pat
         await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
         await pilot.press("y")
         await wait_until(pilot, lambda: fake.canceled == ["win"])
+
+
+class EndlessAdapter(FakeAdapter):
+    """A run that stays in Customizing; counts polls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.polls = 0
+
+    def poll(self, watcher):  # noqa: ANN001, ANN201
+        self.polls += 1
+        watcher.i = min(watcher.i, 2)
+        return watcher.poll()
+
+    def poll_interval(self) -> float:
+        return 0.05
+
+
+@pytest.mark.asyncio
+async def test_polling_pauses_while_a_dialog_is_open(tmp_path: Path) -> None:
+    app = AibApp(tmp_path)
+    fake = EndlessAdapter()
+    app._adapter = fake
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "OnboardingScreen")
+        mon = BuildMonitorScreen(path=tmp_path / "x.aib.yaml")
+        app.push_screen(mon)
+        await wait_until(pilot, lambda: fake.polls >= 3, what="polling")
+        await pilot.press("c")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
+        await pilot.pause(0.2)
+        before = fake.polls
+        await pilot.pause(0.5)
+        assert fake.polls == before  # paused under the dialog
+        await pilot.press("n")
+        await wait_until(pilot, lambda: fake.polls > before + 2, what="polling to resume")
+        assert mon.final is None and fake.canceled == []
