@@ -104,12 +104,15 @@ def find_project_root(path: Path) -> Path:
     Without one, the file's own folder.
     """
     path = Path(path).absolute()
-    start = path if path.is_dir() else path.parent
-    start = safe_resolve(start)
-    for folder in (start, *start.parents):
-        if (folder / ".git").exists() or (folder / "aibtui.toml").exists():
-            return folder
-    return start
+    start = safe_resolve(path if path.is_dir() else path.parent)
+    folder = str(start)  # os.path, not pathlib: this runs on every compile, up to the file system root
+    while True:
+        if os.path.exists(os.path.join(folder, ".git")) or os.path.exists(os.path.join(folder, "aibtui.toml")):
+            return Path(folder)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return start
+        folder = parent
 
 
 @functools.lru_cache(maxsize=1)
@@ -174,7 +177,7 @@ def find_profile(name: str, options: ResolveOptions = ResolveOptions(), near: Pa
     if not name or name.startswith(".") or "\0" in name:
         return None
     for path, _builtin in _name_candidates(name, options, near):
-        if path.is_file():
+        if os.path.isfile(path):
             return safe_resolve(path)
     return None
 
@@ -361,7 +364,7 @@ class _Resolver:
         candidates = _name_candidates(text, self.options, folder)
         if not text.startswith("."):
             for path, _builtin in candidates:
-                if path.is_file():
+                if os.path.isfile(path):
                     return safe_resolve(path)
         known = sorted({name for name, _p, _b in _profile_files(self.options, folder)})
         import difflib  # lazily: only error paths need it
