@@ -44,9 +44,7 @@ OFFICIAL: dict[str, str] = {
     "canonical:0001-com-ubuntu-server-focal:20_04-lts": _UBUNTU.format(rel="20.04", ver="20.04"),
     "canonical:0001-com-ubuntu-server-focal:20_04-lts-gen2": _UBUNTU.format(rel="20.04", ver="20.04"),
 }
-HOW_TO_PROVIDE = ("give one with `aibtui build FILE --rootfs PATH` (a folder or a .tar[.gz|.xz]), or map the "
-                  "source to one in ~/.config/aibtui/config.toml under [local.rootfs]; see docs/local-service.md, "
-                  "\"Local builds\"")
+HOW_TO_PROVIDE = "pass `--rootfs PATH` to `aibtui build`, or map the source under [local.rootfs] in the config file"
 
 
 def source_label(source: dict[str, Any]) -> str:
@@ -108,8 +106,8 @@ def resolve(source: dict[str, Any], opts: LocalOptions, catalog: ImageCatalog,
         if official and opts.download:
             return RootfsChoice("download", official, "the distribution's official cloud rootfs")
         if official:
-            return (f"no root filesystem for {source_label(source)}: {HOW_TO_PROVIDE} (or set `download = true` "
-                    "under [local] to fetch the official cloud rootfs once)")
+            return (f"no root filesystem for {source_label(source)}: {HOW_TO_PROVIDE}, or set `download = true` "
+                    "under [local] to fetch the official cloud rootfs once")
     if source.get("type") in ("ManagedImage", "SharedImageVersion"):
         return (f"no root filesystem for {source_label(source)}: it is not an image a local build made; "
                 f"{HOW_TO_PROVIDE}")

@@ -133,18 +133,59 @@ class Outcome:
     stopped: str | None = None  # why it was killed: the value should_stop returned
 
 
-def kill_tree(proc: subprocess.Popen[bytes]) -> None:
-    """SIGKILL the command's process group (it started its own session); the sandbox's PID namespace
-    takes every process inside with it."""
+def _children() -> dict[int, list[int]]:
+    """ppid -> child pids, from /proc (processes in the sandbox's PID namespace are visible here too)."""
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        tree.setdefault(ppid, []).append(int(entry))
+    return tree
+
+
+def _descendants(pid: int) -> list[int]:
+    tree, out, todo = _children(), [], [pid]
+    while todo:
+        for child in tree.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state in ("Z", "X")
+
+
+def kill_tree(proc: subprocess.Popen[bytes], settle: float = 2.0) -> None:
+    """SIGKILL the command, every process below it and its process group, then wait (up to
+    ``settle`` seconds) until they are gone. The sandbox's PID namespace takes anything left inside."""
+    victims = _descendants(proc.pid)
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+    for pid in victims:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
     try:
         proc.wait(timeout=5)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+    deadline = time.monotonic() + settle
+    while time.monotonic() < deadline and not all(_gone(p) for p in victims):
+        time.sleep(0.005)
 
 
 def run_streaming(cmd: list[str], env: dict[str, str], on_lines: Callable[[str, list[str]], None],
