@@ -1,7 +1,7 @@
 """Local builds for real, end to end: the embedded service runs Linux steps in a sandboxed copy of a small
 busybox root filesystem, over real HTTP on 127.0.0.1, through the same client that talks to Azure.
 
-Needs a sandbox (bubblewrap, or root for unshare+chroot) and a static busybox (`apt-get install
+Needs a sandbox (bubblewrap, or root for unshare + pivot_root) and a static busybox (`apt-get install
 busybox-static`); `.ci/run` installs both, so on CI nothing here skips. Every test checks that no
 process it started and no mount it made is left behind.
 """
@@ -353,19 +353,31 @@ def test_file_step_into_a_missing_folder_fails_like_the_service(svc, tmp_path, f
     assert status["runState"] == "Failed" and "step 'deep' (File)" in status["message"]
 
 
-def test_steps_cannot_read_or_write_host_files(svc, tmp_path) -> None:
+@pytest.mark.parametrize("sandbox", ["bwrap", "unshare"])
+def test_steps_cannot_read_or_write_host_files(sandbox, tmp_path, busybox_root, clean_host) -> None:
+    usable, why = detect_backend(sandbox)
+    if usable is None:
+        pytest.skip(why)
     secret = tmp_path / "host-secret.txt"
     secret.write_text("TOP-SECRET\n")
     target = tmp_path / "written-from-the-sandbox"
-    c = _client(svc, tmp_path)
-    b = body(shell("peek", f"cat {secret} || echo cannot-read", f"echo pwned > {target} || echo cannot-write",
-                   f"ls {tmp_path} || echo cannot-list", "cat /etc/hostname"))
-    status, lines = build(c, "iso", b)
+    # a root process in a plain chroot could climb out with chroot("x") + chdir(".."); here there is no way up
+    climb = "mkdir -p /x && cd / && for i in 1 2 3 4 5 6 7 8; do cd ..; done && ls"
+    settings = replace(FAST, local=LocalBuildConfig(rootfs=((URN_KEY, str(busybox_root)),), sandbox=sandbox))
+    with local_service(tmp_path / "state", settings) as s:
+        c = _client(s, tmp_path)
+        b = body(shell("peek", f"cat {secret} || echo cannot-read", f"echo pwned > {target} || echo cannot-write",
+                       f"ls {tmp_path} || echo cannot-list", "cat /etc/hostname", climb,
+                       "grep -c . /proc/self/mountinfo", "ls /proc | grep -c '^[0-9]'"))
+        status, lines = build(c, "iso", b)
     assert status["runState"] == "Succeeded", lines
     assert not any("TOP-SECRET" in ln for ln in lines)
     assert "[peek] cannot-read" in lines and "[peek] cannot-write" in lines and "[peek] cannot-list" in lines
     assert not target.exists()
     assert "[peek] aibtui-build" in lines  # the rootfs's /etc/hostname, not the host's
+    assert "[peek] x" in lines and "[peek] linuxrc" in lines  # climbing up ends at the rootfs's own /
+    counts = [int(ln.split()[-1]) for ln in lines if ln.startswith("[peek] ") and ln.split()[-1].isdigit()]
+    assert counts and counts[-1] <= 5, lines  # only the sandbox's own processes are visible (pid 1, sh, ls, grep)
 
 
 def test_deprovision_script_runs_when_a_step_writes_it(svc, tmp_path) -> None:
@@ -412,8 +424,8 @@ def test_a_named_rootfs_that_does_not_exist_refuses_the_run(svc, tmp_path) -> No
 
 
 # -- both sandboxes --------------------------------------------------------------------------------
-@pytest.mark.skipif(os.geteuid() != 0, reason="the unshare+chroot sandbox needs root")
-def test_the_unshare_chroot_sandbox_runs_a_build_too(tmp_path, busybox_root, clean_host) -> None:
+@pytest.mark.skipif(os.geteuid() != 0, reason="the unshare + pivot_root sandbox needs root")
+def test_the_unshare_pivot_root_sandbox_runs_a_build_too(tmp_path, busybox_root, clean_host) -> None:
     settings = replace(FAST, local=LocalBuildConfig(rootfs=((URN_KEY, str(busybox_root)),), sandbox="unshare"))
     with local_service(tmp_path / "state", settings) as s:
         c = _client(s, tmp_path)

@@ -1,7 +1,7 @@
 """Local builds: run a Linux template's steps for real, in a disposable sandboxed root filesystem.
 
 - :mod:`.model`     options, the run plan, the exceptions a build stops with
-- :mod:`.sandbox`   bubblewrap or unshare+chroot backends; streaming a command; killing its whole tree
+- :mod:`.sandbox`   bubblewrap or unshare + pivot_root backends; streaming a command; killing its whole tree
 - :mod:`.rootfs`    where the base root filesystem comes from; cache, verified downloads, local image
                     catalog, the busybox test rootfs
 - :mod:`.steps`     Shell, PowerShell (pwsh), File, validation and deprovision steps

@@ -5,10 +5,10 @@ network namespace when the options say so):
 
 - ``bwrap`` (bubblewrap): the rootfs copy is bound at ``/``, with a fresh ``/proc`` and a minimal
   ``/dev``. Works as root and, where unprivileged user namespaces are allowed, as a normal user.
-- ``unshare``: util-linux ``unshare`` + ``chroot``, as root only. A small init (host ``/bin/sh``,
-  already inside the new namespaces) mounts ``/proc``, a tmpfs ``/dev`` with the usual device
-  nodes bound in, then ``chroot``s. The mounts live in the private mount namespace and vanish
-  with it.
+- ``unshare``: util-linux ``unshare``, as root only. A small init (the host's Python, already inside
+  the new namespaces) mounts ``/proc``, a tmpfs ``/dev`` with the usual device nodes bound in, then
+  ``pivot_root``s into the copy and detaches the old root (a plain chroot could be escaped by a root
+  process). The mounts live in the private mount namespace and vanish with it.
 
 Nothing of the host is visible inside except ``/.aibtui``: a per-run control folder (the step's
 script, downloaded files, a ``sudo`` stand-in) bound read-only. Commands start in their own
@@ -23,6 +23,7 @@ import selectors
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -32,21 +33,52 @@ from pathlib import Path
 CTL_MOUNT = "/.aibtui"  # where the control folder appears inside the sandbox
 SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/.aibtui/bin"
 NO_SANDBOX = ("no sandbox is available: install bubblewrap (`apt-get install bubblewrap`), or run the local "
-              "service as root (it then uses Linux namespaces and chroot)")
+              "service as root (it then uses Linux namespaces and pivot_root)")
 MOUNT_POINTS = ("dev", "proc", ".aibtui")
 
+# The unshare backend's init: host Python, already inside the new namespaces (as root of its own user
+# namespace). It mounts /proc, a tmpfs /dev with the usual device nodes and the control folder, then
+# pivot_root()s into the copy and detaches the old root, so the host's file system is gone from the
+# sandbox's mount namespace (a chroot alone could be escaped by a root process).
 _UNSHARE_INIT = r"""
-set -e
-R="$1"; C="$2"; shift 2
-mount -t proc proc "$R/proc"
-mount -t tmpfs -o mode=755,size=1m tmpfs "$R/dev"
-for d in null zero full random urandom tty; do : > "$R/dev/$d"; mount --bind "/dev/$d" "$R/dev/$d"; done
-ln -s /proc/self/fd "$R/dev/fd"; ln -s /proc/self/fd/0 "$R/dev/stdin"
-ln -s /proc/self/fd/1 "$R/dev/stdout"; ln -s /proc/self/fd/2 "$R/dev/stderr"
-mkdir "$R/dev/shm" "$R/dev/pts"
-mount --bind "$C" "$R/.aibtui"
-mount -o remount,bind,ro "$R/.aibtui"
-exec chroot "$R" "$@"
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+PIVOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}.get(os.uname().machine)
+BIND, REC, RDONLY, REMOUNT, NOSUID, NODEV, NOEXEC, DETACH = 4096, 16384, 1, 32, 2, 4, 8, 2
+def check(ret, what):
+    if ret != 0:
+        err = ctypes.get_errno()
+        sys.stderr.write("aibtui sandbox: %s: %s\n" % (what, os.strerror(err)))
+        os._exit(126)
+def mount(src, dst, fstype, flags, data=None):
+    check(libc.mount(src.encode(), dst.encode(), fstype.encode() if fstype else None, flags,
+                     data.encode() if data else None), "mount " + dst)
+root, ctl, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
+if PIVOT is None:
+    sys.stderr.write("aibtui sandbox: pivot_root is not known on this machine type\n")
+    os._exit(126)
+mount(root, root, None, BIND | REC)
+mount("proc", root + "/proc", "proc", NOSUID | NODEV | NOEXEC)
+mount("tmpfs", root + "/dev", "tmpfs", NOSUID, "mode=755,size=1m")
+for d in ("null", "zero", "full", "random", "urandom", "tty"):
+    open(root + "/dev/" + d, "w").close()
+    mount("/dev/" + d, root + "/dev/" + d, None, BIND)
+for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                     ("stderr", "/proc/self/fd/2")):
+    os.symlink(target, root + "/dev/" + name)
+os.mkdir(root + "/dev/shm")
+os.mkdir(root + "/dev/pts")
+mount(ctl, root + "/.aibtui", None, BIND)
+mount(ctl, root + "/.aibtui", None, BIND | REMOUNT | RDONLY)
+os.chdir(root)
+check(libc.syscall(PIVOT, b".", b"."), "pivot_root")
+check(libc.umount2(b".", DETACH), "detach the old root")
+os.chdir("/")
+try:
+    os.execvp(argv[0], argv)
+except OSError as exc:
+    sys.stderr.write("aibtui sandbox: cannot run %s: %s\n" % (argv[0], exc.strerror))
+    os._exit(127)
 """
 
 
@@ -72,13 +104,13 @@ def detect_backend(prefer: str | None = None) -> tuple[str | None, str]:
     bwrap = shutil.which("bwrap")
     bwrap_ok = bwrap is not None and _probe(
         [bwrap, "--unshare-user", "--unshare-pid", "--ro-bind", "/", "/", "--uid", "0", "--gid", "0", "true"])
-    unshare_ok = root and shutil.which("unshare") is not None and shutil.which("chroot") is not None
+    unshare_ok = root and shutil.which("unshare") is not None
     if prefer == "bwrap":
         return ("bwrap", "") if bwrap_ok else (None, "sandbox 'bwrap' was asked for, but bubblewrap is not "
                                                "installed or cannot create namespaces here")
     if prefer == "unshare":
         return ("unshare", "") if unshare_ok else (None, "sandbox 'unshare' was asked for: it needs root and "
-                                                   "the unshare and chroot commands")
+                                                   "the unshare command (util-linux)")
     if prefer not in (None, ""):
         return None, f"unknown sandbox {prefer!r}: use bwrap or unshare"
     if bwrap_ok:
@@ -123,7 +155,7 @@ class Sandbox:
                     "--kill-child", "--propagation", "private"]
             if not self.network:
                 cmd.append("--net")
-            return [*cmd, "--", "/bin/sh", "-c", _UNSHARE_INIT, "aibtui-init", str(self.root), str(self.ctl), *argv]
+            return [*cmd, "--", sys.executable, "-I", "-S", "-c", _UNSHARE_INIT, str(self.root), str(self.ctl), *argv]
         raise ValueError(f"unknown sandbox backend {self.backend!r}")
 
 

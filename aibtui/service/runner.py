@@ -2,7 +2,7 @@
 
 Per run, :meth:`Runner.plan` decides (``aibtui.localbuild.build.plan_run``): a Linux template whose
 source resolves to a root filesystem, on a machine with a sandbox (bubblewrap, or namespaces +
-chroot as root), runs for real (``aibtui.localbuild``); anything else is *simulated*: the run moves
+pivot_root as root), runs for real (``aibtui.localbuild``); anything else is *simulated*: the run moves
 through the real states, every step is logged as "simulated: ... was NOT executed", and the banner
 and final status message say why (no root filesystem configured, a Windows image, no sandbox).
 """
