@@ -499,3 +499,27 @@ def test_stopping_the_service_mid_step_kills_it_and_fails_the_run(tmp_path, busy
         status = _client(s, tmp_path).get_template("stop")["properties"]["lastRunStatus"]
     assert status["runState"] == "Failed" and "interrupted" in status["message"]
     assert list((state / "local" / "runs").iterdir()) == []
+
+
+def test_artifacts_are_replaced_by_the_next_run_and_go_with_the_template(svc, tmp_path) -> None:
+    c = _client(svc, tmp_path)
+    image = f"{SUB_RG}/Microsoft.Compute/images/keepme"
+    b = body(shell("a", "echo a > /root/a"), outputs=(
+        {"type": "VHD", "runOutputName": "disk"},
+        {"type": "ManagedImage", "runOutputName": "img", "location": "westus2", "imageId": image}))
+    status, _ = build(c, "arts", b)
+    assert status["runState"] == "Succeeded"
+    first = Path(c.run_output("arts", "disk")["properties"]["artifactUri"].removeprefix("file://"))
+    c.run("arts").wait(timeout=20)
+    second = Path(c.run_output("arts", "disk")["properties"]["artifactUri"].removeprefix("file://"))
+    assert second.is_file() and second != first and not first.parent.exists()  # the earlier run's files are gone
+    c.delete_template("arts").result(timeout=5)
+    deadline = time.monotonic() + 5
+    while second.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not second.exists()  # DI-06: deleting the template deletes its VHD ...
+    assert (second.parent / "rootfs.tar").is_file()  # ... but the managed image (a separate resource) stays
+    only_vhd = body(shell("b", "true"), outputs=({"type": "VHD", "runOutputName": "disk"},))
+    status, lines = build(c, "vhdonly", only_vhd)
+    assert status["runState"] == "Succeeded" and "rootfs tarball removed: no ManagedImage or SharedImage" in \
+        " ".join(lines)

@@ -57,6 +57,8 @@ def test_resolution_order_and_messages(tmp_path: Path) -> None:
     assert not isinstance(got, str) and got.kind == "folder" and got.found_by == "--rootfs"
     with pytest.raises(SetupError, match="does not exist"):
         rootfs.resolve(JAMMY, mapped, cat, explicit=str(tmp_path / "missing"))
+    with pytest.raises(SetupError, match="must be an absolute path"):
+        rootfs.resolve(JAMMY, mapped, cat, explicit="relative/fs")
     image = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/images/base"
     managed = {"type": "ManagedImage", "imageId": image}
     assert "not an image a local build made" in str(rootfs.resolve(managed, _opts(tmp_path), cat))

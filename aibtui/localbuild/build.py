@@ -6,6 +6,7 @@ The service's runner owns the run's states; this module does the work and raises
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,36 @@ class BuildHooks:
 KEPT_MARKER = "KEPT"  # in a run folder: errorHandling abort kept it for inspection
 
 
+def artifacts_dir(work_dir: Path, template_key: str) -> Path:
+    """``<work>/artifacts/<name>.<hash of sub/rg/name>``: one folder per template, whatever its names."""
+    name = template_key.rsplit("/", 1)[-1]
+    return work_dir / "artifacts" / f"{name}.{hashlib.sha256(template_key.encode()).hexdigest()[:12]}"
+
+
+def prune_artifacts(work_dir: Path, template_key: str, catalog: rootfs.ImageCatalog, keep_run: str | None) -> int:
+    """Remove a template's artifacts, except run ``keep_run``'s and rootfs tarballs that a local image
+    still points at (a later build may use it as its source). After a new run (its outputs replace
+    the earlier ones) and when the template is deleted (DI-06: its VHDs go with it). Returns files removed."""
+    base = artifacts_dir(work_dir, template_key)
+    if not base.is_dir():
+        return 0
+    used = catalog.referenced()
+    removed = 0
+    for run in base.iterdir():
+        if run.name == keep_run or not run.is_dir():
+            continue
+        for f in run.iterdir():
+            if str(f) in used:
+                continue
+            rootfs.remove_tree(f) if f.is_dir() else f.unlink(missing_ok=True)
+            removed += 1
+        if not any(run.iterdir()):
+            run.rmdir()
+    if not any(base.iterdir()):
+        base.rmdir()
+    return removed
+
+
 def clean_stale_runs(work_dir: Path) -> int:
     """Remove run folders a stopped service left behind (not those kept for inspection). Returns how many."""
     runs = work_dir / "runs"
@@ -54,14 +85,15 @@ def _timeout_seconds(props: dict[str, Any], opts: LocalOptions) -> float:
 
 
 class LocalBuild:
-    def __init__(self, run_id: str, template: str, body: dict[str, Any], plan: RunPlan, opts: LocalOptions,
+    def __init__(self, run_id: str, template_key: str, body: dict[str, Any], plan: RunPlan, opts: LocalOptions,
                  catalog: rootfs.ImageCatalog, hooks: BuildHooks) -> None:
         assert plan.rootfs is not None and plan.backend is not None
-        self.run_id, self.template, self.body, self.plan = run_id, template, body, plan
+        self.run_id, self.template_key, self.body, self.plan = run_id, template_key, body, plan
+        self.template = template_key.rsplit("/", 1)[-1]
         self.opts, self.catalog, self.hooks = opts, catalog, hooks
         self.props: dict[str, Any] = body.get("properties") or {}
         self.run_dir = opts.work_dir / "runs" / run_id
-        self.out_dir = opts.work_dir / "artifacts" / template / run_id
+        self.out_dir = artifacts_dir(opts.work_dir, template_key) / run_id
         self.deadline = time.monotonic() + _timeout_seconds(self.props, opts)
         self.kept: Path | None = None
 
@@ -211,6 +243,10 @@ class LocalBuild:
                 raise SetupError(f"distribute '{name}': unknown type {kind!r}")
         for keys, _artifact in images:
             self.catalog.record(keys, tarball, self.template, self.run_id)
+        if not images:  # no local image points at it: the VHD (or nothing) is the artifact
+            tarball.unlink()
+            self.hooks.log(["rootfs tarball removed: no ManagedImage or SharedImage target uses it"])
+        prune_artifacts(self.opts.work_dir, self.template_key, self.catalog, keep_run=self.run_id)
         return f"local build finished: every step ran in the sandbox; artifacts in {self.out_dir}"
 
 

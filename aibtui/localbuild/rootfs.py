@@ -91,6 +91,9 @@ def resolve(source: dict[str, Any], opts: LocalOptions, catalog: ImageCatalog,
     """The rootfs to build from, or why there is none (a sentence that says how to provide one).
     Raises SetupError when a named rootfs is unusable."""
     if explicit:
+        if not (explicit.startswith(("/", "file://", "https://")) or explicit.startswith("http://127.0.0.1")):
+            raise SetupError(f"rootfs {explicit!r} must be an absolute path (the service does not share your "
+                             "working directory)")
         return classify(explicit, "--rootfs")
     keys = source_keys(source)
     for key in keys:
@@ -241,6 +244,11 @@ class ImageCatalog:
             return None
         rootfs = str(entry.get("rootfs", ""))
         return rootfs if rootfs and Path(rootfs).exists() else None
+
+    def referenced(self) -> set[str]:
+        """The rootfs paths local images point at."""
+        with self._lock:
+            return {str(e.get("rootfs", "")) for e in self._read().values() if isinstance(e, dict)}
 
     def record(self, keys: list[str], rootfs: Path, template: str, run_id: str) -> None:
         with self._lock:

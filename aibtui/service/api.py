@@ -271,6 +271,7 @@ class Api:
     def _finish_delete(self, key: str, op_id: str) -> None:
         try:
             self.store.finish_delete(key, op_id)
+            self.runner.template_deleted(key)  # local builds: its VHDs go with it (DI-06)
         finally:
             self.store.close_thread()
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..localbuild import model as lb
-from ..localbuild.build import TIMEOUT_MESSAGE, BuildHooks, LocalBuild, clean_stale_runs, plan_run
+from ..localbuild.build import TIMEOUT_MESSAGE, BuildHooks, LocalBuild, clean_stale_runs, plan_run, prune_artifacts
 from ..localbuild.rootfs import ImageCatalog
 from ..localbuild.sandbox import detect_backend
 from .store import INTERRUPTED, Store
@@ -83,6 +83,10 @@ class Runner:
             self._threads[run_id] = t
         t.start()
 
+    def template_deleted(self, key: str) -> None:
+        """The template is gone: so are its VHDs and rootfs tarballs no local image uses (DI-06)."""
+        prune_artifacts(self.local.work_dir, key, self.catalog, keep_run=None)
+
     def poke(self, run_id: str) -> None:
         """Wake a run's thread now (after a cancel request)."""
         with self._lock:
@@ -127,8 +131,7 @@ class Runner:
         props = body.get("properties") or {}
         why = plan.why_simulated
         try:
-            log(f"{SIMULATED_BANNER}. Why: {why}")
-            log(f"run {run_id} queued")
+            store.append_logs(run_id, [f"{SIMULATED_BANNER}. Why: {why}", f"run {run_id} queued"])  # one write
             self._pause(run_id, ev)
             sub = "Building"
             store.set_run(run_id, sub_state=sub, message="Building (simulated): no VM is provisioned")
@@ -226,8 +229,7 @@ class Runner:
         def put_output(name: str, artifact_id: str | None, artifact_uri: str | None) -> None:
             store.put_output(key, run_id, name, artifact_id, artifact_uri)
 
-        name = key.rsplit("/", 1)[-1]
-        build = LocalBuild(run_id, name, body, plan, self.local, self.catalog,
+        build = LocalBuild(run_id, key, body, plan, self.local, self.catalog,
                            BuildHooks(log=log, phase=phase, stop_reason=stop_reason, put_output=put_output))
         try:
             log([f"run {run_id} queued (local build: steps are executed)"])
