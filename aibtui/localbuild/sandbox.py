@@ -143,8 +143,7 @@ class Sandbox:
                    "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
                    "--uid", "0", "--gid", "0", "--hostname", "aibtui-build", "--die-with-parent",
                    "--new-session", "--chdir", "/"]
-            if os.geteuid() == 0:  # all capabilities, confined to the sandbox's user namespace
-                cmd += ["--cap-add", "ALL"]
+            cmd += ["--cap-add", "ALL"]  # root's capabilities, confined to the sandbox's user namespace
             if not self.network:
                 cmd.append("--unshare-net")
             return [*cmd, "--", *argv]
