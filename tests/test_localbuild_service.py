@@ -368,6 +368,10 @@ def test_steps_cannot_read_or_write_host_files(sandbox, tmp_path, busybox_root, 
         c = _client(s, tmp_path)
         b = body(shell("peek", f"cat {secret} || echo cannot-read", f"echo pwned > {target} || echo cannot-write",
                        f"ls {tmp_path} || echo cannot-list", "cat /etc/hostname", climb,
+                       "cat /proc/sys/kernel/core_pattern > /tmp/cp",  # the same value back: harmless if it worked
+                       "cat /tmp/cp > /proc/sys/kernel/core_pattern 2>/dev/null || echo sysctl-read-only",
+                       "mkdir -p /mnt/p && mount -t proc proc /mnt/p 2>/dev/null || echo cannot-mount",
+                       "echo x > /root/owned && chown 42:42 /root/owned && echo chown-ok",
                        "grep -c . /proc/self/mountinfo", "ls /proc | grep -c '^[0-9]'"))
         status, lines = build(c, "iso", b)
     assert status["runState"] == "Succeeded", lines
@@ -376,6 +380,9 @@ def test_steps_cannot_read_or_write_host_files(sandbox, tmp_path, busybox_root, 
     assert not target.exists()
     assert "[peek] aibtui-build" in lines  # the rootfs's /etc/hostname, not the host's
     assert "[peek] x" in lines and "[peek] linuxrc" in lines  # climbing up ends at the rootfs's own /
+    assert "[peek] sysctl-read-only" in lines and "[peek] cannot-mount" in lines  # the machine's settings: no
+    if os.geteuid() == 0:  # identity-mapped ids: packages can chown to their system users
+        assert "[peek] chown-ok" in lines
     counts = [int(ln.split()[-1]) for ln in lines if ln.startswith("[peek] ") and ln.split()[-1].isdigit()]
     assert counts and counts[-1] <= 5, lines  # only the sandbox's own processes are visible (pid 1, sh, ls, grep)
 

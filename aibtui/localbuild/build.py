@@ -15,7 +15,7 @@ from typing import Any
 
 from . import artifacts, rootfs
 from .model import Canceled, Interrupted, LocalOptions, RunPlan, SetupError, StepFailed, TimedOut
-from .sandbox import Sandbox
+from .sandbox import APT_CONF, Sandbox
 from .steps import StepContext, run_deprovision, run_step
 
 DEFAULT_TIMEOUT_MINUTES = 240  # B-01
@@ -153,6 +153,7 @@ class LocalBuild:
         (ctl / "bin").mkdir(mode=0o755)
         (ctl / "bin" / "sudo").write_text(rootfs.SUDO_SHIM, encoding="utf-8")
         (ctl / "bin" / "sudo").chmod(0o755)
+        (ctl / "apt.conf").write_text(APT_CONF, encoding="utf-8")
         rootfs.materialize(choice, root, cached, self._should_stop)
         hooks.log([f"root filesystem ready in {time.monotonic() - started:.2f}s: {root}"])
         self._check()

@@ -10,8 +10,14 @@ network namespace when the options say so):
   ``pivot_root``s into the copy and detaches the old root (a plain chroot could be escaped by a root
   process). The mounts live in the private mount namespace and vanish with it.
 
+As root, both first enter a user namespace whose ids 0-65535 map to themselves (files keep their
+owners, packages can chown to system users); as a normal user, bwrap maps the caller to uid 0 alone.
+Either way the sandbox's root has capabilities only inside its user namespace, minus
+:data:`DROPPED_CAPS` (no mounting, so it cannot undo the read-only machine-wide ``/proc`` entries,
+:data:`PROC_READ_ONLY`: a writable ``/proc/sys`` would let uid 0 change the host's sysctls).
+
 Nothing of the host is visible inside except ``/.aibtui``: a per-run control folder (the step's
-script, downloaded files, a ``sudo`` stand-in) bound read-only. Commands start in their own
+script, downloaded files, a ``sudo`` stand-in, an apt config) bound read-only. Commands start in their own
 session; :func:`run_streaming` kills the process group with SIGKILL on cancel or timeout, and the
 PID namespace takes every process started inside with it.
 """
@@ -35,6 +41,18 @@ SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/.a
 NO_SANDBOX = ("no sandbox is available: install bubblewrap (`apt-get install bubblewrap`), or run the local "
               "service as root (it then uses Linux namespaces and pivot_root)")
 MOUNT_POINTS = ("dev", "proc", ".aibtui")
+# Capabilities the sandbox's root does not get: with them it could undo the read-only /proc/sys
+# (mount a new proc), load modules, reach raw devices or the clock. As in a default container.
+DROPPED_CAPS = ("CAP_SYS_ADMIN", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_BOOT", "CAP_SYS_TIME", "CAP_MKNOD",
+                "CAP_SYSLOG", "CAP_MAC_ADMIN", "CAP_MAC_OVERRIDE", "CAP_BPF", "CAP_PERFMON", "CAP_AUDIT_CONTROL",
+                "CAP_LINUX_IMMUTABLE", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_SYS_RESOURCE")
+_CAP_NUMBERS = {"CAP_SYS_ADMIN": 21, "CAP_SYS_MODULE": 16, "CAP_SYS_RAWIO": 17, "CAP_SYS_BOOT": 22,
+                "CAP_SYS_TIME": 25, "CAP_MKNOD": 27, "CAP_SYSLOG": 34, "CAP_MAC_ADMIN": 33, "CAP_MAC_OVERRIDE": 32,
+                "CAP_BPF": 39, "CAP_PERFMON": 38, "CAP_AUDIT_CONTROL": 30, "CAP_LINUX_IMMUTABLE": 9,
+                "CAP_WAKE_ALARM": 35, "CAP_BLOCK_SUSPEND": 36, "CAP_SYS_RESOURCE": 24}
+# /proc entries that reach the whole machine (sysctls, sysrq, ...): read-only inside the sandbox
+PROC_READ_ONLY = ("sys", "sysrq-trigger", "irq", "bus", "fs")
+APT_CONF = 'APT::Sandbox::User "root";\n'  # where only uid 0 is mapped (not root), apt cannot switch to _apt
 
 # The unshare backend's init: host Python, already inside the new namespaces (as root of its own user
 # namespace). It mounts /proc, a tmpfs /dev with the usual device nodes and the control folder, then
@@ -53,12 +71,17 @@ def check(ret, what):
 def mount(src, dst, fstype, flags, data=None):
     check(libc.mount(src.encode(), dst.encode(), fstype.encode() if fstype else None, flags,
                      data.encode() if data else None), "mount " + dst)
-root, ctl, argv = sys.argv[1], sys.argv[2], sys.argv[3:]
+root, ctl, DROP, argv = sys.argv[1], sys.argv[2], [int(c) for c in sys.argv[3].split(",")], sys.argv[4:]
 if PIVOT is None:
     sys.stderr.write("aibtui sandbox: pivot_root is not known on this machine type\n")
     os._exit(126)
 mount(root, root, None, BIND | REC)
 mount("proc", root + "/proc", "proc", NOSUID | NODEV | NOEXEC)
+for entry in ("sys", "sysrq-trigger", "irq", "bus", "fs"):
+    p = root + "/proc/" + entry
+    if os.path.exists(p):
+        mount(p, p, None, BIND | REC)
+        mount(p, p, None, BIND | REMOUNT | RDONLY)
 mount("tmpfs", root + "/dev", "tmpfs", NOSUID, "mode=755,size=1m")
 for d in ("null", "zero", "full", "random", "urandom", "tty"):
     open(root + "/dev/" + d, "w").close()
@@ -70,10 +93,13 @@ os.mkdir(root + "/dev/shm")
 os.mkdir(root + "/dev/pts")
 mount(ctl, root + "/.aibtui", None, BIND)
 mount(ctl, root + "/.aibtui", None, BIND | REMOUNT | RDONLY)
+check(libc.sethostname(b"aibtui-build", 12), "hostname")
 os.chdir(root)
 check(libc.syscall(PIVOT, b".", b"."), "pivot_root")
 check(libc.umount2(b".", DETACH), "detach the old root")
 os.chdir("/")
+for cap in DROP:
+    check(libc.prctl(24, cap, 0, 0, 0), "drop capability %d" % cap)  # PR_CAPBSET_DROP: gone after exec
 try:
     os.execvp(argv[0], argv)
 except OSError as exc:
@@ -82,10 +108,52 @@ except OSError as exc:
 """
 
 
+# As root: run the rest of the command in a new user namespace whose uids/gids 0-65535 map to the same
+# host ids, so files keep their owners and the sandbox's root can chown to system users (apt, useradd),
+# while its capabilities count only inside (and the dangerous ones are dropped besides). The parent
+# writes the maps (a process cannot map ranges for itself) and waits; both die with the service.
+_USERNS_LAUNCH = r"""
+import ctypes, os, signal, sys
+libc = ctypes.CDLL(None, use_errno=True)
+def fail(what):
+    sys.stderr.write("aibtui sandbox: %s: %s\n" % (what, os.strerror(ctypes.get_errno())))
+    os._exit(126)
+libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: die with the service
+argv = sys.argv[1:]
+ready_r, ready_w = os.pipe()
+go_r, go_w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.close(ready_r); os.close(go_w)
+    libc.prctl(1, signal.SIGKILL, 0, 0, 0)
+    if libc.unshare(0x10000000) != 0:  # CLONE_NEWUSER
+        fail("new user namespace")
+    os.write(ready_w, b"1")
+    if os.read(go_r, 1) != b"1":
+        os._exit(126)
+    try:
+        os.execvp(argv[0], argv)
+    except OSError as exc:
+        sys.stderr.write("aibtui sandbox: cannot run %s: %s\n" % (argv[0], exc.strerror))
+        os._exit(127)
+os.close(ready_w); os.close(go_r)
+if os.read(ready_r, 1) != b"1":
+    os._exit(126)
+for name in ("uid_map", "gid_map"):
+    with open("/proc/%d/%s" % (pid, name), "w") as fh:
+        fh.write("0 0 65536\n")
+os.write(go_w, b"1")
+_, status = os.waitpid(pid, 0)
+code = os.waitstatus_to_exitcode(status)
+os._exit(code if code >= 0 else 128 - code)
+"""
+
+
 def sandbox_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The clean environment steps see (nothing of the service's environment leaks in)."""
     env = {"PATH": SANDBOX_PATH, "HOME": "/root", "USER": "root", "LOGNAME": "root", "SHELL": "/bin/sh",
-           "LANG": "C.UTF-8", "TERM": "dumb", "DEBIAN_FRONTEND": "noninteractive", "AIBTUI_LOCAL_BUILD": "1"}
+           "LANG": "C.UTF-8", "TERM": "dumb", "DEBIAN_FRONTEND": "noninteractive", "AIBTUI_LOCAL_BUILD": "1",
+           "APT_CONFIG": f"{CTL_MOUNT}/apt.conf"}
     env.update(extra or {})
     return env
 
@@ -137,24 +205,35 @@ class Sandbox:
             p.mkdir(mode=0o755, exist_ok=True)
 
     def command(self, argv: list[str]) -> list[str]:
+        root = os.geteuid() == 0
+        # as root: an identity-mapped user namespace first (see _USERNS_LAUNCH); otherwise bwrap maps
+        # the caller to uid 0 alone
+        userns = [sys.executable, "-I", "-S", "-c", _USERNS_LAUNCH] if root else []
         if self.backend == "bwrap":
-            cmd = ["bwrap", "--bind", str(self.root), "/", "--proc", "/proc", "--dev", "/dev",
+            cmd = [*userns, "bwrap", "--bind", str(self.root), "/", "--proc", "/proc", "--dev", "/dev",
                    "--ro-bind", str(self.ctl), CTL_MOUNT,
-                   "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-                   "--uid", "0", "--gid", "0", "--hostname", "aibtui-build", "--die-with-parent",
-                   "--new-session", "--chdir", "/"]
-            cmd += ["--cap-add", "ALL"]  # root's capabilities, confined to the sandbox's user namespace
+                   "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+                   "--hostname", "aibtui-build", "--die-with-parent", "--new-session", "--chdir", "/"]
+            if not root:
+                cmd += ["--unshare-user", "--uid", "0", "--gid", "0"]
+            cmd += ["--cap-add", "ALL"]  # root's capabilities, confined to the sandbox's user namespace ...
+            for cap in DROPPED_CAPS:  # ... minus those that could reach the host
+                cmd += ["--cap-drop", cap]
+            for entry in PROC_READ_ONLY:
+                cmd += ["--ro-bind-try", f"/proc/{entry}", f"/proc/{entry}"]
             if not self.network:
                 cmd.append("--unshare-net")
             return [*cmd, "--", *argv]
         if self.backend == "unshare":
-            # setpriv --pdeathsig: unshare dies with the service (even SIGKILLed), --kill-child takes the rest
-            cmd = ["setpriv", "--pdeathsig", "KILL", "--"] if shutil.which("setpriv") else []
-            cmd += ["unshare", "--user", "--map-root-user", "--mount", "--pid", "--ipc", "--uts", "--fork",
-                    "--kill-child", "--propagation", "private"]
+            cmd = [*userns, "unshare", "--mount", "--pid", "--ipc", "--uts", "--fork", "--kill-child",
+                   "--propagation", "private"]
+            if not root:
+                cmd.insert(1, "--map-root-user")
             if not self.network:
                 cmd.append("--net")
-            return [*cmd, "--", sys.executable, "-I", "-S", "-c", _UNSHARE_INIT, str(self.root), str(self.ctl), *argv]
+            drop = ",".join(str(_CAP_NUMBERS[c]) for c in DROPPED_CAPS)
+            return [*cmd, "--", sys.executable, "-I", "-S", "-c", _UNSHARE_INIT, str(self.root), str(self.ctl), drop,
+                    *argv]
         raise ValueError(f"unknown sandbox backend {self.backend!r}")
 
 
