@@ -28,7 +28,7 @@ from pathlib import Path
 
 from aibtui.cli.main import main as cli
 from aibtui.localbuild.rootfs import make_busybox_rootfs
-from aibtui.localbuild.sandbox import Sandbox, detect_backend, run_streaming, sandbox_env
+from aibtui.localbuild.sandbox import Sandbox, detect_backend
 from aibtui.service.settings import ServiceSettings
 from aibtui.service.testing import local_service
 
@@ -95,7 +95,7 @@ def main() -> int:
         floor = []
         for _ in range(args.runs * 4):
             t0 = time.perf_counter()
-            run_streaming(sb.command(["/bin/true"]), sandbox_env(), lambda s, lines: None, lambda: None)
+            sb.run(["/bin/true"], lambda s, lines: None, lambda: None)
             floor.append(time.perf_counter() - t0)
         with local_service(folder / "state", settings):
             build(folder, rootfs, "warmup", 3)

@@ -22,7 +22,7 @@ from aibtui.localbuild import artifacts, rootfs, steps
 from aibtui.localbuild.__main__ import main as localbuild_main
 from aibtui.localbuild.build import plan_run
 from aibtui.localbuild.model import LocalOptions, SetupError, StepFailed
-from aibtui.localbuild.sandbox import Sandbox, detect_backend, run_streaming, sandbox_env
+from aibtui.localbuild.sandbox import Sandbox, detect_backend
 from aibtui.service.testing import FAST, local_service
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -217,8 +217,8 @@ def test_run_streaming_kills_the_tree_when_asked(tmp_path: Path) -> None:
         got.extend(lines)
         stop["now"] = True
 
-    out = run_streaming(sb.command(["/bin/sh", "-c", "echo go; sleep 45678 & sleep 45678"]), sandbox_env(), on_lines,
-                        lambda: "canceled" if stop["now"] else None)
+    out = sb.run(["/bin/sh", "-c", "echo go; sleep 45678 & sleep 45678"], on_lines,
+                 lambda: "canceled" if stop["now"] else None)
     assert out.exit_code is None and out.stopped == "canceled" and got == ["go"]
     alive = [p for p in os.listdir("/proc") if p.isdigit() and b"45678" in _cmdline(p)]
     assert alive == []

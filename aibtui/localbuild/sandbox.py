@@ -24,6 +24,7 @@ PID namespace takes every process started inside with it.
 
 from __future__ import annotations
 
+import json
 import os
 import selectors
 import shutil
@@ -204,17 +205,18 @@ class Sandbox:
                 p.unlink()
             p.mkdir(mode=0o755, exist_ok=True)
 
-    def command(self, argv: list[str]) -> list[str]:
+    def command(self, argv: list[str], userns_fds: tuple[int, int] | None = None) -> list[str]:
+        """The command line. For bwrap as root, ``userns_fds`` (block fd, info fd): bwrap waits on the
+        first until :meth:`launch` has written the identity id maps of the child it reports on the second."""
         root = os.geteuid() == 0
-        # as root: an identity-mapped user namespace first (see _USERNS_LAUNCH); otherwise bwrap maps
-        # the caller to uid 0 alone
-        userns = [sys.executable, "-I", "-S", "-c", _USERNS_LAUNCH] if root else []
         if self.backend == "bwrap":
-            cmd = [*userns, "bwrap", "--bind", str(self.root), "/", "--proc", "/proc", "--dev", "/dev",
+            cmd = ["bwrap", "--bind", str(self.root), "/", "--proc", "/proc", "--dev", "/dev",
                    "--ro-bind", str(self.ctl), CTL_MOUNT,
                    "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
                    "--hostname", "aibtui-build", "--die-with-parent", "--new-session", "--chdir", "/"]
-            if not root:
+            if userns_fds is not None:  # as root: ids 0-65535 mapped to themselves by launch()
+                cmd += ["--unshare-user", "--userns-block-fd", str(userns_fds[0]), "--info-fd", str(userns_fds[1])]
+            else:  # the caller is uid 0 inside, alone
                 cmd += ["--unshare-user", "--uid", "0", "--gid", "0"]
             cmd += ["--cap-add", "ALL"]  # root's capabilities, confined to the sandbox's user namespace ...
             for cap in DROPPED_CAPS:  # ... minus those that could reach the host
@@ -225,6 +227,8 @@ class Sandbox:
                 cmd.append("--unshare-net")
             return [*cmd, "--", *argv]
         if self.backend == "unshare":
+            # as root: an identity-mapped user namespace first (see _USERNS_LAUNCH)
+            userns = [sys.executable, "-I", "-S", "-c", _USERNS_LAUNCH] if root else []
             cmd = [*userns, "unshare", "--mount", "--pid", "--ipc", "--uts", "--fork", "--kill-child",
                    "--propagation", "private"]
             if not root:
@@ -235,6 +239,49 @@ class Sandbox:
             return [*cmd, "--", sys.executable, "-I", "-S", "-c", _UNSHARE_INIT, str(self.root), str(self.ctl), drop,
                     *argv]
         raise ValueError(f"unknown sandbox backend {self.backend!r}")
+
+    def launch(self, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        """Start ``argv`` in the sandbox (its own session, output on pipes)."""
+        if not (self.backend == "bwrap" and os.geteuid() == 0):
+            return popen(self.command(argv), env)
+        block_r, block_w = os.pipe()
+        info_r, info_w = os.pipe()
+        try:
+            proc = popen(self.command(argv, (block_r, info_w)), env, pass_fds=(block_r, info_w))
+        finally:
+            os.close(block_r)
+            os.close(info_w)
+        try:
+            info = b""
+            while b"}" not in info:
+                chunk = os.read(info_r, 4096)
+                if not chunk:
+                    break
+                info += chunk
+            if b"}" in info:
+                pid = int(json.loads(info[:info.index(b"}") + 1])["child-pid"])
+                for name in ("uid_map", "gid_map"):
+                    with open(f"/proc/{pid}/{name}", "w", encoding="ascii") as fh:
+                        fh.write("0 0 65536\n")
+            os.write(block_w, b"1")  # bwrap goes on (or, had it failed, says why on stderr)
+        except (OSError, ValueError, KeyError):
+            kill_tree(proc)
+            raise
+        finally:
+            os.close(block_w)
+            os.close(info_r)
+        return proc
+
+    def run(self, argv: list[str], on_lines: Callable[[str, list[str]], None],
+            should_stop: Callable[[], str | None]) -> Outcome:
+        """Run ``argv`` in the sandbox with live output (see :func:`stream`)."""
+        self.prepare()
+        return stream(self.launch(argv, sandbox_env()), on_lines, should_stop)
+
+
+def popen(cmd: list[str], env: dict[str, str], pass_fds: tuple[int, ...] = ()) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,  # noqa: S603
+                            env=env, start_new_session=True, close_fds=True, pass_fds=pass_fds)
 
 
 @dataclass
@@ -300,10 +347,14 @@ def kill_tree(proc: subprocess.Popen[bytes], settle: float = 2.0) -> None:
 
 def run_streaming(cmd: list[str], env: dict[str, str], on_lines: Callable[[str, list[str]], None],
                   should_stop: Callable[[], str | None], *, tick: float = 0.1) -> Outcome:
-    """Run ``cmd``, handing complete output lines to ``on_lines("out"|"err", lines)`` as they come.
-    ``should_stop`` is asked every ``tick`` seconds; a non-None answer kills the tree."""
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,  # noqa: S603
-                            env=env, start_new_session=True, close_fds=True)
+    """Run ``cmd`` (a host command line) with live output, see :func:`stream`."""
+    return stream(popen(cmd, env), on_lines, should_stop, tick=tick)
+
+
+def stream(proc: subprocess.Popen[bytes], on_lines: Callable[[str, list[str]], None],
+           should_stop: Callable[[], str | None], *, tick: float = 0.1) -> Outcome:
+    """Hand ``proc``'s complete output lines to ``on_lines("out"|"err", lines)`` as they come, until
+    it ends. ``should_stop`` is asked every ``tick`` seconds; a non-None answer kills the tree."""
     assert proc.stdout is not None and proc.stderr is not None
     sel = selectors.DefaultSelector()
     partial = {"out": b"", "err": b""}

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from .model import StepFailed, stop_error
-from .sandbox import CTL_MOUNT, Sandbox, run_streaming, sandbox_env
+from .sandbox import CTL_MOUNT, Sandbox
 
 MAX_FETCH = 256 * 1024 * 1024
 SMALL_FILE = 20 * 1024 * 1024  # F-04: File steps are meant for files under 20 MB
@@ -84,8 +84,7 @@ def sandboxed(ctx: StepContext, name: str, argv: list[str], quiet: bool = False)
             mark = "! " if stream == "err" else ""
             ctx.log([f"[{name}] {mark}{line}" for line in lines])
 
-    ctx.sandbox.prepare()
-    out = run_streaming(ctx.sandbox.command(argv), sandbox_env(), on_lines, ctx.should_stop)
+    out = ctx.sandbox.run(argv, on_lines, ctx.should_stop)
     if out.stopped is not None:
         raise stop_error(out.stopped)
     assert out.exit_code is not None
