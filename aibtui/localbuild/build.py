@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from . import artifacts, rootfs
-from .model import Canceled, Interrupted, LocalOptions, RunPlan, SetupError, StepFailed, TimedOut
+from .model import LocalOptions, RunPlan, SetupError, StepFailed, stop_error
 from .sandbox import APT_CONF, Sandbox
 from .steps import StepContext, run_deprovision, run_step
 
@@ -96,6 +96,7 @@ class LocalBuild:
         self.out_dir = artifacts_dir(opts.work_dir, template_key) / run_id
         self.deadline = time.monotonic() + _timeout_seconds(self.props, opts)
         self.kept: Path | None = None
+        self._succeeded = False
 
     def _should_stop(self) -> str | None:
         reason = self.hooks.stop_reason()
@@ -105,12 +106,8 @@ class LocalBuild:
 
     def _check(self) -> None:
         reason = self._should_stop()
-        if reason == "canceled":
-            raise Canceled()
-        if reason == "timeout":
-            raise TimedOut()
         if reason is not None:
-            raise Interrupted()
+            raise stop_error(reason)
 
     def run(self) -> str:
         """Build; returns the success message. Cleans up its sandbox unless errorHandling says abort."""
@@ -132,7 +129,7 @@ class LocalBuild:
         finally:
             if not keep:
                 rootfs.remove_tree(self.run_dir)
-            if not getattr(self, "_succeeded", False):
+            if not self._succeeded:
                 rootfs.remove_tree(self.out_dir)
 
     def _run(self) -> str:
@@ -208,7 +205,12 @@ class LocalBuild:
     def _distribute(self, root: Path) -> str:
         dists = [d for d in self.props.get("distribute") or [] if isinstance(d, dict)]
         self.hooks.phase("Distributing", "Distributing: writing the artifacts")
-        (root / ".aibtui").rmdir() if (root / ".aibtui").is_dir() and not (root / ".aibtui").is_symlink() else None
+        ctl_mount = root / ".aibtui"  # the control folder's mount point is not part of the image
+        if ctl_mount.is_dir() and not ctl_mount.is_symlink():
+            try:
+                ctl_mount.rmdir()
+            except OSError:
+                pass  # the source rootfs had content there: keep it
         if not dists:
             return "local build finished: every step ran in the sandbox; no distribute target, no artifact kept"
         tarball = artifacts.make_tarball(root, self.out_dir / "rootfs.tar", self._should_stop)
