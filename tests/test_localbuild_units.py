@@ -261,3 +261,33 @@ def test_cli_builds_the_example_for_real_with_rootfs(tmp_path, monkeypatch, caps
     assert "<== step 'config-present' (Shell): exit code 0" in out  # ... but its boundary and exit code
     assert "build succeeded" in out and "SIMULATED" not in out
     assert "image  artifactId  /subscriptions/" in out and "disk   artifactUri  file://" in out
+
+
+def test_the_service_reads_the_local_table_of_the_config_file(tmp_path: Path) -> None:
+    from aibtui.service.settings import ServiceSettings
+
+    cfg = tmp_path / "aibtui" / "config.toml"
+    cfg.parent.mkdir()
+    cfg.write_text('[local]\nnetwork = false\n[local.rootfs]\n"Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2"'
+                   ' = "/srv/jammy"\n')
+    opts = ServiceSettings.from_env({"XDG_CONFIG_HOME": str(tmp_path)}).local_options(tmp_path / "state")
+    assert opts.rootfs_map == (("canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2", "/srv/jammy"),)
+    assert opts.network is False and opts.work_dir == tmp_path / "state" / "local"
+    cfg.write_text("[local]\nrootfs = 3\n")
+    with pytest.raises(ValueError, match=r"\[local.rootfs\] maps a source"):
+        ServiceSettings.from_env({"XDG_CONFIG_HOME": str(tmp_path)})
+
+
+@needs_sandbox
+@needs_busybox
+def test_network_false_leaves_steps_only_a_loopback(tmp_path: Path) -> None:
+    root = rootfs.make_busybox_rootfs(tmp_path / "root")
+    (tmp_path / "ctl").mkdir()
+    for network, expect_only_lo in ((False, True), (True, False)):
+        lines: list[str] = []
+        sb = Sandbox(BACKEND or "bwrap", root, tmp_path / "ctl", network=network)
+        out = sb.run(["/bin/sh", "-c", "tail -n +3 /proc/net/dev | cut -d: -f1"],
+                     lambda s, got, into=lines: into.extend(got), lambda: None)
+        assert out.exit_code == 0
+        names = {ln.strip() for ln in lines}
+        assert (names == {"lo"}) is expect_only_lo, names
