@@ -9,6 +9,7 @@ import http.server
 import os
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -291,3 +292,16 @@ def test_network_false_leaves_steps_only_a_loopback(tmp_path: Path) -> None:
         assert out.exit_code == 0
         names = {ln.strip() for ln in lines}
         assert (names == {"lo"}) is expect_only_lo, names
+
+
+@needs_sandbox
+@needs_busybox
+def test_output_without_newline_shows_after_a_pause(tmp_path: Path) -> None:
+    root = rootfs.make_busybox_rootfs(tmp_path / "root")
+    (tmp_path / "ctl").mkdir()
+    seen: list[tuple[float, str]] = []
+    sb = Sandbox(BACKEND or "bwrap", root, tmp_path / "ctl")
+    out = sb.run(["/bin/sh", "-c", "printf 'Downloading... '; sleep 1.2; echo done"],
+                 lambda s, got: seen.extend((time.monotonic(), g) for g in got), lambda: None)
+    assert out.exit_code == 0 and [t for _, t in seen] == ["Downloading... ", "done"]
+    assert seen[1][0] - seen[0][0] > 0.4  # the prompt was logged while the command still ran

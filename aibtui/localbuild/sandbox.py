@@ -42,6 +42,7 @@ SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/.a
 NO_SANDBOX = ("no sandbox is available: install bubblewrap (`apt-get install bubblewrap`), or run the local "
               "service as root (it then uses Linux namespaces and pivot_root)")
 MOUNT_POINTS = ("dev", "proc", ".aibtui")
+PARTIAL_AFTER = 0.5  # seconds: output without a newline is logged after this much silence
 # Capabilities the sandbox's root does not get: with them it could undo the read-only /proc/sys
 # (mount a new proc), load modules, reach raw devices or the clock. As in a default container.
 DROPPED_CAPS = ("CAP_SYS_ADMIN", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_BOOT", "CAP_SYS_TIME", "CAP_MKNOD",
@@ -354,13 +355,16 @@ def run_streaming(cmd: list[str], env: dict[str, str], on_lines: Callable[[str, 
 def stream(proc: subprocess.Popen[bytes], on_lines: Callable[[str, list[str]], None],
            should_stop: Callable[[], str | None], *, tick: float = 0.1) -> Outcome:
     """Hand ``proc``'s complete output lines to ``on_lines("out"|"err", lines)`` as they come, until
-    it ends. ``should_stop`` is asked every ``tick`` seconds; a non-None answer kills the tree."""
+    it ends; text without a newline (a prompt, a progress bar) is handed over after
+    :data:`PARTIAL_AFTER` seconds of silence. ``should_stop`` is asked every ``tick`` seconds; a
+    non-None answer kills the tree."""
     assert proc.stdout is not None and proc.stderr is not None
     sel = selectors.DefaultSelector()
     partial = {"out": b"", "err": b""}
-    for stream, name in ((proc.stdout, "out"), (proc.stderr, "err")):
-        os.set_blocking(stream.fileno(), False)
-        sel.register(stream, selectors.EVENT_READ, name)
+    since = {"out": 0.0, "err": 0.0}  # when the partial line last grew
+    for pipe, name in ((proc.stdout, "out"), (proc.stderr, "err")):
+        os.set_blocking(pipe.fileno(), False)
+        sel.register(pipe, selectors.EVENT_READ, name)
     stopped: str | None = None
     last_check = 0.0
     try:
@@ -380,9 +384,14 @@ def stream(proc: subprocess.Popen[bytes], on_lines: Callable[[str, list[str]], N
                     full.append(rest)
                     rest = b""
                 partial[name] = rest
+                since[name] = time.monotonic()
                 if full:
                     on_lines(name, [_text(b) for b in full])
             now = time.monotonic()
+            for name, rest in partial.items():
+                if rest and now - since[name] >= PARTIAL_AFTER:
+                    on_lines(name, [_text(rest)])
+                    partial[name] = b""
             if now - last_check >= tick:
                 last_check = now
                 stopped = should_stop()
