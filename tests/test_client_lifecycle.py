@@ -226,7 +226,9 @@ def test_log_long_poll_answers_when_something_happens(tmp_path: Path) -> None:
         nxt = c.customization_log("t", after=first["next"], wait=5)
         took = time.monotonic() - started
         assert nxt["lines"] or nxt["runSubState"] != first["runSubState"]
-        assert 0.05 < took < 1.0  # it waited for the next step, not for the full 5 s
+        # it answered when the next thing happened (a step is 0.3 s here), not at the 5 s timeout; the
+        # next thing may already have happened by the time of the call, so there is no lower bound
+        assert took < 4.0
         c.cancel("t").wait(timeout=5)
         started = time.monotonic()
         done = c.customization_log("t", after=10_000, wait=5)

@@ -36,7 +36,9 @@ async def test_build_runs_to_its_outputs(tmp_path: Path, monkeypatch: pytest.Mon
             mon = await _start_build(pilot, app)
             await wait_until(pilot, lambda: mon.final == "Succeeded", timeout=20, what="the build to finish")
             timeline = str(mon.query_one("#timeline", Static).render())
-            assert "Running / Customizing" in timeline and "Succeeded" in timeline
+            # the timeline shows the states the monitor observed (a fast run may finish between two
+            # polls); the log holds every phase
+            assert "Running /" in timeline and "Succeeded" in timeline
             assert "step 'packages'" in _log(mon)
             await wait_until(pilot, lambda: "run outputs" in str(mon.query_one("#run-outputs", Static).render()))
             assert "Microsoft.Compute/images/web" in str(mon.query_one("#run-outputs", Static).render())

@@ -143,7 +143,7 @@ def _confirm(question: str) -> bool:
 
 # -- build -----------------------------------------------------------------------------------
 def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from aibtui.arm.errors import ArmError
+    from aibtui.arm.deploy import DeployError, apply_deploy, plan_deploy, start_run
     from aibtui.arm.source import load_template
 
     sets = _sets(args.set)
@@ -165,82 +165,60 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(f"note: local build: the steps run in a sandbox on a fresh copy of {rootfs.resolve()}\n")
     elif client.provider == "local":
         out.write(SIMULATED_NOTE + "\n")
-    code = _reconcile(client, name, loaded.body, args, out, err)
-    if code is not None:
-        return code
-    previous = ((client.find_template(name) or {}).get("properties") or {}).get("lastRunStatus") or {}
+    plan = plan_deploy(client, name, loaded.body)
+    if not _confirm_plan(plan, args, out, err):
+        return 1
     try:
-        if rootfs is not None:  # the local service's `rootfs` parameter of POST run (docs/local-service.md)
-            from urllib.parse import quote
-
-            extra = f"&rootfs={quote(str(rootfs.resolve()), safe='')}"
-            client.begin("POST", client.url(client.template_path(name) + "/run", extra=extra), ok=(200, 202, 204),
-                         final_via="azure-async-operation")
-        else:
-            client.run(name)
-    except ArmError as exc:
-        if exc.status != 409:
-            raise
-        # a retried POST whose first answer was lost: Azure says Conflict because our run is running
-        now = ((client.get_template(name).get("properties") or {}).get("lastRunStatus")) or {}
-        if now.get("runState") != "Running" or now.get("startTime") == previous.get("startTime"):
-            raise
+        apply_deploy(client, plan, loaded.body)
+    except DeployError as exc:
+        err.write(f"aibtui build: {exc}\n")
+        return 1
+    if plan.action != "reuse":
+        out.write(f"template {name}: created (provisioningState Succeeded)\n")
+    previous = plan.previous_start
+    if start_run(client, name, previous, rootfs=str(rootfs.resolve()) if rootfs is not None else None):
         out.write("the run had started already (the service's first answer was lost); watching it\n")
     if args.no_wait:
         out.write(f"run started for {name}; follow it with `aibtui status {name} --watch` or "
                   f"`aibtui logs {name} --follow`\n")
         return 0
     out.write(f"run started; watching {name} (Ctrl-C detaches, the build goes on)\n")
-    return _watch(client, name, args, out, err, outputs=True, stale_start=previous.get("startTime"))
+    return _watch(client, name, args, out, err, outputs=True, stale_start=previous)
 
 
-def _reconcile(client: Any, name: str, body: dict[str, Any], args: argparse.Namespace, out: TextIO,
-               err: TextIO) -> int | None:
-    """Make the deployed template match ``body``: reuse, or delete and recreate (asking first).
-    Returns an exit code to stop with, or None to go on and run."""
-    from aibtui.arm.diff import differences
-
-    deployed = client.find_template(name)
-    if deployed is not None:
-        props = deployed.get("properties") or {}
-        changes = differences(deployed, body)
-        failed = props.get("provisioningState") == "Failed"
-        if not changes and not failed:
-            out.write(f"template {name}: deployed and identical to {args.file}; reusing it\n")
-            return None
-        if failed:
-            out.write(f"template {name}: its earlier provisioning failed; it will be recreated\n")
-        else:
-            out.write(f"template {name}: the deployed template differs from {args.file} "
-                      f"({len(changes)} change{'s' if len(changes) != 1 else ''}):\n")
-            for ch in changes[:40]:
-                out.write(f"  {ch.format()}\n")
-            if len(changes) > 40:
-                out.write(f"  ... and {len(changes) - 40} more\n")
-            out.write("templates cannot be updated in place: replacing means deleting it (and its run outputs, "
-                      "VHDs included) and creating it again\n")
-        if (props.get("lastRunStatus") or {}).get("runState") in ("Running", "Canceling"):
-            err.write(f"aibtui build: {name} has a run in progress; `aibtui cancel {name}` first, or wait\n")
-            return 1
-        if not failed and not args.replace:
-            if not sys.stdin.isatty():
-                err.write(f"aibtui build: not replacing {name} without confirmation; rerun with --replace\n")
-                return 1
-            if not _confirm(f"delete and recreate {name}?"):
-                err.write("aibtui build: kept the deployed template; nothing was run\n")
-                return 1
-        out.write(f"deleting template {name} ...\n")
-        client.delete_template(name).result()
-    out.write(f"creating template {name} ...\n")
-    created = client.create_template(name, body).result() or {}
-    state = (created.get("properties") or {}).get("provisioningState", "?")
-    if state != "Succeeded":
-        perr = (created.get("properties") or {}).get("provisioningError") or {}
-        err.write(f"aibtui build: provisioning of {name} ended {state}: "
-                  f"{perr.get('provisioningErrorCode', '')} {perr.get('message', '')}\n")
-        return 1
-    out.write(f"template {name}: created (provisioningState Succeeded)\n")
-    return None
+def _confirm_plan(plan: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> bool:
+    """Say what deploying will do; for a replace, ask (or require --replace). False: stop, exit 1."""
+    name = plan.name
+    if plan.action == "reuse":
+        out.write(f"template {name}: deployed and identical to {args.file}; reusing it\n")
+        return True
+    if plan.action == "create":
+        out.write(f"creating template {name} ...\n")
+        return True
+    if plan.failed_before:
+        out.write(f"template {name}: its earlier provisioning failed; it will be recreated\n")
+    else:
+        changes = plan.changes
+        out.write(f"template {name}: the deployed template differs from {args.file} "
+                  f"({len(changes)} change{'s' if len(changes) != 1 else ''}):\n")
+        for ch in changes[:40]:
+            out.write(f"  {ch.format()}\n")
+        if len(changes) > 40:
+            out.write(f"  ... and {len(changes) - 40} more\n")
+        out.write("templates cannot be updated in place: replacing means deleting it (and its run outputs, "
+                  "VHDs included) and creating it again\n")
+    if plan.busy:
+        err.write(f"aibtui build: {name} has a run in progress; `aibtui cancel {name}` first, or wait\n")
+        return False
+    if not plan.failed_before and not args.replace:
+        if not sys.stdin.isatty():
+            err.write(f"aibtui build: not replacing {name} without confirmation; rerun with --replace\n")
+            return False
+        if not _confirm(f"delete and recreate {name}?"):
+            err.write("aibtui build: kept the deployed template; nothing was run\n")
+            return False
+    out.write(f"deleting template {name} ...\ncreating template {name} ...\n")
+    return True
 
 
 def _watch(client: Any, name: str, args: argparse.Namespace, out: TextIO, err: TextIO, *, outputs: bool,

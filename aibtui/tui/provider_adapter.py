@@ -130,7 +130,7 @@ class ProviderAdapter:
     # -- builds ----------------------------------------------------------------------------------
     def launch(self, path: Path, *, replace: bool = True) -> Launch:
         """Compile ``path``, create (or replace a different) template, start a run."""
-        from aibtui.arm.diff import differences
+        from aibtui.arm.deploy import DeployError, apply_deploy, plan_deploy, start_run
         from aibtui.arm.source import load_template
 
         loaded = self._call(load_template, path)
@@ -138,34 +138,25 @@ class ProviderAdapter:
             raise AdapterError("the file has errors; nothing was sent:\n" + "\n".join(loaded.messages[:5]))
         c = self.client()
         name = loaded.name
+        plan = self._call(plan_deploy, c, name, loaded.body)
         notes: list[str] = []
-        deployed = self._call(c.find_template, name)
-        create = deployed is None
-        if deployed is not None:
-            props = deployed.get("properties") or {}
-            changes = differences(deployed, loaded.body)
-            failed = props.get("provisioningState") == "Failed"
-            if changes or failed:
-                if not replace:
-                    raise AdapterError(f"template {name} is deployed and differs ({len(changes)} changes)")
-                if (props.get("lastRunStatus") or {}).get("runState") in ("Running", "Canceling"):
-                    raise AdapterError(f"{name} has a run in progress: cancel it first, or re-attach from the "
-                                       "templates list")
-                notes.append(f"replacing {name}: templates cannot be updated in place ({len(changes)} changes)")
-                self._call(lambda: c.delete_template(name).result())
-                create = True
-            else:
-                notes.append(f"template {name} is deployed and identical: reusing it")
-        if create:
-            created = self._call(lambda: c.create_template(name, loaded.body).result())
-            state = ((created or {}).get("properties") or {}).get("provisioningState", "?")
-            if state != "Succeeded":
-                perr = ((created or {}).get("properties") or {}).get("provisioningError") or {}
-                raise AdapterError(f"provisioning of {name} ended {state}: {perr.get('message', '')}")
+        if plan.action == "reuse":
+            notes.append(f"template {name} is deployed and identical: reusing it")
+        elif plan.action == "replace":
+            if not replace:
+                raise AdapterError(f"template {name} is deployed and differs ({len(plan.changes)} changes)")
+            if plan.busy:
+                raise AdapterError(f"{name} has a run in progress: cancel it first, or re-attach from the "
+                                   "templates list")
+            notes.append(f"replacing {name}: templates cannot be updated in place ({len(plan.changes)} changes)")
+        try:
+            self._call(apply_deploy, c, plan, loaded.body)
+        except DeployError as exc:
+            raise AdapterError(str(exc)) from exc
+        if plan.action != "reuse":
             notes.append(f"template {name} created")
-        previous = ((self._call(c.find_template, name) or {}).get("properties") or {}).get("lastRunStatus") or {}
-        self._call(c.run, name)
-        return Launch(name, previous.get("startTime"), notes, simulated=c.provider == LOCAL)
+        self._call(start_run, c, name, plan.previous_start)
+        return Launch(name, plan.previous_start, notes, simulated=c.provider == LOCAL)
 
     def watcher(self, name: str) -> Any:
         from aibtui.arm.watch import RunWatcher
