@@ -13,6 +13,9 @@ from aibtui.tui.app import AibApp
 
 
 def _page(app: AibApp) -> str:
+    """The wizard's page, once the wizard is composed (page_id is set before its widgets mount)."""
+    if not app.screen.query("#next"):
+        return ""
     return getattr(app.screen, "page_id", "")
 
 
@@ -22,7 +25,7 @@ async def test_onboarding_writes_a_compiling_commented_file(tmp_path: Path) -> N
     folder.mkdir()
     app = AibApp(folder)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: _page(app) == "name", what="the wizard")
+        await wait_until(pilot, lambda: _page(app) == "name" and bool(app.screen.query("#name")), what="the wizard")
         assert app.screen.query_one("#name", Input).value == "demo"
         await pilot.press("ctrl+u", *"web", "enter")
         await wait_until(pilot, lambda: _page(app) == "base")

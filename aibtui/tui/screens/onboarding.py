@@ -15,6 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Button, ContentSwitcher, Footer, Header, Input, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
@@ -231,6 +232,14 @@ class OnboardingScreen(Screen[None]):
         return None
 
     def _validate(self) -> bool:
+        if not self.is_attached:  # a late Input.Changed after the wizard was closed
+            return False
+        try:
+            return self._show_problems()
+        except NoMatches:  # the page is being swapped; the next change validates again
+            return False
+
+    def _show_problems(self) -> bool:
         problem = self._problem()
         for fid in ("name", "location", "identity", "image-id", "gallery-id"):
             shown = self.query_one(f"#{fid}-problem", Static)
