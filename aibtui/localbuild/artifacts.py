@@ -12,21 +12,10 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from .model import SetupError, stop_error
-from .sandbox import run_tool
+from .model import SetupError
+from .sandbox import run_tool_checked
 
 EXCLUDES = ("./.aibtui", "./proc/*", "./sys/*", "./dev/*")
-
-
-def _run(cmd: list[str], what: str, should_stop: Callable[[], str | None] | None) -> None:
-    try:
-        code, tail, stopped = run_tool(cmd, should_stop)
-    except OSError as exc:
-        raise SetupError(f"{what}: {exc}") from exc
-    if stopped is not None:
-        raise stop_error(stopped)
-    if code != 0:
-        raise SetupError(f"{what}: {tail or f'exit code {code}'}")
 
 
 def make_tarball(root: Path, dest: Path, should_stop: Callable[[], str | None] | None = None) -> Path:
@@ -34,7 +23,7 @@ def make_tarball(root: Path, dest: Path, should_stop: Callable[[], str | None] |
     dest.parent.mkdir(parents=True, exist_ok=True)
     cmd = ["tar", "-c", "-f", str(dest), "--numeric-owner", "-C", str(root)]
     cmd += [f"--exclude={e}" for e in EXCLUDES] + ["."]
-    _run(cmd, f"could not write the rootfs tarball {dest}", should_stop)
+    run_tool_checked(cmd, f"could not write the rootfs tarball {dest}", should_stop)
     return dest
 
 
@@ -65,10 +54,10 @@ def make_vhd(root: Path, dest: Path, work: Path, should_stop: Callable[[], str |
         raise SetupError(missing)
     raw = work / "disk.raw"
     size = _size_mb(root)
-    _run(["mke2fs", "-q", "-F", "-t", "ext4", "-L", "aibtui-root", "-d", str(root), "-E", "root_owner=0:0",
+    run_tool_checked(["mke2fs", "-q", "-F", "-t", "ext4", "-L", "aibtui-root", "-d", str(root), "-E", "root_owner=0:0",
           str(raw), f"{size}M"], "could not make the ext4 file system for the VHD", should_stop)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    _run(["qemu-img", "convert", "-f", "raw", "-O", "vpc", "-o", "subformat=fixed,force_size=on", str(raw),
+    run_tool_checked(["qemu-img", "convert", "-f", "raw", "-O", "vpc", "-o", "subformat=fixed,force_size=on", str(raw),
           str(dest)], "could not convert the disk image to VHD", should_stop)
     raw.unlink(missing_ok=True)
     return dest

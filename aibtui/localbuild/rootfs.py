@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .model import LocalOptions, RootfsChoice, SetupError, stop_error
-from .sandbox import run_tool
+from .model import LocalOptions, RootfsChoice, SetupError
+from .sandbox import run_tool_checked
 
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.zst", ".tar.bz2")
 _UBUNTU = "https://cloud-images.ubuntu.com/releases/{rel}/release/ubuntu-{ver}-server-cloudimg-amd64-root.tar.xz"
@@ -127,14 +127,7 @@ def materialize(choice: RootfsChoice, dest: Path, cached_tarball: Path | None = 
     else:
         tarball = cached_tarball or Path(choice.location)
         cmd = ["tar", "-x", "-p", "--numeric-owner", "-f", str(tarball), "-C", str(dest)]
-    try:
-        code, tail, stopped = run_tool(cmd, should_stop)
-    except OSError as exc:
-        raise SetupError(f"could not copy the root filesystem {choice.location}: {exc}") from exc
-    if stopped is not None:
-        raise stop_error(stopped)
-    if code != 0:
-        raise SetupError(f"could not copy the root filesystem {choice.location}: {tail or f'exit code {code}'}")
+    run_tool_checked(cmd, f"could not copy the root filesystem {choice.location}", should_stop)
     if not (dest / "bin").exists() and not (dest / "usr" / "bin").exists():
         raise SetupError(f"{choice.location} does not look like a root filesystem (no /bin or /usr/bin)")
 

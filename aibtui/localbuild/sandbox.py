@@ -452,3 +452,17 @@ def run_tool(cmd: list[str], should_stop: Callable[[], str | None] | None = None
         proc.stderr.close()
     tail = " / ".join(b"".join(err).decode("utf-8", "replace").strip().splitlines()[-3:])
     return (None if stopped else proc.returncode), tail, stopped
+
+
+def run_tool_checked(cmd: list[str], what: str, should_stop: Callable[[], str | None] | None = None) -> None:
+    """run_tool, raising SetupError (``what``: the tool's error) on failure or the stop reason's error."""
+    from .model import SetupError, stop_error
+
+    try:
+        code, tail, stopped = run_tool(cmd, should_stop)
+    except OSError as exc:
+        raise SetupError(f"{what}: {exc}") from exc
+    if stopped is not None:
+        raise stop_error(stopped)
+    if code != 0:
+        raise SetupError(f"{what}: {tail or f'exit code {code}'}")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from .answers import Answers, Output, default_outputs, gallery_image_id
-from .recipes import check_field, check_step_name, make_step, recipes_for
+from .recipes import check_field, check_step_name, free_name, make_step, recipes_for
 from .resource_ids import (
     IDENTITY_EXPLAINED,
     az_commands,
@@ -115,7 +115,7 @@ def run_prompts(ask: Ask, out: TextIO, name_default: str = "my-image") -> Answer
         if choice == 0:
             break
         recipe = recipes[choice - 1]
-        name = p.ask("  Step name", _free(recipe.default_name, taken), lambda v: check_step_name(v, taken))
+        name = p.ask("  Step name", free_name(recipe.default_name, taken), lambda v: check_step_name(v, taken))
         values = recipe.defaults(a.os)
         for f in recipe.fields:
             if f.multiline:
@@ -143,12 +143,4 @@ def run_prompts(ask: Ask, out: TextIO, name_default: str = "my-image") -> Answer
         a.outputs.append(Output("vhd"))
     return a
 
-
-def _free(base: str, taken: set[str]) -> str:
-    if base not in taken:
-        return base
-    i = 2
-    while f"{base}-{i}" in taken:
-        i += 1
-    return f"{base}-{i}"
 

@@ -227,3 +227,12 @@ def stub_scripts(steps: list[dict[str, Any]], os_family: str | None) -> dict[str
                                           "echo 'hello from the build VM'\n"
     return out
 
+
+def free_name(base: str, taken: set[str]) -> str:
+    """``base``, or ``base-2``, ``base-3``, ... : the first name not in ``taken`` (for a new step)."""
+    if base not in taken:
+        return base
+    i = 2
+    while f"{base}-{i}" in taken:
+        i += 1
+    return f"{base}-{i}"

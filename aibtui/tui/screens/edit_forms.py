@@ -11,7 +11,14 @@ from collections.abc import Callable
 from typing import Any
 
 from aibtui.onboarding import resource_ids as ids
-from aibtui.onboarding.recipes import Recipe, check_field, check_step_name, make_step, recipe_of_step
+from aibtui.onboarding.recipes import (
+    Recipe,
+    check_field,
+    check_step_name,
+    free_name,
+    make_step,
+    recipe_of_step,
+)
 
 from .form import Field, FormScreen
 
@@ -32,7 +39,7 @@ def step_form(step: dict[str, Any] | None, recipe: Recipe | None, os_family: str
     else:
         assert recipe is not None
         values = recipe.defaults(os_family)
-        name = _free(recipe.default_name, taken)
+        name = free_name(recipe.default_name, taken)
     others = taken - {name} if step is not None else taken
     fields = [Field("name", "Name", name, lambda v: check_step_name(v, others), help="unique in the list (C-01)")]
     for f in recipe.fields:
@@ -81,14 +88,6 @@ def raw_step_form(item: dict[str, Any], taken: set[str], focus: str | None = Non
                       explain="This item uses a form the recipes do not cover; edit it as YAML.", focus="yaml")
     return form, convert
 
-
-def _free(base: str, taken: set[str]) -> str:
-    if base not in taken:
-        return base
-    i = 2
-    while f"{base}-{i}" in taken:
-        i += 1
-    return f"{base}-{i}"
 
 
 TARGET_KINDS = {"managedImage": "managed image id", "gallery": "gallery image definition id", "vhd": "vhd"}
