@@ -52,23 +52,16 @@ class CompileResult:
         return not self.errors
 
 
-def _read(path: Path, diags: DiagnosticBag) -> str | None:
-    from .sources import read_source
-
-    return read_source(path, diags)
-
-
 def compile_file(path: str | Path, options: CompileOptions | None = None) -> CompileResult:
     """Compile one ``*.aib.yaml`` file."""
-    from .resolve import ResolveOptions, resolve_node
-    from .sources import load_source
+    from .sources import load_source, read_source
 
     options = options or CompileOptions()
     path = Path(path)
     file = str(path)
     diags = DiagnosticBag()
     result = CompileResult(file=file)
-    text = _read(path, diags)
+    text = read_source(path, diags)
     node = load_source(text, file, diags) if text is not None else None
     if node is not None and not isinstance(node, Mapping):
         diags.add("AIB105", "the file must be a YAML mapping (key: value lines)", node.span)
@@ -76,33 +69,28 @@ def compile_file(path: str | Path, options: CompileOptions | None = None) -> Com
     if node is None:
         result.diagnostics = diags.sorted()
         return result
-    ropts = ResolveOptions(root=options.root, allow_outside_root=options.allow_outside_root,
-                           profile_path=tuple(options.profile_path))
-    resolved = resolve_node(node, safe_resolve(path), diags, ropts)
-    if resolved is None:
-        result.diagnostics = diags.sorted()
-        result.dependencies = [str(safe_resolve(path))]
-        return result
-    result.dependencies = list(dict.fromkeys([str(safe_resolve(path)), *resolved.dependencies]))
-    return _finish(resolved.node, file, resolved.root, options, diags, result)
+    return _compile(node, path, options, diags, result)
 
 
 def compile_node(node: Mapping, file: str | Path, options: CompileOptions | None = None) -> CompileResult:
     """Compile an already-loaded document (the TUI edits nodes in memory)."""
+    return _compile(node, Path(file), options or CompileOptions(), DiagnosticBag(), CompileResult(file=str(file)))
+
+
+def _compile(node: Mapping, path: Path, options: CompileOptions, diags: DiagnosticBag,
+             result: CompileResult) -> CompileResult:
     from .resolve import ResolveOptions, resolve_node
 
-    options = options or CompileOptions()
-    path = Path(file)
-    diags = DiagnosticBag()
-    result = CompileResult(file=str(file))
+    top = safe_resolve(path)
     ropts = ResolveOptions(root=options.root, allow_outside_root=options.allow_outside_root,
                            profile_path=tuple(options.profile_path))
-    resolved = resolve_node(node, safe_resolve(path), diags, ropts)
+    resolved = resolve_node(node, top, diags, ropts)
+    result.dependencies = [str(top)]
     if resolved is None:
         result.diagnostics = diags.sorted()
         return result
-    result.dependencies = list(dict.fromkeys([str(safe_resolve(path)), *resolved.dependencies]))
-    return _finish(resolved.node, str(file), resolved.root, options, diags, result)
+    result.dependencies = list(dict.fromkeys([str(top), *resolved.dependencies]))
+    return _finish(resolved.node, result.file, resolved.root, options, diags, result)
 
 
 def _finish(node: Mapping, file: str, root: Path, options: CompileOptions, diags: DiagnosticBag,
@@ -181,7 +169,9 @@ def check_file(path: str | Path, options: CompileOptions | None = None) -> Compi
     if path.suffix.lower() == ".bicep" or path.suffix.lower() in JSON_SUFFIXES:
         text = None
     else:
-        text = _read(path, diags)
+        from .sources import read_source
+
+        text = read_source(path, diags)
         if text is None:
             result.diagnostics = diags.sorted()
             return result
