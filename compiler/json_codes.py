@@ -27,4 +27,20 @@ JSON_CODES: dict[str, CodeInfo] = {
     "AIB716": CodeInfo(E, None, "Bicep files are not read",
                        "compile it with `az bicep build` and check the JSON"),
     "AIB717": CodeInfo(N, None, "part of the ARM template not followed"),
+    # -- evaluating ARM templates (compiler/armeval/) ----------------------------------------------
+    "AIB720": CodeInfo(N, None, "part of a template not checked: its value is known only at deployment",
+                       "give the value with --parameters NAME=VALUE or a parameters file; --strict makes "
+                       "anything not checked an error"),
+    "AIB721": CodeInfo(W, None, "ARM expression cannot be evaluated",
+                       "ARM would refuse the deployment with the same expression; fix it, or check the "
+                       "deployed template"),
+    "AIB722": CodeInfo(E, None, "ARM evaluation budget exceeded (steps, depth, size or copy count)",
+                       "this looks like a runaway or hostile template"),
+    "AIB723": CodeInfo(W, None, "parameter given but not declared by the template",
+                       "check the name; ARM refuses a deployment with an undeclared parameter"),
+    "AIB724": CodeInfo(N, None, "resource not deployed: its condition is false"),
+    "AIB725": CodeInfo(E, None, "--parameters value cannot be read",
+                       "give NAME=VALUE or an ARM parameters file: {\"parameters\": {\"NAME\": {\"value\": ...}}}"),
+    "AIB726": CodeInfo(E, None, "not checked (--strict)",
+                       "give the missing values with --parameters, or drop --strict to accept a partial check"),
 }

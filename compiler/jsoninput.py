@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import re
 import stat
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import check
 from .diagnostics import DiagnosticBag, Span
@@ -44,6 +44,9 @@ from .model import (
 from .nodes import Mapping, Node, Scalar, Sequence, type_name
 from .records import dataclass
 from .yamlload import decode_text
+
+if TYPE_CHECKING:
+    from .armeval.template import FoundTemplate
 
 PREVIEW_API_VERSIONS: tuple[str, ...] = ("2018-02-01-preview", "2019-02-01-preview", "2019-05-01-preview")
 FIRST_STABLE_API_VERSION = STABLE_API_VERSIONS[0]
@@ -100,7 +103,8 @@ class _Scope:
 # -- entry points -------------------------------------------------------------------------------------
 
 def check_json_file(path: str | Path, diags: DiagnosticBag, *, schema_engine: str = "builtin",
-                    max_bytes: int = DEFAULT_JSON_BUDGET.max_chars) -> list[TemplateModel]:
+                    max_bytes: int = DEFAULT_JSON_BUDGET.max_chars,
+                    parameters: dict[str, Node] | None = None) -> list[TemplateModel]:
     """Read, find and check the image templates of one JSON file. Never raises for a bad file."""
     p = Path(path)
     file = str(path)
@@ -135,23 +139,27 @@ def check_json_file(path: str | Path, diags: DiagnosticBag, *, schema_engine: st
     text = decode_text(data, file, diags)
     if text is None:
         return []
-    return check_json_text(text, file, diags, schema_engine=schema_engine)
+    return check_json_text(text, file, diags, schema_engine=schema_engine, parameters=parameters)
 
 
 def check_json_text(text: str, file: str, diags: DiagnosticBag, *,
-                    schema_engine: str = "builtin") -> list[TemplateModel]:
+                    schema_engine: str = "builtin", parameters: dict[str, Node] | None = None,
+                    ) -> list[TemplateModel]:
     """Load JSON text, find its image templates, and check each (schema, then the seed rules)."""
     node = load_json(text, file, diags)
     if node is None:
         return []
-    models = templates_from_json(node, file, diags)
+    models = templates_from_json(node, file, diags, parameters=parameters)
     for model in models:
         check.check_model(model, diags, schema_engine=schema_engine)
     return models
 
 
-def templates_from_json(node: Node, file: str, diags: DiagnosticBag) -> list[TemplateModel]:
-    """Every image template in a loaded JSON document, as models whose spans point into ``file``."""
+def templates_from_json(node: Node, file: str, diags: DiagnosticBag, *,
+                        parameters: dict[str, Node] | None = None) -> list[TemplateModel]:
+    """Every image template in a loaded JSON document, as models whose spans point into ``file``
+    (a value passed in from elsewhere keeps its own span). An ARM template is evaluated with the
+    ``parameters`` given (compiler/armeval)."""
     if not isinstance(node, Mapping):
         diags.add("AIB710", f"the JSON document is {type_name(node)}; an image template is an object",
                   node.span)
@@ -164,7 +172,7 @@ def templates_from_json(node: Node, file: str, diags: DiagnosticBag) -> list[Tem
     if _is_image_type(node.get("type")):
         return [_model(node, file, diags, _Scope(), shape="resource")]
     if "deploymenttemplate" in schema.lower() or "resources" in node.items:
-        return _from_arm(node, file, diags)
+        return _from_arm(node, file, diags, parameters=parameters)
     props = node.get("properties")
     if isinstance(props, Mapping) and any(k in props.items for k in _BODY_KEYS):
         return [_model(node, file, diags, _Scope(), shape="body")]
@@ -184,103 +192,87 @@ def templates_from_json(node: Node, file: str, diags: DiagnosticBag) -> list[Tem
 # -- ARM deployment templates -------------------------------------------------------------------------
 
 def _from_arm(root: Mapping, file: str, diags: DiagnosticBag, *, deployment_only: bool = False,
-              ) -> list[TemplateModel]:
+              parameters: dict[str, Node] | None = None) -> list[TemplateModel]:
+    """Evaluate the template like ARM deploys it (compiler/armeval) and model each image template."""
+    from .armeval.template import find_image_templates
+
+    outcome = find_image_templates(root, file, parameters, deployment_only=deployment_only)
+    for p in outcome.problems + outcome.not_followed:
+        diags.add(p.code, p.message, p.span, **({"hint": p.hint} if p.hint else {}))
     found: list[TemplateModel] = []
-    types: list[str] = []
-    if deployment_only:  # a bare Microsoft.Resources/deployments resource
-        _deployment(root, _Scope(), file, diags, found, types, 0)
-    else:
-        _walk_template(root, _Scope(_mapping(root.get("parameters")), _mapping(root.get("variables"))),
-                       file, diags, found, types, 0)
-    if not found:
-        seen = ", ".join(dict.fromkeys(types)) or "none"
+    for each in outcome.found:
+        found.append(_model(each.node, file, diags, _Scope(), shape="arm", evaluated=each))
+    if not found and not any(t.lower() == RESOURCE_TYPE.lower() for t in outcome.types):
+        seen = ", ".join(dict.fromkeys(outcome.types)) or "none"
         diags.add("AIB710", f"the ARM template has no {RESOURCE_TYPE} resource", root.span,
                   hint=f"resource types found: {seen}")
     return found
 
 
-def _walk_template(tpl: Mapping, scope: _Scope, file: str, diags: DiagnosticBag,
-                   found: list[TemplateModel], types: list[str], depth: int) -> None:
-    resources = tpl.get("resources")
-    if resources is None:
-        return
-    if isinstance(resources, Scalar) and is_expression(resources.value):
-        diags.add("AIB715", "`resources` is an ARM expression; the resources it makes cannot be checked",
-                  resources.span)
-        return
-    for res in _resource_nodes(resources):
-        _resource(res, scope, file, diags, found, types, depth)
+# Parts of a resource that no check reads: an unknown value there hides nothing (AVM's image
+# template name ends with utcNow(), for example).
+_UNCHECKED_SECTIONS = frozenset({"name", "dependsOn", "condition", "comments", "metadata", "scope"})
 
 
-def _resource_nodes(resources: Node) -> Iterator[Mapping]:
-    """Resources of a ``resources`` list (and their child resources), or of a languageVersion 2.0 object."""
-    work: list[Node] = []
-    if isinstance(resources, Sequence):
-        work.extend(reversed(resources.items))
-    elif isinstance(resources, Mapping):
-        work.extend(reversed(list(resources.items.values())))
-    while work:
-        res = work.pop()
-        if not isinstance(res, Mapping):
+def _not_checked(model: TemplateModel, evaluated: FoundTemplate, diags: DiagnosticBag) -> None:
+    """One AIB720 note per section of the template that holds a value known only at deployment."""
+    from .armeval.template import section_of
+
+    label = _label(model, evaluated)
+    seen: set[str] = set()
+    for path, unknown in evaluated.unknowns:
+        model.unknowns[path] = (unknown.expr, unknown.reason, unknown.parameter)
+        section = section_of(path)
+        if section in seen or section in _UNCHECKED_SECTIONS:
             continue
-        yield res
-        children = res.get("resources")
-        if isinstance(children, Sequence):
-            work.extend(reversed(children.items))
+        seen.add(section)
+        diags.add("AIB720", f"{label}: `{section}` not checked: {unknown.reason}", unknown.span)
 
 
-def _resource(res: Mapping, scope: _Scope, file: str, diags: DiagnosticBag,
-              found: list[TemplateModel], types: list[str], depth: int) -> None:
-    rtype = _text(res.get("type"))
-    if rtype is None:
-        return
-    types.append(rtype)
-    if _is_image_type(res.get("type")):
-        existing = res.get("existing")
-        if isinstance(existing, Scalar) and existing.value is True:
-            diags.add("AIB717", "an existing imageTemplates resource is only referenced, not deployed; "
-                      "not checked", existing.span)
-            return
-        found.append(_model(res, file, diags, scope, shape="arm"))
-    elif rtype.lower() == DEPLOYMENTS_TYPE.lower():
-        _deployment(res, scope, file, diags, found, types, depth)
+def _label(model: TemplateModel, evaluated: FoundTemplate) -> str:
+    name = model.doc.get("name")
+    shown = f"image template '{name}'" if isinstance(name, str) and not is_expression(name) else "image template"
+    return f"{shown} ({evaluated.where})" if evaluated.where else shown
 
 
-def _deployment(res: Mapping, scope: _Scope, file: str, diags: DiagnosticBag,
-                found: list[TemplateModel], types: list[str], depth: int) -> None:
-    props = _mapping(res.get("properties"))
-    if props is None:
-        return
-    inner = props.get("template")
-    if isinstance(inner, Mapping):
-        if depth >= MAX_NESTED_DEPLOYMENTS:
-            diags.add("AIB717", f"nested deployments deeper than {MAX_NESTED_DEPLOYMENTS} levels are not "
-                      "followed", inner.span)
-            return
-        options = _mapping(props.get("expressionEvaluationOptions"))
-        inner_scope = options is not None and (_text(options.get("scope")) or "").lower() == "inner"
-        if inner_scope:
-            new_scope = _Scope(_mapping(inner.get("parameters")), _mapping(inner.get("variables")),
-                               _mapping(props.get("parameters")))
-        else:  # outer scope (the default): expressions mean what they mean in the parent template
-            new_scope = scope
-        _walk_template(inner, new_scope, file, diags, found, types, depth + 1)
-    elif props.get("templateLink") is not None:
-        link = props.get("templateLink")
-        assert link is not None
-        diags.add("AIB717", "a linked template (templateLink) is not fetched; its resources are not checked",
-                  link.span, hint="check the linked template file itself")
+def _drop_nulls(node: Node) -> Node:
+    """Properties an expression left null are absent for the resource provider: leave them out."""
+    if isinstance(node, Mapping):
+        items: dict[str, Node] = {}
+        changed = False
+        for k, v in node.items.items():
+            if isinstance(v, Scalar) and v.value is None:
+                changed = True
+                continue
+            nv = _drop_nulls(v)
+            changed = changed or nv is not v
+            items[k] = nv
+        if not changed:
+            return node
+        return Mapping(node.span, items, {k: s for k, s in node.key_spans.items() if k in items})
+    if isinstance(node, Sequence):
+        new = [_drop_nulls(v) for v in node.items]
+        if all(a is b for a, b in zip(new, node.items, strict=True)):
+            return node
+        return Sequence(node.span, new)
+    return node
 
 
 # -- one template ---------------------------------------------------------------------------------------
 
-def _model(res: Mapping, file: str, diags: DiagnosticBag, scope: _Scope, *, shape: str) -> TemplateModel:
+def _model(res: Mapping, file: str, diags: DiagnosticBag, scope: _Scope, *, shape: str,
+           evaluated: FoundTemplate | None = None) -> TemplateModel:
+    if evaluated is not None:
+        res = _drop_nulls(res)  # type: ignore[assignment]
     node = _strip_read_only(res, diags)
     if shape != "body":
         node = _without_keys(node, ARM_ONLY_KEYS, diags)
     version = _api_version(node, scope, diags, shape)
-    _note_expressions(node, diags)
+    if evaluated is None:
+        _note_expressions(node, diags)
     model = model_from_node(node, file, api_version=version, origin="json", name_required=shape != "body")
+    if evaluated is not None:
+        _not_checked(model, evaluated, diags)
     model.doc["apiVersion"] = version  # the version checked; the span still shows what was written
     if shape == "body" and "type" not in model.doc:
         # A PUT body carries the type and the version in its URL, not in the body.

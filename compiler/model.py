@@ -66,6 +66,9 @@ class TemplateModel:
     name_required: bool = True
     # spans of plain YAML scalars that YAML 1.1 read as non-strings: span -> (raw text, what it became)
     coerced: dict[Span, tuple[str, str]] = field(default_factory=dict)
+    # ARM evaluation (compiler/armeval): path -> (ARM expression, reason, parameter without a value or
+    # None) for each value known only at deployment; the doc holds "[expression]" there
+    unknowns: dict[JsonPath, tuple[str, str, str | None]] = field(default_factory=dict)
 
     def span_at(self, path: JsonPath, *, key: bool = False) -> Span | None:
         """Span of the value (or its key) at ``path``, else of the nearest ancestor that has one."""
