@@ -158,8 +158,10 @@ def is_json_input(path: Path, text: str | None = None) -> bool:
     return False
 
 
-def check_file(path: str | Path, options: CompileOptions | None = None) -> CompileResult:
-    """Diagnostics for a dialect file, or for an existing template JSON / ARM template."""
+def check_file(path: str | Path, options: CompileOptions | None = None, *,
+               parameters: dict[str, Any] | None = None) -> CompileResult:
+    """Diagnostics for a dialect file, or for an existing template JSON / ARM template (evaluated
+    with ``parameters``: values by name, from ``armeval.params.read_parameters``)."""
     options = options or CompileOptions()
     path = Path(path)
     if path.suffix.lower() in DIALECT_SUFFIXES:
@@ -179,7 +181,7 @@ def check_file(path: str | Path, options: CompileOptions | None = None) -> Compi
         return compile_file(path, options)
     from .jsoninput import check_json_file
 
-    result.models = check_json_file(path, diags, schema_engine=options.schema_engine)
+    result.models = check_json_file(path, diags, schema_engine=options.schema_engine, parameters=parameters)
     result.model = result.models[0] if result.models else None
     result.diagnostics = diags.sorted()
     return result

@@ -755,6 +755,8 @@ def _create_object(ev: Evaluator, args: list[Node], span: Span) -> Node:
     spans: dict[str, Span] = {}
     for i in range(0, len(args), 2):
         k = args[i]
+        if isinstance(k, Unknown):
+            return Unknown(span, "createObject(...)", k.reason, k.parameter)
         if not (isinstance(k, Scalar) and isinstance(k.value, str)):
             raise EvalError("createObject(): a key must be a string", k.span)
         items[k.value] = args[i + 1]

@@ -382,7 +382,7 @@ def _image(ev: Evaluator, res: Mapping, env: Env, out: Outcome, where: str) -> N
         except EvalError as exc:
             code = "AIB722" if isinstance(exc, BudgetError) else "AIB721"
             reason = f"it cannot be evaluated: {exc.message}"
-            out.problems.append(Problem(code, f"`{key}` {reason}", exc.span or child.span))
+            out.problems.append(Problem(code, f"`{key}` cannot be evaluated: {exc.message}", exc.span or child.span))
             value = Unknown(child.span, _raw_text(child), reason)
         items[key] = value
         key_spans[key] = res.key_spans.get(key, child.span)
