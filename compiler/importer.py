@@ -89,6 +89,7 @@ class ImportOptions:
     api_version: str | None = None  # for a REST body, which has none
     profiles: bool = True  # offer a built-in profile as extends:
     verify: bool = True
+    parameters: dict[str, Any] | None = None  # ARM parameter values (compiler/armeval/params.py)
 
 
 # -- entry points ---------------------------------------------------------------------------------
@@ -123,7 +124,7 @@ def _import(text: str, file: str, options: ImportOptions, diags: DiagnosticBag) 
         result.diagnostics = diags.sorted()
         return result
     found = DiagnosticBag()
-    models = templates_from_json(node, file, found)
+    models = templates_from_json(node, file, found, parameters=options.parameters, as_written=True)
     for d in found.sorted():
         if d.code not in _REWORDED:
             diags.items.append(d)
@@ -235,7 +236,7 @@ def _one(model: TemplateModel, root: Mapping | None, text: str, file: str, optio
         diags.add("AIB817", f"type '{doc.get('type')}' is written {RESOURCE_TYPE}", model.span_at(("type",)))
     header: list[str] = []
     expected = _drop_unknown(expected, model, diags, header)
-    scope = _Scope.of(model, root)
+    scope = _Scope(dict(model.arm_parameters), {}, True) if _evaluated(model) else _Scope.of(model, root)
     shaper = Shaper(api, model, diags, urn_value=lambda text: _urn_var(scope, text))
     dialect = shaper.document(expected)
     values = _Values(scope, model, diags)
@@ -274,6 +275,12 @@ def _one(model: TemplateModel, root: Mapping | None, text: str, file: str, optio
             diags.add("AIB804", f"the imported file does not compile back to the same template: {problem}", span)
         out.exact = problem is None
     return out
+
+
+def _evaluated(model: TemplateModel) -> bool:
+    """The model is an evaluated ARM template (compiler/armeval): its only expressions are the values
+    known at deployment, whose parameters ``model.arm_parameters`` declares."""
+    return bool(model.unknowns) or bool(model.arm_parameters)
 
 
 def _urn_var(scope: _Scope, text: str) -> str | None:
@@ -424,6 +431,9 @@ class _Values:
         self.set_me = False
         self.many = False  # escape with a `{` variable instead of {% raw %} (see esc)
         self.brace: str | None = None
+        # an evaluated ARM template: "[parameters('x')]" left by a parameter without a value -> x
+        self.unset_parameters = {f"[{expr}]": name for expr, _reason, name in model.unknowns.values()
+                                 if name and expr == f"parameters('{name}')"}
 
     def walk(self, value: Any, path: tuple[str | int, ...]) -> Any:
         if isinstance(value, Commented):
@@ -445,6 +455,9 @@ class _Values:
         return value
 
     def string(self, text: str, *, script: bool) -> str:
+        unset = self.unset_parameters.get(text)
+        if unset is not None:
+            return self.ref(self.variable_for_unset(text, unset))
         if is_expression(text):
             literal = self.scope.literal(text) if self.scope.followed else None
             if literal is not None:
@@ -508,6 +521,13 @@ class _Values:
                            + (f" = {literal!r}" if value is not None else " (no value: set it when you compile)"),
                            self._span_of(expr))
         return self._declare(name, expr, value, kind, comment)
+
+    def variable_for_unset(self, expr: str, name: str) -> str:
+        """An ARM parameter the evaluation had no value for: a SET ME variable of the same name."""
+        if expr not in self.by_origin:
+            self.diags.add("AIB811", f"{expr} has no value; it becomes the variable `{_var_name(name)}` (set it "
+                           "when you compile)", self._span_of(expr))
+        return self._declare(name, expr, None, "parameter", f"SET ME: ARM parameter '{name}' (no value given)")
 
     def keep(self, expr: str) -> None:
         if expr not in self.kept:

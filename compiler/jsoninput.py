@@ -156,10 +156,13 @@ def check_json_text(text: str, file: str, diags: DiagnosticBag, *,
 
 
 def templates_from_json(node: Node, file: str, diags: DiagnosticBag, *,
-                        parameters: dict[str, Node] | None = None) -> list[TemplateModel]:
+                        parameters: dict[str, Node] | None = None, as_written: bool = False,
+                        ) -> list[TemplateModel]:
     """Every image template in a loaded JSON document, as models whose spans point into ``file``
     (a value passed in from elsewhere keeps its own span). An ARM template is evaluated with the
-    ``parameters`` given (compiler/armeval)."""
+    ``parameters`` given (compiler/armeval). With ``as_written`` (the importer, which keeps ARM
+    parameters as dialect variables), a resource of the root template whose containers are all
+    literal is taken as written, not evaluated, when no parameters are given."""
     if not isinstance(node, Mapping):
         diags.add("AIB710", f"the JSON document is {type_name(node)}; an image template is an object",
                   node.span)
@@ -172,7 +175,7 @@ def templates_from_json(node: Node, file: str, diags: DiagnosticBag, *,
     if _is_image_type(node.get("type")):
         return [_model(node, file, diags, _Scope(), shape="resource")]
     if "deploymenttemplate" in schema.lower() or "resources" in node.items:
-        return _from_arm(node, file, diags, parameters=parameters)
+        return _from_arm(node, file, diags, parameters=parameters, as_written=as_written)
     props = node.get("properties")
     if isinstance(props, Mapping) and any(k in props.items for k in _BODY_KEYS):
         return [_model(node, file, diags, _Scope(), shape="body")]
@@ -192,7 +195,7 @@ def templates_from_json(node: Node, file: str, diags: DiagnosticBag, *,
 # -- ARM deployment templates -------------------------------------------------------------------------
 
 def _from_arm(root: Mapping, file: str, diags: DiagnosticBag, *, deployment_only: bool = False,
-              parameters: dict[str, Node] | None = None) -> list[TemplateModel]:
+              parameters: dict[str, Node] | None = None, as_written: bool = False) -> list[TemplateModel]:
     """Evaluate the template like ARM deploys it (compiler/armeval) and model each image template."""
     from .armeval.template import find_image_templates
 
@@ -201,7 +204,13 @@ def _from_arm(root: Mapping, file: str, diags: DiagnosticBag, *, deployment_only
         diags.add(p.code, p.message, p.span, **({"hint": p.hint} if p.hint else {}))
     found: list[TemplateModel] = []
     for each in outcome.found:
-        found.append(_model(each.node, file, diags, _Scope(), shape="arm", evaluated=each))
+        if as_written and not parameters and not each.where and not _built_by_expressions(each.raw):
+            scope = _Scope(_mapping(root.get("parameters")), _mapping(root.get("variables")))
+            found.append(_model(each.raw, file, diags, scope, shape="arm"))
+            continue
+        model = _model(each.node, file, diags, _Scope(), shape="arm", evaluated=each)
+        model.arm_parameters = dict(each.scope.arm_parameters) if each.scope is not None else {}
+        found.append(model)
     if not found and not any(t.lower() == RESOURCE_TYPE.lower() for t in outcome.types):
         seen = ", ".join(dict.fromkeys(outcome.types)) or "none"
         diags.add("AIB710", f"the ARM template has no {RESOURCE_TYPE} resource", root.span,
@@ -212,6 +221,24 @@ def _from_arm(root: Mapping, file: str, diags: DiagnosticBag, *, deployment_only
 # Parts of a resource that no check reads: an unknown value there hides nothing (AVM's image
 # template name ends with utcNow(), for example).
 _UNCHECKED_SECTIONS = frozenset({"name", "dependsOn", "condition", "comments", "metadata", "scope"})
+
+
+def _built_by_expressions(res: Mapping) -> bool:
+    """An ARM expression stands for `properties` or one of the containers the dialect needs literal."""
+    for base, keys in _CONTAINER_KEYS.items():
+        parent: Node | None = res
+        for part in base:
+            parent = parent.get(part) if isinstance(parent, Mapping) else None
+        if isinstance(parent, Scalar) and is_expression(parent.value):
+            return True
+        if not isinstance(parent, Mapping):
+            continue
+        for key in keys:
+            value = parent.get(key)
+            if isinstance(value, Scalar) and is_expression(value.value):
+                return True
+    props = res.get("properties")
+    return isinstance(props, Mapping) and "copy" in props.items
 
 
 def _not_checked(model: TemplateModel, evaluated: FoundTemplate, diags: DiagnosticBag) -> None:

@@ -69,6 +69,8 @@ class TemplateModel:
     # ARM evaluation (compiler/armeval): path -> (ARM expression, reason, parameter without a value or
     # None) for each value known only at deployment; the doc holds "[expression]" there
     unknowns: dict[JsonPath, tuple[str, str, str | None]] = field(default_factory=dict)
+    # ... and the ARM parameters those expressions use, as declarations ({"type": ..., "defaultValue": ...})
+    arm_parameters: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def span_at(self, path: JsonPath, *, key: bool = False) -> Span | None:
         """Span of the value (or its key) at ``path``, else of the nearest ancestor that has one."""

@@ -345,7 +345,7 @@ def test_the_import_path_loads_no_ui_or_azure_code(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_a_nested_deployment_keeps_its_expressions_without_declaring_them() -> None:
+def test_a_nested_deployment_is_evaluated_and_declares_what_its_expressions_use() -> None:
     inner = json.loads(json.dumps(ARM))
     inner["resources"][0]["apiVersion"] = "2022-07-01"
     outer = {
@@ -357,8 +357,13 @@ def test_a_nested_deployment_keeps_its_expressions_without_declaring_them() -> N
     }
     result = imported(outer)
     (tpl,) = result.templates
-    assert tpl.exact and tpl.variables == [] and "arm:" not in tpl.text
-    assert any(d.code == "AIB810" and "nested deployment" in d.message for d in result.diagnostics)
+    # evaluated (compiler/armeval): the inner parameter without a value becomes a "set me" variable,
+    # and an expression over another one stays an ARM expression whose parameter `arm:` declares
+    assert tpl.exact
+    assert "runOutputName: '[concat(''out-'', parameters(''suffix''))]'" in tpl.text
+    assert "arm:\n  parameters:\n    suffix: {type: string}" in tpl.text
+    assert [(v.name, v.value) for v in tpl.variables] == [("imageTemplateName", None)]
+    assert tpl.sets == {"imageTemplateName": "[parameters('imageTemplateName')]"}
 
 
 def test_language_version_2_resources_are_found_with_their_parameters() -> None:

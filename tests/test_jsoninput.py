@@ -124,13 +124,20 @@ def test_nested_deployments_outer_and_inner_scope() -> None:
     assert not diags.has_errors
 
 
-def test_inner_scope_falls_back_to_the_inner_default() -> None:
+def test_inner_scope_passed_value_wins_even_when_unknown() -> None:
     img = dict(IMAGE, apiVersion="[parameters('ver')]")
     dep = {"type": "Microsoft.Resources/deployments", "name": "d",
            "properties": {"expressionEvaluationOptions": {"scope": "Inner"},
                           "parameters": {"ver": {"value": "[parameters('outerVer')]"}},
                           "template": {"parameters": {"ver": {"defaultValue": "2021-10-01"}},
                                        "resources": [img]}}}
+    models, diags, _ = find(arm(dep, parameters={"outerVer": {"type": "string"}}))
+    # ARM uses the passed value, which has no value here: not the inner default
+    assert models[0].api_version == DEFAULT_API_VERSION
+    assert of(diags, "AIB713")
+    models, diags, _ = find(arm(dep))  # outerVer is not declared: ARM would refuse the deployment
+    assert of(diags, "AIB721") and "outerVer" in of(diags, "AIB721")[0].message
+    dep["properties"]["parameters"] = {}
     models, _, _ = find(arm(dep))
     assert models[0].api_version == "2021-10-01"
 
@@ -228,7 +235,8 @@ def test_api_version_from_parameter_default_and_variable() -> None:
 @pytest.mark.parametrize(("api_version", "params", "code", "expected"), [
     ("[parameters('v')]", {"v": {"type": "string"}}, "AIB713", DEFAULT_API_VERSION),
     ("[parameters('v')]", {"v": {"defaultValue": "[variables('x')]"}}, "AIB713", DEFAULT_API_VERSION),
-    ("[concat('2022-', '07-01')]", {}, "AIB713", DEFAULT_API_VERSION),
+    ("[reference('x').apiVersion]", {}, "AIB713", DEFAULT_API_VERSION),
+    ("[concat('2021-', '10-01')]", {}, None, "2021-10-01"),
     ("<apiVersion>", {}, "AIB713", DEFAULT_API_VERSION),
     ("2021-03-01", {}, "AIB714", "2020-02-14"),
     ("2030-01-01", {}, "AIB714", "2025-10-01"),
@@ -238,31 +246,39 @@ def test_api_version_that_cannot_be_used(api_version: str, params: dict[str, Any
                                          expected: str) -> None:
     models, diags, _ = find(arm(dict(IMAGE, apiVersion=api_version), parameters=params))
     assert models[0].api_version == expected
+    if code is None:  # an expression the evaluator computes (compiler/armeval)
+        assert not of(diags, "AIB713") and not of(diags, "AIB714")
+        return
     [d] = of(diags, code)
     assert expected in d.message
 
 
-def test_expression_values_are_noted() -> None:
-    doc = dict(IMAGE, properties="[variables('props')]", tags="[parameters('tags')]")
-    models, diags, text = find(arm(doc))
+def test_values_known_only_at_deployment_are_listed_as_not_checked() -> None:
+    doc = dict(IMAGE, properties="[reference('props').value]", tags="[parameters('tags')]")
+    models, diags, text = find(arm(doc, parameters={"tags": {"type": "object"}}))
     assert len(models) == 1
-    notes = of(diags, "AIB715")
+    notes = of(diags, "AIB720")
     assert sorted(d.message.split("`")[1] for d in notes) == ["properties", "tags"]
-    assert all("cannot be checked literally" in d.message for d in notes)
+    assert any("reference()" in d.message for d in notes)
+    assert any("parameter 'tags' has no value" in d.message for d in notes)
     doc = dict(IMAGE)
     doc["properties"] = dict(IMAGE["properties"], customize="[variables('steps')]")
-    _, diags, text = find(arm(doc))
-    [note] = of(diags, "AIB715")
+    [model], diags, text = find(arm(doc, variables={"steps": "[reference('x').outputs.steps.value]"}))
+    [note] = of(diags, "AIB720")
     assert "`properties.customize`" in note.message
-    assert source_at(text, note.span) == "\"[variables('steps')]\""
+    assert model.doc["properties"]["customize"] == "[reference('x').outputs.steps.value]"
+    # a variable with literal steps is evaluated: nothing is left unchecked
+    [model], diags, _ = find(arm(doc, variables={"steps": [{"type": "Shell", "name": "v", "inline": ["x"]}]}))
+    assert not of(diags, "AIB720") and model.doc["properties"]["customize"][0]["name"] == "v"
 
 
-def test_copy_loop_is_noted_and_arm_only_keys_dropped() -> None:
-    doc = dict(IMAGE, copy={"name": "c", "count": 2}, condition=True, comments="x")
+def test_copy_loop_is_expanded_and_arm_only_keys_dropped() -> None:
+    doc = dict(IMAGE, name="[format('web-{0}', copyIndex())]", copy={"name": "c", "count": 2}, condition=True,
+               comments="x")
     models, diags, _ = find(arm(doc))
-    assert "copy" not in models[0].doc
+    assert [m.doc["name"] for m in models] == ["web-0", "web-1"]
+    assert all("copy" not in m.doc for m in models)
     assert models[0].doc["condition"] is True and models[0].doc["comments"] == "x"
-    assert any("copy loop" in d.message for d in of(diags, "AIB717"))
 
 
 # -- not an image template ----------------------------------------------------------------------------

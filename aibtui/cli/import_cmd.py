@@ -13,6 +13,7 @@ import re
 import sys
 from pathlib import Path
 
+from .armparams import add_arm_arguments, not_checked, read_arm_parameters, strict
 from .diagnostics_out import add_diagnostics_arguments, emit, failed
 from .main import UsageError
 
@@ -29,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="apiVersion for a REST body (which carries it in the URL, not in the body)")
     parser.add_argument("--no-profile", action="store_true",
                         help="do not offer a built-in profile as extends:, even when the source matches one")
+    add_arm_arguments(parser, verb="import")
     add_diagnostics_arguments(parser)
 
 
@@ -46,9 +48,16 @@ def run(args: argparse.Namespace) -> int:
 
     if args.api_version and args.api_version not in STABLE_API_VERSIONS:
         raise UsageError(f"--api-version {args.api_version}: use one of {', '.join(STABLE_API_VERSIONS)}")
-    options = ImportOptions(resource=args.resource, api_version=args.api_version, profiles=not args.no_profile)
+    parameters, read_diags = read_arm_parameters(args)
+    if any(d.severity.value == "error" for d in read_diags):
+        emit(read_diags, args.diagnostics_format, notes=not args.no_notes)
+        return 1
+    options = ImportOptions(resource=args.resource, api_version=args.api_version, profiles=not args.no_profile,
+                            parameters=parameters)
     result = import_file(args.file, options)
-    diagnostics = list(result.diagnostics)
+    diagnostics = read_diags + list(result.diagnostics)
+    if args.strict and not_checked(diagnostics):
+        diagnostics = strict(diagnostics)
     templates = [t for t in result.templates if t.text is not None]
     out = args.output
     to_stdout = out is None or out == "-"

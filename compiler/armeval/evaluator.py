@@ -95,6 +95,9 @@ class Evaluator:
         self.steps = 0
         self.depth = 0
         self.problems: list[Problem] = []
+        # tolerant: an expression that fails becomes an Unknown (and a problem) where it is written,
+        # instead of failing the whole value around it
+        self.tolerant = False
 
     # -- JSON values ------------------------------------------------------------------------------
 
@@ -106,7 +109,16 @@ class Evaluator:
                 if v.startswith("[["):
                     return Scalar(node.span, v[1:], raw=node.raw, plain=False)
                 if v.endswith("]"):
-                    return self.expression(node, env)
+                    if not self.tolerant:
+                        return self.expression(node, env)
+                    try:
+                        return self.expression(node, env)
+                    except BudgetError:
+                        raise
+                    except EvalError as exc:
+                        self.problems.append(Problem("AIB721", f"{_short(v)} cannot be evaluated: {exc.message}",
+                                                     exc.span or node.span))
+                        return Unknown(node.span, v[1:-1], f"it cannot be evaluated: {exc.message}")
             return node
         if isinstance(node, Mapping):
             return self._mapping(node, env)
@@ -207,7 +219,7 @@ class Evaluator:
 
     def member(self, target: Node, name: str, span: Span, text: str, *, safe: bool = False) -> Node:
         if isinstance(target, Unknown):
-            return Unknown(span, text, target.reason, target.parameter)
+            return Unknown(span, f"{target.expr}.{name}", target.reason)
         if isinstance(target, Mapping):
             hit = lookup(target, name)
             if hit is None:
@@ -221,10 +233,9 @@ class Evaluator:
         raise EvalError(f"cannot read property '{name}' of {_what(target)}", span)
 
     def index(self, target: Node, index: Node, span: Span, text: str) -> Node:
-        if isinstance(target, Unknown):
-            return Unknown(span, text, target.reason, target.parameter)
-        if isinstance(index, Unknown):
-            return Unknown(span, text, index.reason, index.parameter)
+        if isinstance(target, Unknown) or isinstance(index, Unknown):
+            reason = target.reason if isinstance(target, Unknown) else index.reason  # type: ignore[attr-defined]
+            return Unknown(span, f"{residual(target)}[{residual(index)}]", reason)
         i = index.value if isinstance(index, Scalar) else None
         if isinstance(target, Sequence):
             if isinstance(i, bool) or not isinstance(i, int):
@@ -258,7 +269,7 @@ class Evaluator:
         if structural is None:  # structural functions keep unknown members in place
             for a in args:
                 if isinstance(a, Unknown):
-                    return Unknown(span, src.part(node), a.reason, a.parameter)
+                    return Unknown(span, residual_call(src, node, args), a.reason)
         fn, lo, hi = structural if structural is not None else eager  # type: ignore[misc]
         if len(args) < lo or (hi is not None and len(args) > hi):
             want = f"{lo}" if lo == hi else f"{lo} or more" if hi is None else f"{lo} to {hi}"
@@ -300,6 +311,45 @@ class Evaluator:
             return self.ev(fn.body, fn.env.with_lambda(fn.names, args), fn.src)
         finally:
             self.depth -= 1
+
+
+def residual(node: Node) -> str:
+    """ARM expression text (without brackets) for a value: known values as literals, unknown ones as
+    the expression that makes them, so a residual never refers to names of a scope it left."""
+    import json
+
+    if isinstance(node, Unknown):
+        return node.expr
+    if isinstance(node, Scalar):
+        v = node.value
+        if v is None:
+            return "null()"
+        if v is True:
+            return "true()"
+        if v is False:
+            return "false()"
+        if isinstance(v, (int, float)):
+            return str(v)
+        if isinstance(v, str):
+            return "'" + v.replace("'", "''") + "'"
+    if isinstance(node, (Mapping, Sequence)):
+        from .values import first_unknown, plain
+
+        if first_unknown(node) is None:
+            text = json.dumps(plain(node), separators=(",", ":"))
+            return "json('" + text.replace("'", "''") + "')"
+        if isinstance(node, Sequence):
+            return "createArray(" + ", ".join(residual(v) for v in node.items) + ")"
+        return "createObject(" + ", ".join(f"{residual(Scalar(node.span, k))}, {residual(v)}"
+                                           for k, v in node.items.items()) + ")"
+    return "null()"
+
+
+def residual_call(src: Src, node: Any, args: list[Node]) -> str:
+    start = node[3]
+    name = src.text[start:start + len(node[1])] if src.text[start:start + len(node[1])].lower() == node[1] \
+        else node[1]
+    return f"{name}({', '.join(residual(a) for a in args)})"
 
 
 def _is_property_copy(node: Node) -> bool:

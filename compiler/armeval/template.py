@@ -90,6 +90,8 @@ class TemplateScope:
         self.location = location
         self.label = label
         self._params: dict[str, Node] = {}
+        # parameters whose value is unknown, as ARM declarations (for residual expressions)
+        self.arm_parameters: dict[str, dict[str, str]] = {}
         self._vars: dict[str, Node] = {}
         self._busy: set[str] = set()
 
@@ -124,12 +126,20 @@ class TemplateScope:
             return passed
         default = decl.get("defaultValue")
         if default is not None:
-            return ev.value(default, self.env())
+            value = ev.value(default, self.env())
+            if isinstance(value, Unknown):
+                # keep the parameter in residual expressions: utcNow() and newGuid() are only valid
+                # in a parameter's default value
+                self.arm_parameters.setdefault(name, {"type": declared_type or "string",
+                                                      "defaultValue": f"[{value.expr}]"})
+                return Unknown(value.span, f"parameters('{name}')", value.reason)
+            return value
         if _nullable(self.template, decl):
             return Scalar(decl.span, None, plain=False)
         secure = declared_type.startswith("secure")
         why = (f"parameter '{name}' has no value" + (" (a secure parameter)" if secure else "")
                + (f" in {self.label}" if self.label else "") + "; give it with --parameters")
+        self.arm_parameters.setdefault(name, {"type": declared_type or "string"})
         return Unknown(decl.span, f"parameters('{name}')", why, parameter=name)
 
     def variable(self, ev: Evaluator, name: str, span: Span) -> Node:
@@ -371,6 +381,18 @@ def _image(ev: Evaluator, res: Mapping, env: Env, out: Outcome, where: str) -> N
     items: dict[str, Node] = {}
     key_spans: dict[str, Span] = {}
     unknowns: list[tuple[tuple[str | int, ...], Unknown]] = []
+    ev.tolerant = True
+    try:
+        _image_items(ev, res, env, out, items, key_spans)
+    finally:
+        ev.tolerant = False
+    node = Mapping(res.span, items, key_spans)
+    node = _residual(node, (), unknowns)  # type: ignore[assignment]
+    out.found.append(FoundTemplate(node=node, raw=res, unknowns=unknowns, where=where, scope=env.scope))
+
+
+def _image_items(ev: Evaluator, res: Mapping, env: Env, out: Outcome, items: dict[str, Node],
+                 key_spans: dict[str, Span]) -> None:
     for key, child in res.items.items():
         if key in ("copy", "resources", "dependsOn"):
             if key == "dependsOn":
@@ -386,9 +408,6 @@ def _image(ev: Evaluator, res: Mapping, env: Env, out: Outcome, where: str) -> N
             value = Unknown(child.span, _raw_text(child), reason)
         items[key] = value
         key_spans[key] = res.key_spans.get(key, child.span)
-    node = Mapping(res.span, items, key_spans)
-    node = _residual(node, (), unknowns)  # type: ignore[assignment]
-    out.found.append(FoundTemplate(node=node, raw=res, unknowns=unknowns, where=where, scope=env.scope))
 
 
 def _raw_text(node: Node) -> str:
@@ -476,6 +495,7 @@ def _deployment(ev: Evaluator, res: Mapping, env: Env, out: Outcome, depth: int,
     scope = TemplateScope(inner, passed, deployment_name=label,
                           resource_group=rg or parent.resource_group, subscription=sub or parent.subscription,
                           location=location if location is not None else parent.location, label=here)
+    scope.arm_parameters = parent.arm_parameters  # one table: residual expressions may use the parent's
     _walk(ev, inner, scope.env(), out, depth + 1, here)
 
 
