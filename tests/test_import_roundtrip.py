@@ -67,7 +67,7 @@ def _originals(text: str, file: str) -> list[dict[str, Any]]:
     diags = DiagnosticBag()
     node = load_json(text, file, diags)
     assert node is not None
-    return [m.doc for m in templates_from_json(node, file, diags)]
+    return [m.doc for m in templates_from_json(node, file, diags, as_written=True)]
 
 
 def _round_trip(tmp_path: Path, text: str, file: str, options: ImportOptions | None = None) -> list[str]:

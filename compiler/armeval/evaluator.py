@@ -149,6 +149,8 @@ class Evaluator:
             new_key = key
             if key.startswith("[") and key.endswith("]") and not key.startswith("[["):
                 k = self.expression(Scalar(node.key_spans.get(key, node.span), key), env)
+                if isinstance(k, Unknown):
+                    return self._unknown_keys(node, env, k)
                 if not (isinstance(k, Scalar) and isinstance(k.value, str)):
                     raise EvalError(f"the object key {key} does not evaluate to a string", k.span)
                 new_key = k.value
@@ -159,6 +161,18 @@ class Evaluator:
         if not changed:
             return node
         return Mapping(node.span, items, key_spans)
+
+    def _unknown_keys(self, node: Mapping, env: Env, first: Unknown) -> Node:
+        """An object with a key known only at deployment is unknown as a whole; its residual
+        expression builds it with createObject()."""
+        parts: list[str] = []
+        for key, child in node.items.items():
+            span = node.key_spans.get(key, node.span)
+            k = self.expression(Scalar(span, key), env) if key.startswith("[") and not key.startswith("[[") \
+                else Scalar(span, key)
+            parts.append(residual(k))
+            parts.append(residual(self.value(child, env)))
+        return Unknown(node.span, f"createObject({', '.join(parts)})", first.reason, first.parameter)
 
     def copy_loop(self, loop: Mapping, env: Env, name: str) -> Node:
         """A property or variable copy loop: ``count`` items of ``input`` with copyIndex(name)."""

@@ -739,9 +739,9 @@ def _deployment(ev: Evaluator, node: Any, env: Env, src: Src, span: Span) -> Nod
     out = make({"name": env.scope.deployment_name or DEPLOYMENT_NAME,
                 "properties": {"mode": "Incremental", "provisioningState": "Accepted"}}, span)
     assert isinstance(out, Mapping)
-    if env.scope.location is not None:
-        out.items["location"] = env.scope.location
-        out.key_spans["location"] = span
+    out.items["location"] = env.scope.location if env.scope.location is not None else Unknown(
+        span, "deployment().location", "the deployment's location is given when it is deployed")
+    out.key_spans["location"] = span
     return out
 
 
