@@ -410,3 +410,23 @@ def test_import_turns_parameters_without_value_into_variables(tmp_path: Path) ->
     assert not (tmp_path / "x.aib.yaml").exists()
     assert cli_main(["import", str(path), "--strict", "-p", "region=westus2", "-o", str(tmp_path / "x.aib.yaml")]) == 0
     assert "location: westus2" in (tmp_path / "x.aib.yaml").read_text()
+
+
+def test_hostile_templates_are_refused_in_bounded_time() -> None:
+    image = json.loads(json.dumps(REFERENCE_FED["resources"][1]["properties"]["template"]["resources"][0]))
+    image["properties"]["customize"] = []
+    variables = {"v0": "x"} | {f"v{i}": f"[variables('v{i - 1}')]" for i in range(1, 400)}
+    recursive = [{"namespace": "f", "members": {"r": {"parameters": [{"name": "x", "type": "int"}],
+                                                      "output": {"type": "int", "value": "[f.r(parameters('x'))]"}}}}]
+    for doc in ({"$schema": SCHEMA, "variables": variables, "resources": [dict(image, name="[variables('v399')]")]},
+                {"$schema": SCHEMA, "functions": recursive, "resources": [dict(image, name="[string(f.r(1))]")]}):
+        diags = DiagnosticBag()
+        models = check_json_text(json.dumps(doc), "h.json", diags)
+        assert len(models) == 1 and any(d.code == "AIB722" for d in diags)
+    inner: dict[str, Any] = {"$schema": SCHEMA, "resources": [image]}
+    for i in range(40):
+        inner = {"$schema": SCHEMA, "resources": [{"type": "Microsoft.Resources/deployments", "name": f"d{i}",
+                                                   "properties": {"template": inner}}]}
+    diags = DiagnosticBag()
+    assert check_json_text(json.dumps(inner), "n.json", diags) == []
+    assert any(d.code == "AIB717" and "deeper than 32" in d.message for d in diags)

@@ -30,7 +30,7 @@ class Budget:
     """Limits that keep a hostile template bounded (far above what real templates need)."""
 
     max_steps: int = 2_000_000  # function calls and property accesses, per evaluator
-    max_depth: int = 200  # nested evaluation (user functions, lambdas, variables, expression depth)
+    max_depth: int = 64  # nested evaluation (function calls, user functions, lambdas, variables)
     max_string: int = 1_000_000  # characters of one computed string
     max_items: int = 100_000  # items of one computed array or object
     max_copy: int = 800  # ARM's own limit for copy loops
@@ -203,7 +203,10 @@ class Evaluator:
             tree = parse(text)
         except ExpressionSyntaxError as exc:
             raise EvalError(f"syntax error in {_short(text)}: {exc}", src.at(exc.offset, exc.offset + 1)) from None
-        result = self.ev(tree, env, src)
+        try:
+            result = self.ev(tree, env, src)
+        except RecursionError:  # a safety net under max_depth: Python's own stack ran out
+            raise BudgetError("evaluation nested too deeply", scalar.span) from None
         if isinstance(result, Lambda):
             raise EvalError("a lambda is not a value", result.span)
         return result
