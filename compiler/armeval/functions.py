@@ -739,6 +739,11 @@ def _deployment(ev: Evaluator, node: Any, env: Env, src: Src, span: Span) -> Nod
     out = make({"name": env.scope.deployment_name or DEPLOYMENT_NAME,
                 "properties": {"mode": "Incremental", "provisioningState": "Accepted"}}, span)
     assert isinstance(out, Mapping)
+    props = out.items["properties"]
+    assert isinstance(props, Mapping)
+    props.items["templateLink"] = Unknown(span, "deployment().properties.templateLink",
+                                          "the template's link is known when it is deployed from a URI")
+    props.key_spans["templateLink"] = span
     out.items["location"] = env.scope.location if env.scope.location is not None else Unknown(
         span, "deployment().location", "the deployment's location is given when it is deployed")
     out.key_spans["location"] = span
