@@ -45,6 +45,10 @@ def _read_file(path: Path, diags: DiagnosticBag, where: Span) -> dict[str, Node]
     from ..yamlload import decode_text
 
     file = str(path)
+    if path.suffix.lower() == ".bicepparam":
+        diags.add("AIB725", f"--parameters {file}: a Bicep parameters file is not read", where,
+                  hint=f"az bicep build-params --file {path.name}  (writes {path.with_suffix('.json').name})")
+        return None
     if not path.is_file():
         hint = "give NAME=VALUE, or the path of an ARM parameters file (JSON)"
         diags.add("AIB725", f"--parameters {file}: no such file, and not NAME=VALUE", where, hint=hint)
