@@ -310,7 +310,8 @@ def _importable(model: TemplateModel, diags: DiagnosticBag) -> bool:
             value = parent.get(key)
             if isinstance(value, str) and (is_expression(value) or placeholders(value)):
                 path = ".".join(base + (key,))
-                diags.add("AIB800", f"`{path}` is supplied by {value!r}, not written in the template; "
+                shown = value if len(value) <= 160 else value[:150] + "...]"
+                diags.add("AIB800", f"`{path}` is supplied by {shown!r}, not written in the template; "
                           "aibtui cannot know what it holds", model.span_at(base + (key,)),
                           hint=f"paste the value of {path} into the *.aib.yaml; the rest can be imported once "
                                "it is literal")

@@ -430,3 +430,22 @@ def test_hostile_templates_are_refused_in_bounded_time() -> None:
     diags = DiagnosticBag()
     assert check_json_text(json.dumps(inner), "n.json", diags) == []
     assert any(d.code == "AIB717" and "deeper than 32" in d.message for d in diags)
+
+
+def test_the_module_itself_with_command_line_values() -> None:
+    """NAME=VALUE for a parameter typed through `$ref` (Bicep user types) is JSON, like `az` takes it."""
+    identity = "/subscriptions/s/resourceGroups/r/providers/Microsoft.ManagedIdentity/userAssignedIdentities/i"
+    models, diags = _check(
+        DATA / "0.6.1" / "main.json", "name=img", "location=westus2",
+        'imageSource={"type": "PlatformImage", "publisher": "canonical", "offer": "ubuntu-24_04-lts", '
+        '"sku": "server", "version": "latest"}',
+        'distributions=[{"type": "VHD", "imageName": "vhd1"}]',
+        f'managedIdentities={{"userAssignedResourceIds": ["{identity}"]}}',
+        'customizationSteps=[{"type": "Shell", "name": "x", "scriptUri": "https://example.com/x.sh"}]',
+        "baseTime=2024-01-01")
+    (model,) = models
+    assert model.doc["name"] == "img-2024-01-01"
+    assert model.doc["identity"] == {"type": "UserAssigned", "userAssignedIdentities": {identity: {}}}
+    assert model.doc["properties"]["distribute"][0]["runOutputName"] == "vhd1-VHD"
+    assert not [d for d in diags if d.code == "AIB720"]  # everything is known: all of it was checked
+    assert [d.code for d in diags if d.severity.value != "note"] == ["AIB600"]

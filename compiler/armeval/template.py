@@ -118,8 +118,7 @@ class TemplateScope:
 
     def _parameter_value(self, ev: Evaluator, name: str, key: str, decl: Mapping, span: Span) -> Node:
         passed = self.passed.get(key)
-        ptype = decl.get("type")
-        declared_type = ptype.value.lower() if isinstance(ptype, Scalar) and isinstance(ptype.value, str) else ""
+        declared_type = _declared_type(self.template, decl)
         if passed is not None:
             if isinstance(passed, CliScalar):
                 return _coerce_cli(passed, declared_type, name)
@@ -190,6 +189,23 @@ class TemplateScope:
             return ev.value(value, env)
         finally:
             ev.depth -= 1
+
+
+def _declared_type(template: Mapping, decl: Mapping) -> str:
+    """The parameter's type, lower case, following a ``$ref`` to ``definitions`` (Bicep types)."""
+    node: Node | None = decl
+    for _ in range(16):
+        if not isinstance(node, Mapping):
+            return ""
+        ptype = node.get("type")
+        if isinstance(ptype, Scalar) and isinstance(ptype.value, str):
+            return ptype.value.lower()
+        ref = node.get("$ref")
+        if not (isinstance(ref, Scalar) and isinstance(ref.value, str) and ref.value.startswith("#/definitions/")):
+            return ""
+        defs = template.get("definitions")
+        node = defs.get(ref.value.split("/", 2)[2]) if isinstance(defs, Mapping) else None
+    return ""
 
 
 def _nullable(template: Mapping, decl: Mapping) -> bool:
