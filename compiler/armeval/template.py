@@ -512,6 +512,12 @@ def _deployment(ev: Evaluator, res: Mapping, env: Env, out: Outcome, depth: int,
                           resource_group=rg or parent.resource_group, subscription=sub or parent.subscription,
                           location=location if location is not None else parent.location, label=here)
     scope.arm_parameters = parent.arm_parameters  # one table: residual expressions may use the parent's
+    if isinstance(params, Mapping):
+        for name in params.items:
+            if name.lower() not in scope.declared:
+                out.problems.append(Problem("AIB723", f"{here}: parameter '{name}' is passed, but the nested "
+                                            "template does not declare it", params.key_spans.get(name, params.span),
+                                            "ARM refuses a deployment with an undeclared parameter"))
     _walk(ev, inner, scope.env(), out, depth + 1, here)
 
 
