@@ -449,3 +449,44 @@ def test_the_module_itself_with_command_line_values() -> None:
     assert model.doc["properties"]["distribute"][0]["runOutputName"] == "vhd1-VHD"
     assert not [d for d in diags if d.code == "AIB720"]  # everything is known: all of it was checked
     assert [d.code for d in diags if d.severity.value != "note"] == ["AIB600"]
+
+
+def test_a_module_loop_in_a_language_version_2_parent() -> None:
+    """Bicep `[for image in images: module ...]`: a copy loop over nested deployments, each passing
+    values from the array by copyIndex()."""
+    module = json.loads((DATA / "0.6.1" / "main.json").read_text())
+    images = [
+        {"name": "a", "steps": [{"type": "Shell", "name": "ok", "inline": ["true"]}]},
+        {"name": "b", "steps": [{"type": "Shell", "name": "fetch", "scriptUri": "https://example.com/f.sh"}]},
+    ]
+    identity = "/subscriptions/s/resourceGroups/r/providers/Microsoft.ManagedIdentity/userAssignedIdentities/i"
+    parent = {
+        "$schema": SCHEMA, "languageVersion": "2.0", "contentVersion": "1.0.0.0",
+        "parameters": {"images": {"type": "array", "defaultValue": images}},
+        "resources": {"imageModules": {
+            "copy": {"name": "imageModules", "count": "[length(parameters('images'))]"},
+            "type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01",
+            "name": "[format('image-{0}', parameters('images')[copyIndex()].name)]",
+            "properties": {
+                "expressionEvaluationOptions": {"scope": "inner"}, "mode": "Incremental",
+                "parameters": {
+                    "name": {"value": "[parameters('images')[copyIndex()].name]"},
+                    "location": {"value": "westus2"}, "baseTime": {"value": "2024-01-01"},
+                    "enableTelemetry": {"value": False},
+                    "imageSource": {"value": {"type": "PlatformImage", "publisher": "canonical",
+                                              "offer": "ubuntu-24_04-lts", "sku": "server", "version": "latest"}},
+                    "customizationSteps": {"value": "[parameters('images')[copyIndex()].steps]"},
+                    "distributions": {"value": [{"type": "VHD", "imageName": "[parameters('images')[copyIndex()].name]"}]},
+                    "managedIdentities": {"value": {"userAssignedResourceIds": [identity]}},
+                },
+                "template": module}}},
+    }
+    text = json.dumps(parent, indent=2)
+    diags = DiagnosticBag()
+    models = check_json_text(text, "loop.json", diags)
+    assert [m.doc["name"] for m in models] == ["a-2024-01-01", "b-2024-01-01"]
+    assert [m.doc["properties"]["distribute"][0]["runOutputName"] for m in models] == ["a-VHD", "b-VHD"]
+    findings = [d for d in diags if d.severity.value != "note"]
+    assert [d.code for d in findings] == ["AIB600"] and "f.sh" in findings[0].message
+    assert findings[0].span is not None and "f.sh" in text.splitlines()[findings[0].span.line - 1]
+    assert not [d for d in diags if d.code == "AIB720"]
