@@ -491,3 +491,21 @@ def test_a_module_loop_in_a_language_version_2_parent() -> None:
     assert [d.code for d in findings] == ["AIB600"] and "f.sh" in findings[0].message
     assert findings[0].span is not None and "f.sh" in text.splitlines()[findings[0].span.line - 1]
     assert not [d for d in diags if d.code == "AIB720"]
+
+
+def test_residual_expressions_never_use_names_of_the_scope_they_left() -> None:
+    """What stays unknown is written with the known parts as literals: no lambdaVariables(),
+    copyIndex() or parameters of a module in a residual."""
+    template = {"parameters": {"d": {"type": "object", "defaultValue": {"name": "img"}}}}
+    cases = {
+        "[coalesce(tryGet(parameters('d'), 'run'), format('{0}-{1}', parameters('d').name, utcNow()))]":
+            "format('{0}-{1}', 'img', utcNow())",
+        "[coalesce(reference('x').name, parameters('d').name)]": "coalesce(reference('x').name, 'img')",
+        "[if(reference('x').on, parameters('d').name, 'b')]": "if(reference('x').on, 'img', 'b')",
+        "[and(true(), reference('x').on)]": "and(true(), reference('x').on)",
+        "[map(createArray(1), lambda('i', concat(parameters('d').name, reference('x').n)))[0]]":
+            "concat('img', reference('x').n)",
+    }
+    for expr, residual in cases.items():
+        u = ev(expr, template)
+        assert isinstance(u, Unknown) and u.expr == residual, (expr, u)

@@ -891,46 +891,73 @@ def _if(ev: Evaluator, node: Any, env: Env, src: Src, span: Span) -> Node:
     c = _bool_of(cond, "the condition of if()")
     if c is None:
         assert isinstance(cond, Unknown)
-        return Unknown(span, src.part(node), cond.reason, cond.parameter)
+        return Unknown(span, _residual_of(ev, node, env, src, [cond, yes, no]), cond.reason, cond.parameter)
     return ev.ev(yes if c else no, env, src)
+
+
+def _residual_of(ev: Evaluator, node: Any, env: Env, src: Src, parts: list[Any]) -> str:
+    """``name(args)`` with each argument as a residual: values already computed, and the others
+    evaluated now (known parts become literals); the source text when one cannot be evaluated."""
+    from .evaluator import residual_call
+
+    values: list[Node] = []
+    for part in parts:
+        if isinstance(part, Node):
+            values.append(part)
+            continue
+        try:
+            values.append(ev.ev(part, env, src))
+        except EvalError:
+            return src.part(node)
+    if any(isinstance(v, Lambda) for v in values):
+        return src.part(node)
+    return residual_call(src, node, values)
 
 
 @lazy("and")
 def _and(ev: Evaluator, node: Any, env: Env, src: Src, span: Span) -> Node:
     unknown: Unknown | None = None
+    values: list[Node] = []
     for a in _args(node, 1, None, span):
         v = ev.ev(a, env, src)
+        values.append(v)
         b = _bool_of(v, "an argument of and()")
         if b is False:
             return Scalar(span, False, plain=False)
         if b is None:
             unknown = unknown or v  # type: ignore[assignment]
     if unknown is not None:
-        return Unknown(span, src.part(node), unknown.reason, unknown.parameter)
+        return Unknown(span, _residual_of(ev, node, env, src, values), unknown.reason, unknown.parameter)
     return Scalar(span, True, plain=False)
 
 
 @lazy("or")
 def _or(ev: Evaluator, node: Any, env: Env, src: Src, span: Span) -> Node:
     unknown: Unknown | None = None
+    values: list[Node] = []
     for a in _args(node, 1, None, span):
         v = ev.ev(a, env, src)
+        values.append(v)
         b = _bool_of(v, "an argument of or()")
         if b is True:
             return Scalar(span, True, plain=False)
         if b is None:
             unknown = unknown or v  # type: ignore[assignment]
     if unknown is not None:
-        return Unknown(span, src.part(node), unknown.reason, unknown.parameter)
+        return Unknown(span, _residual_of(ev, node, env, src, values), unknown.reason, unknown.parameter)
     return Scalar(span, False, plain=False)
 
 
 @lazy("coalesce")
 def _coalesce(ev: Evaluator, node: Any, env: Env, src: Src, span: Span) -> Node:
-    for a in _args(node, 1, None, span):
+    args = _args(node, 1, None, span)
+    for i, a in enumerate(args):
         v = ev.ev(a, env, src)
         if isinstance(v, Unknown):
-            return Unknown(span, src.part(node), v.reason, v.parameter)
+            if i == len(args) - 1:
+                return v
+            # unknown if it is null: coalesce(it, the rest), the rest evaluated where it can be
+            return Unknown(span, _residual_of(ev, node, env, src, [v, *args[i + 1:]]), v.reason, v.parameter)
         if not _is_null(v):
             return v
     return Scalar(span, None, plain=False)
