@@ -371,9 +371,10 @@ def test_copy_loop_and_condition_and_language_version_2() -> None:
 
 # -- import of an evaluated template ----------------------------------------------------------------------
 
-def test_import_of_the_avm_deployment_compiles(tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", VERSIONS)
+def test_import_of_the_avm_deployment_compiles(tmp_path: Path, version: str) -> None:
     values = read_parameters([str(DATA / "parameters.json")], DiagnosticBag())
-    result = import_file(DATA / "deployment-0.6.1.json", ImportOptions(parameters=values))
+    result = import_file(DATA / f"deployment-{version}.json", ImportOptions(parameters=values))
     assert len(result.templates) == 3
     assert not [d for d in result.diagnostics if d.severity.value == "error"]
     for i, tpl in enumerate(result.templates):
