@@ -22,16 +22,21 @@ from .values import (
     Unknown,
     UnknownInside,
     lookup,
+    make,
+    plain,
 )
+
+_TABLES: list[Any] = []  # EAGER, LAZY, NODE from .functions, loaded on the first call
 
 
 @dataclass(frozen=True, slots=True)
 class Budget:
     """Limits that keep a hostile template bounded (far above what real templates need)."""
 
-    max_steps: int = 2_000_000  # function calls and property accesses, per evaluator
+    max_steps: int = 50_000  # function calls and property accesses, per evaluator (real templates: < 1,000)
     max_depth: int = 64  # nested evaluation (function calls, user functions, lambdas, variables)
     max_string: int = 1_000_000  # characters of one computed string
+    max_total_chars: int = 10_000_000  # characters of all computed strings (a concat loop is quadratic)
     max_items: int = 100_000  # items of one computed array or object
     max_copy: int = 800  # ARM's own limit for copy loops
 
@@ -93,6 +98,7 @@ class Evaluator:
     def __init__(self, budget: Budget | None = None) -> None:
         self.budget = budget or Budget()
         self.steps = 0
+        self.chars = 0
         self.depth = 0
         self.problems: list[Problem] = []
         # tolerant: an expression that fails becomes an Unknown (and a problem) where it is written,
@@ -267,8 +273,11 @@ class Evaluator:
         raise EvalError(f"cannot index {_what(target)}", span)
 
     def call(self, node: Any, env: Env, src: Src) -> Node:
-        from .functions import EAGER, LAZY, NODE
+        if not _TABLES:
+            from . import functions
 
+            _TABLES.extend((functions.EAGER, functions.LAZY, functions.NODE))
+        EAGER, LAZY, NODE = _TABLES  # noqa: N806
         name = node[1]
         span = src.at(node[3], node[4])
         lazy = LAZY.get(name)
@@ -294,8 +303,6 @@ class Evaluator:
         try:
             if structural is not None:
                 return fn(self, args, span)
-            from .values import make, plain
-
             result = fn(*[plain(a) for a in args])
         except UnknownInside as exc:
             return Unknown(span, src.part(node), exc.unknown.reason, exc.unknown.parameter)
@@ -309,9 +316,14 @@ class Evaluator:
         return make(result, span)
 
     def check_size(self, value: Any, span: Span) -> None:
-        if isinstance(value, str) and len(value) > self.budget.max_string:
-            raise BudgetError(f"a computed string has {len(value)} characters; the limit is {self.budget.max_string}",
-                              span)
+        if isinstance(value, str):
+            if len(value) > self.budget.max_string:
+                raise BudgetError(f"a computed string has {len(value)} characters; the limit is "
+                                  f"{self.budget.max_string}", span)
+            self.chars += len(value)
+            if self.chars > self.budget.max_total_chars:
+                raise BudgetError(f"the computed strings add up to more than {self.budget.max_total_chars} "
+                                  "characters", span)
         if isinstance(value, (list, dict)) and len(value) > self.budget.max_items:
             raise BudgetError(f"a computed value has {len(value)} items; the limit is {self.budget.max_items}", span)
 
