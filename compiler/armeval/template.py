@@ -25,6 +25,7 @@ from .values import BudgetError, CliScalar, EvalError, Unknown, lookup
 IMAGE_TYPE = "microsoft.virtualmachineimages/imagetemplates"
 DEPLOYMENTS_TYPE = "microsoft.resources/deployments"
 MAX_NESTED = 32
+MAX_TEMPLATES = 200  # image templates evaluated per file (copy loops multiply them)
 _RESOURCE_KEYS_NOT_EVALUATED = ("copy", "resources", "condition", "dependsOn")
 
 
@@ -308,6 +309,11 @@ def _resource(ev: Evaluator, res: Mapping, env: Env, out: Outcome, depth: int, w
         if wanted and not _condition(ev, res, each_env, out, each_where):
             continue
         if low == IMAGE_TYPE:
+            if len(out.found) >= MAX_TEMPLATES:
+                if not any(p.code == "AIB722" and "image templates" in p.message for p in out.problems):
+                    out.problems.append(Problem("AIB722", f"more than {MAX_TEMPLATES} image templates; the rest "
+                                                "are not checked", res.span))
+                continue
             existing = res.get("existing")
             if isinstance(existing, Scalar) and existing.value is True:
                 out.problems.append(Problem("AIB717", "an existing imageTemplates resource is only referenced, "
