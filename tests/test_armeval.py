@@ -348,6 +348,13 @@ def test_parameters_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFi
     assert "AIB725" in capsys.readouterr().err
     assert cli_main(["check", str(path), "-p", str(tmp_path / "missing.json")]) == 1
     assert "AIB725" in capsys.readouterr().err
+    # inline JSON and @FILE, as az takes them
+    good = tmp_path / "good.json"
+    good.write_text('{"parameters": {"uri": {"value": "https://example.com/g.sh"}}}')
+    assert cli_main(["check", str(path), "-p", f"@{good}"]) == 0
+    assert "g.sh" in capsys.readouterr().err
+    assert cli_main(["check", str(path), "-p", '{"uri": {"value": "https://example.com/i.sh"}}']) == 0
+    assert "i.sh" in capsys.readouterr().err
 
 
 def test_copy_loop_and_condition_and_language_version_2() -> None:

@@ -21,12 +21,21 @@ MAX_PARAMETERS_FILE = 4 * 1024 * 1024
 
 
 def read_parameters(specs: list[str], diags: DiagnosticBag) -> dict[str, Node] | None:
-    """The values ``specs`` give, by name; None (and AIB725 errors) when one cannot be read."""
+    """The values ``specs`` give, by name; None (and AIB725 errors) when one cannot be read. A spec is
+    ``NAME=VALUE``, a parameters file (``@`` before the path is allowed, as az takes it), or the JSON of
+    a parameters file inline."""
     out: dict[str, Node] = {}
     ok = True
     for i, spec in enumerate(specs):
         where = Span(f"--parameters #{i + 1}", 1, 1)
         text = spec[1:] if spec.startswith("@") else spec
+        if spec.lstrip().startswith("{"):  # inline JSON, as az accepts it
+            values = _from_text(spec, f"--parameters #{i + 1}", diags)
+            if values is None:
+                ok = False
+            else:
+                out.update(values)
+            continue
         m = _PAIR.fullmatch(spec)
         if m and not Path(text).is_file():
             out[m.group(1)] = CliScalar(Span(f"--parameters {m.group(1)}", 1, 1), m.group(2), raw=m.group(2),
@@ -41,7 +50,6 @@ def read_parameters(specs: list[str], diags: DiagnosticBag) -> dict[str, Node] |
 
 
 def _read_file(path: Path, diags: DiagnosticBag, where: Span) -> dict[str, Node] | None:
-    from ..jsonload import load_json
     from ..yamlload import decode_text
 
     file = str(path)
@@ -65,6 +73,12 @@ def _read_file(path: Path, diags: DiagnosticBag, where: Span) -> dict[str, Node]
     text = decode_text(data, file, diags)
     if text is None:
         return None
+    return _from_text(text, file, diags)
+
+
+def _from_text(text: str, file: str, diags: DiagnosticBag) -> dict[str, Node] | None:
+    from ..jsonload import load_json
+
     node = load_json(text, file, diags)
     if node is None:
         return None
