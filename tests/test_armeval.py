@@ -517,3 +517,14 @@ def test_residual_expressions_never_use_names_of_the_scope_they_left() -> None:
     for expr, residual in cases.items():
         u = ev(expr, template)
         assert isinstance(u, Unknown) and u.expr == residual, (expr, u)
+
+
+def test_a_nested_template_missing_a_required_parameter_is_a_warning() -> None:
+    doc = json.loads(json.dumps(REFERENCE_FED))
+    del doc["resources"][0]
+    doc["resources"][0]["properties"]["parameters"] = {}  # `steps` is required and not passed
+    diags = DiagnosticBag()
+    [model] = check_json_text(json.dumps(doc, indent=2), "m.json", diags)
+    [warning] = [d for d in diags if d.code == "AIB721"]
+    assert "does not pass parameter 'steps'" in warning.message and "ARM refuses" in warning.message
+    assert any(d.code == "AIB720" and "`properties.customize`" in d.message for d in diags)

@@ -136,9 +136,14 @@ class TemplateScope:
             return value
         if _nullable(self.template, decl):
             return Scalar(decl.span, None, plain=False)
+        if self.label:  # a nested template: its deployment must pass the value
+            why = f"{self.label} does not pass parameter '{name}', which has no default"
+            ev.problems.append(Problem("AIB721", f"{why}: ARM refuses the deployment", decl.span))
+            self.arm_parameters.setdefault(name, {"type": declared_type or "string"})
+            return Unknown(decl.span, f"parameters('{name}')", why, parameter=name)
         secure = declared_type.startswith("secure")
         why = (f"parameter '{name}' has no value" + (" (a secure parameter)" if secure else "")
-               + (f" in {self.label}" if self.label else "") + "; give it with --parameters")
+               + "; give it with --parameters")
         self.arm_parameters.setdefault(name, {"type": declared_type or "string"})
         return Unknown(decl.span, f"parameters('{name}')", why, parameter=name)
 
