@@ -253,7 +253,15 @@ def _not_checked(model: TemplateModel, evaluated: FoundTemplate, diags: Diagnost
         if section in seen or section in _UNCHECKED_SECTIONS:
             continue
         seen.add(section)
-        diags.add("AIB720", f"{label}: `{section}` not checked: {unknown.reason}", unknown.span)
+        if unknown.parameter:
+            hint = f"give it: --parameters {unknown.parameter}=VALUE, or a parameters file"
+        elif "cannot be evaluated" in unknown.reason:
+            hint = "fix the expression (see the warning at it)"
+        else:
+            hint = ("the value exists only when ARM deploys: check the deployed template too "
+                    "(`az image builder show ... > t.json`, then `aibtui check t.json`); --strict makes "
+                    "anything not checked an error")
+        diags.add("AIB720", f"{label}: `{section}` not checked: {unknown.reason}", unknown.span, hint=hint)
 
 
 def _label(model: TemplateModel, evaluated: FoundTemplate) -> str:
