@@ -81,6 +81,7 @@ _CONTAINER_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {
 _BODY_KEYS = ("source", "customize", "distribute")
 _PARAM_REF = re.compile(r"\[\s*parameters\(\s*'([^']*)'\s*\)\s*\]", re.IGNORECASE)
 _VAR_REF = re.compile(r"\[\s*variables\(\s*'([^']*)'\s*\)\s*\]", re.IGNORECASE)
+_NO_VALUE = re.compile(r"parameter '([^']+)' has no value")
 _DATE_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}(-preview)?")
 
 PREVIEW_HINT = (
@@ -253,8 +254,9 @@ def _not_checked(model: TemplateModel, evaluated: FoundTemplate, diags: Diagnost
         if section in seen or section in _UNCHECKED_SECTIONS:
             continue
         seen.add(section)
-        if unknown.parameter:
-            hint = f"give it: --parameters {unknown.parameter}=VALUE, or a parameters file"
+        named = unknown.parameter or next(iter(_NO_VALUE.findall(unknown.reason)), None)
+        if named:
+            hint = f"give it: --parameters {named}=VALUE, or a parameters file"
         elif "cannot be evaluated" in unknown.reason:
             hint = "fix the expression (see the warning at it)"
         else:
