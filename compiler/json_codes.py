@@ -38,7 +38,7 @@ JSON_CODES: dict[str, CodeInfo] = {
                        "this looks like a runaway or hostile template"),
     "AIB723": CodeInfo(W, None, "parameter given but not declared by the template",
                        "check the name; ARM refuses a deployment with an undeclared parameter"),
-    "AIB724": CodeInfo(N, None, "resource not deployed: its condition is false"),
+    "AIB724": CodeInfo(N, None, "resource not deployed (its condition is false, or it is `existing`)"),
     "AIB725": CodeInfo(E, None, "--parameters value cannot be read",
                        "give NAME=VALUE or an ARM parameters file: {\"parameters\": {\"NAME\": {\"value\": ...}}}"),
     "AIB726": CodeInfo(E, None, "not checked (--strict)",

@@ -321,7 +321,7 @@ def _resource(ev: Evaluator, res: Mapping, env: Env, out: Outcome, depth: int, w
                 continue
             existing = res.get("existing")
             if isinstance(existing, Scalar) and existing.value is True:
-                out.problems.append(Problem("AIB717", "an existing imageTemplates resource is only referenced, "
+                out.problems.append(Problem("AIB724", "an existing imageTemplates resource is only referenced, "
                                             "not deployed; not checked", existing.span))
                 continue
             _image(ev, res, each_env, out, each_where)
