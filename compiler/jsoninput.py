@@ -163,7 +163,9 @@ def templates_from_json(node: Node, file: str, diags: DiagnosticBag, *,
     (a value passed in from elsewhere keeps its own span). An ARM template is evaluated with the
     ``parameters`` given (compiler/armeval). With ``as_written`` (the importer, which keeps ARM
     parameters as dialect variables), a resource of the root template whose containers are all
-    literal is taken as written, not evaluated, when no parameters are given."""
+    literal is taken as written, not evaluated, when no parameters are given; and the deployment
+    target (subscription, resource group) is unknown instead of a stand-in, so it stays an
+    expression."""
     if not isinstance(node, Mapping):
         diags.add("AIB710", f"the JSON document is {type_name(node)}; an image template is an object",
                   node.span)
@@ -200,7 +202,8 @@ def _from_arm(root: Mapping, file: str, diags: DiagnosticBag, *, deployment_only
     """Evaluate the template like ARM deploys it (compiler/armeval) and model each image template."""
     from .armeval.template import find_image_templates
 
-    outcome = find_image_templates(root, file, parameters, deployment_only=deployment_only)
+    outcome = find_image_templates(root, file, parameters, deployment_only=deployment_only,
+                                   standins=not as_written)
     for p in outcome.problems + outcome.not_followed:
         diags.add(p.code, p.message, p.span, **({"hint": p.hint} if p.hint else {}))
     found: list[TemplateModel] = []

@@ -32,7 +32,6 @@ REFUSED = {
     "Azure__avdaccelerator__workload__workshop__Azure Image Builder__armTemplateWinSIG.json": "AIB700",
     "Azure__bicep-registry-modules__avm__res__virtual-machine-images__image-template__main.json": "AIB800",
     "JamieTaffurelli__az-imagetemplate__arm__windowsImageTemplate.json": "AIB800",
-    "jamasten__AzureImageBuilder__solution.json": "AIB800",
     "bradcstevens__azvmimagebuilder__rawImageBuilderConfigTemplates__rhel73_iso_1customize_sigmdi.json": "AIB803",
     "danielsollondon__azvmimagebuilder__armTemplates__rhel_iso_image_deploy_mdi.json": "AIB803",
     "danielsollondon__azvmimagebuilder__solutions__3_rhel_sig_vhd__rhel_iso_image_deploy_sigvhd.json": "AIB803",

@@ -104,6 +104,8 @@ class Evaluator:
         # tolerant: an expression that fails becomes an Unknown (and a problem) where it is written,
         # instead of failing the whole value around it
         self.tolerant = False
+        # stand-in values for the deployment target (subscription, resource group); off: unknown
+        self.standins = True
 
     # -- JSON values ------------------------------------------------------------------------------
 
@@ -289,13 +291,19 @@ class Evaluator:
         eager = EAGER.get(name) if structural is None else None
         if structural is None and eager is None:
             if name.startswith("list"):
-                return Unknown(span, src.part(node), f"{name}() returns what a resource holds at deployment time")
+                from .functions import _residual_of
+
+                return Unknown(span, _residual_of(self, node, env, src, list(node[2])),
+                               f"{name}() returns what a resource holds at deployment time")
             raise EvalError(f"unknown function '{name}'", span)
         args = [self.ev(a, env, src) for a in node[2]]
         if structural is None:  # structural functions keep unknown members in place
             for a in args:
                 if isinstance(a, Unknown):
                     return Unknown(span, residual_call(src, node, args), a.reason)
+        if not self.standins and name in _TARGET_FUNCTIONS and _needs_target(name, args):
+            return Unknown(span, residual_call(src, node, args),
+                           "the subscription and resource group are known when it is deployed")
         fn, lo, hi = structural if structural is not None else eager  # type: ignore[misc]
         if len(args) < lo or (hi is not None and len(args) > hi):
             want = f"{lo}" if lo == hi else f"{lo} or more" if hi is None else f"{lo} to {hi}"
@@ -340,6 +348,23 @@ class Evaluator:
             return self.ev(fn.body, fn.env.with_lambda(fn.names, args), fn.src)
         finally:
             self.depth -= 1
+
+
+_TARGET_FUNCTIONS = frozenset({"subscription", "tenant", "managementgroup", "resourceid", "subscriptionresourceid",
+                               "managementgroupresourceid"})
+
+
+def _needs_target(name: str, args: list[Node]) -> bool:
+    """The call would use a stand-in: no explicit subscription / resource group argument."""
+    if name in ("subscription", "tenant", "managementgroup"):
+        return True
+    texts = [a.value for a in args if isinstance(a, Scalar)]
+    scope = 0
+    for t in texts:
+        if isinstance(t, str) and "/" in t and "." in t.split("/")[0]:
+            break
+        scope += 1
+    return scope < {"resourceid": 2, "subscriptionresourceid": 1, "managementgroupresourceid": 1}[name]
 
 
 def residual(node: Node) -> str:

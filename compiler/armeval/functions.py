@@ -719,6 +719,8 @@ def _environment() -> dict[str, Any]:
 def _resource_group(ev: Evaluator, node: Any, env: Env, src: Src, span: Span) -> Node:
     if node[2]:
         raise EvalError("resourceGroup() takes no arguments", span)
+    if not ev.standins and not env.scope.resource_group:
+        return Unknown(span, "resourceGroup()", "the resource group is known when it is deployed")
     rg = env.scope.resource_group or RESOURCE_GROUP
     sub = env.scope.subscription or SUBSCRIPTION_ID
     out = make({"id": f"/subscriptions/{sub}/resourceGroups/{rg}", "name": rg,
@@ -736,6 +738,8 @@ def _resource_group(ev: Evaluator, node: Any, env: Env, src: Src, span: Span) ->
 def _deployment(ev: Evaluator, node: Any, env: Env, src: Src, span: Span) -> Node:
     if node[2]:
         raise EvalError("deployment() takes no arguments", span)
+    if not ev.standins and not env.scope.deployment_name:
+        return Unknown(span, "deployment()", "the deployment is known when it is deployed")
     out = make({"name": env.scope.deployment_name or DEPLOYMENT_NAME,
                 "properties": {"mode": "Incremental", "provisioningState": "Accepted"}}, span)
     assert isinstance(out, Mapping)
@@ -1169,7 +1173,7 @@ def _group_by(ev: Evaluator, node: Any, env: Env, src: Src, span: Span) -> Node:
 
 def _deploy_time(reason: str) -> Callable[[Evaluator, Any, Env, Src, Span], Node]:
     def fn(ev: Evaluator, node: Any, env: Env, src: Src, span: Span) -> Node:
-        return Unknown(span, src.part(node), reason)
+        return Unknown(span, _residual_of(ev, node, env, src, list(node[2])), reason)
     return fn
 
 

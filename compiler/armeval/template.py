@@ -256,8 +256,13 @@ def _coerce_cli(value: CliScalar, declared_type: str, name: str) -> Node:
 # -- the walk ---------------------------------------------------------------------------------------------
 
 def find_image_templates(root: Mapping, file: str, passed: dict[str, Node] | None = None, *,
-                         deployment_only: bool = False, budget: Budget | None = None) -> Outcome:
+                         deployment_only: bool = False, budget: Budget | None = None,
+                         standins: bool = True) -> Outcome:
+    """``standins``: subscription(), resourceGroup() and resourceId() without a scope give the
+    documented stand-in values (for checking); without, they are unknown (for import, which must not
+    write a stand-in into a file)."""
     ev = Evaluator(budget)
+    ev.standins = standins
     out = Outcome()
     if deployment_only:
         scope = TemplateScope(Mapping(root.span), {})
