@@ -173,7 +173,7 @@ def templates_from_json(node: Node, file: str, diags: DiagnosticBag, *,
     schema = _text(node.get("$schema")) or ""
     if "deploymentparameters" in schema.lower():
         diags.add("AIB710", "this is an ARM parameters file, not a template", node.span,
-                  hint="check the deployment template it belongs to; its parameter values are not used")
+                  hint="check the deployment template with it: aibtui check TEMPLATE.json -p PARAMETERS.json")
         return []
     if _is_image_type(node.get("type")):
         return [_model(node, file, diags, _Scope(), shape="resource")]
