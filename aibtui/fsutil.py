@@ -65,7 +65,8 @@ def write_if_changed(path: Path, data: str, *, refresh_after: list[str] | None =
 
     An unchanged output keeps its mtime, so make does not rebuild what depends on it, unless
     ``refresh_after`` names files newer than it (the inputs a make rule lists): then its mtime
-    is set to now, so make sees the output up to date and reaches a no-op state.
+    is refreshed (to now, or to the newest input if that lies in the future), so make sees the
+    output up to date and reaches a no-op state.
     Raises :class:`OutputRefused` for a path that is not a regular file, OSError when writing fails.
     Returns True when the file was written.
     """
@@ -80,11 +81,8 @@ def write_if_changed(path: Path, data: str, *, refresh_after: list[str] | None =
             with open(target, "rb") as fh:
                 same = fh.read(len(encoded) + 1) == encoded
             if same:
-                if refresh_after and _older_than_any(st.st_mtime_ns, refresh_after):
-                    try:
-                        os.utime(target)
-                    except OSError:
-                        pass  # an immutable or foreign file: make will just run the compile again
+                if refresh_after:
+                    _not_older(target, st.st_mtime_ns, refresh_after)
                 return False
     except OSError:
         pass
@@ -106,6 +104,8 @@ def write_if_changed(path: Path, data: str, *, refresh_after: list[str] | None =
         if kind is not None:
             raise OutputRefused(f"{target} is {kind}, not a regular file; refusing to write to it")
         os.replace(tmp, target)
+        if refresh_after:
+            _not_older(target, os.stat(target).st_mtime_ns, refresh_after)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -115,14 +115,24 @@ def write_if_changed(path: Path, data: str, *, refresh_after: list[str] | None =
     return True
 
 
-def _older_than_any(mtime_ns: int, files: list[str]) -> bool:
+def _not_older(target: Path, mtime_ns: int, files: list[str]) -> None:
+    """Give ``target`` an mtime no older than any of ``files``: now, or the newest of them when one
+    is dated in the future (clock skew, an unpacked archive), so make sees it up to date."""
+    newest = 0
     for f in files:
         try:
-            if os.stat(f).st_mtime_ns > mtime_ns:
-                return True
+            newest = max(newest, os.stat(f).st_mtime_ns)
         except OSError:
             continue
-    return False
+    if newest <= mtime_ns:
+        return
+    import time
+
+    when = max(time.time_ns(), newest)
+    try:
+        os.utime(target, ns=(when, when))
+    except OSError:
+        pass  # an immutable or foreign file: make will just run the compile again
 
 
 def remove_stale(path: Path) -> None:
