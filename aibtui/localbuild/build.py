@@ -154,7 +154,8 @@ class LocalBuild:
         rootfs.materialize(choice, root, cached, self._should_stop)
         hooks.log([f"root filesystem ready in {time.monotonic() - started:.2f}s: {root}"])
         self._check()
-        ctx = StepContext(Sandbox(plan.backend, root, ctl, self.opts.network), hooks.log, self._should_stop)
+        ctx = StepContext(Sandbox(plan.backend, root, ctl, self.opts.network, self.opts.limits), hooks.log,
+                          self._should_stop, network=self.opts.network)
 
         steps = [s if isinstance(s, dict) else {} for s in self.props.get("customize") or []]
         hooks.phase("Customizing", f"Customizing: running {len(steps)} step(s) in the sandbox")

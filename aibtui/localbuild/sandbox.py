@@ -36,6 +36,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .limits import StepLimits
 
 CTL_MOUNT = "/.aibtui"  # where the control folder appears inside the sandbox
 SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/.aibtui/bin"
@@ -79,6 +83,10 @@ if PIVOT is None:
     os._exit(126)
 mount(root, root, None, BIND | REC)
 mount("proc", root + "/proc", "proc", NOSUID | NODEV | NOEXEC)
+# No user namespaces inside (a nested one would give back CAP_SYS_ADMIN, hence mount): the limit is
+# per user namespace, and this is the sandbox's own.
+with open(root + "/proc/sys/user/max_user_namespaces", "w") as fh:
+    fh.write("0")
 for entry in ("sys", "sysrq-trigger", "irq", "bus", "fs"):
     p = root + "/proc/" + entry
     if os.path.exists(p):
@@ -196,6 +204,7 @@ class Sandbox:
     root: Path  # the run's rootfs copy (host path)
     ctl: Path  # the run's control folder (host path), seen inside as /.aibtui
     network: bool = True
+    limits: StepLimits | None = None  # pids, memory, CPU time per command (limits.py)
 
     def prepare(self) -> None:
         """Make sure the mount points are real folders (a step may have replaced one with a symlink;
@@ -219,6 +228,7 @@ class Sandbox:
                 cmd += ["--unshare-user", "--userns-block-fd", str(userns_fds[0]), "--info-fd", str(userns_fds[1])]
             else:  # the caller is uid 0 inside, alone
                 cmd += ["--unshare-user", "--uid", "0", "--gid", "0"]
+            cmd += ["--disable-userns"]  # no nested user namespace: it would give back mount (and more)
             cmd += ["--cap-add", "ALL"]  # root's capabilities, confined to the sandbox's user namespace ...
             for cap in DROPPED_CAPS:  # ... minus those that could reach the host
                 cmd += ["--cap-drop", cap]
@@ -241,14 +251,16 @@ class Sandbox:
                     *argv]
         raise ValueError(f"unknown sandbox backend {self.backend!r}")
 
-    def launch(self, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        """Start ``argv`` in the sandbox (its own session, output on pipes)."""
+    def launch(self, argv: list[str], env: dict[str, str],
+               preexec: Callable[[], None] | None = None) -> subprocess.Popen[bytes]:
+        """Start ``argv`` in the sandbox (its own session, output on pipes). ``preexec`` runs in the
+        child before exec (it joins the step's cgroup and sets rlimits)."""
         if not (self.backend == "bwrap" and os.geteuid() == 0):
-            return popen(self.command(argv), env)
+            return popen(self.command(argv), env, preexec=preexec)
         block_r, block_w = os.pipe()
         info_r, info_w = os.pipe()
         try:
-            proc = popen(self.command(argv, (block_r, info_w)), env, pass_fds=(block_r, info_w))
+            proc = popen(self.command(argv, (block_r, info_w)), env, pass_fds=(block_r, info_w), preexec=preexec)
         finally:
             os.close(block_r)
             os.close(info_w)
@@ -275,20 +287,45 @@ class Sandbox:
 
     def run(self, argv: list[str], on_lines: Callable[[str, list[str]], None],
             should_stop: Callable[[], str | None]) -> Outcome:
-        """Run ``argv`` in the sandbox with live output (see :func:`stream`)."""
+        """Run ``argv`` in the sandbox with live output (see :func:`stream`), within the step limits:
+        a limit hit stops the whole command at once, and :attr:`Outcome.limit` names it."""
+        from .limits import StepCgroup
+
         self.prepare()
-        return stream(self.launch(argv, sandbox_env()), on_lines, should_stop)
+        cg = StepCgroup(self.limits) if self.limits is not None else None
+
+        def stop() -> str | None:
+            if cg is not None and cg.tripped() is not None:
+                return LIMIT_HIT
+            return should_stop()
+
+        try:
+            out = stream(self.launch(argv, sandbox_env(), cg.preexec if cg else None), on_lines, stop)
+            if cg is not None:
+                out.limit = cg.verdict(out.exit_code)
+                if out.limit is not None and out.stopped is None:
+                    out.stopped = LIMIT_HIT
+        finally:
+            if cg is not None:
+                cg.remove()
+        return out
 
 
-def popen(cmd: list[str], env: dict[str, str], pass_fds: tuple[int, ...] = ()) -> subprocess.Popen[bytes]:
+LIMIT_HIT = "limit"  # Outcome.stopped when a step limit stopped the command
+
+
+def popen(cmd: list[str], env: dict[str, str], pass_fds: tuple[int, ...] = (),
+          preexec: Callable[[], None] | None = None) -> subprocess.Popen[bytes]:
     return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,  # noqa: S603
-                            env=env, start_new_session=True, close_fds=True, pass_fds=pass_fds)
+                            env=env, start_new_session=True, close_fds=True, pass_fds=pass_fds,
+                            preexec_fn=preexec)
 
 
 @dataclass
 class Outcome:
     exit_code: int | None  # None when the command was killed
     stopped: str | None = None  # why it was killed: the value should_stop returned
+    limit: str | None = None  # the step limit that stopped it ("the pids limit (64 processes)")
 
 
 def _children() -> dict[int, list[int]]:
