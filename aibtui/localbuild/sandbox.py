@@ -159,6 +159,28 @@ os._exit(code if code >= 0 else 128 - code)
 """
 
 
+# Run in a fresh (single-threaded) process: enter the sandbox's user namespace and set its limit of
+# nested user namespaces to 0, so nothing inside can make one (and get mount back with it).
+_NO_NESTED_USERNS = r"""
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+fd = os.open("/proc/%s/ns/user" % sys.argv[1], os.O_RDONLY)
+if libc.setns(fd, 0x10000000) != 0:
+    sys.stderr.write("setns: %s\n" % os.strerror(ctypes.get_errno()))
+    sys.exit(1)
+with open("/proc/sys/user/max_user_namespaces", "w") as fh:
+    fh.write("0")
+"""
+
+
+def _forbid_nested_userns(pid: int) -> None:
+    """No user namespaces inside the sandbox whose first process is ``pid``; raises OSError if that fails."""
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", _NO_NESTED_USERNS, str(pid)],  # noqa: S603
+                          stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+    if done.returncode != 0:
+        raise OSError(f"cannot forbid user namespaces in the sandbox: {done.stderr.decode(errors='replace').strip()}")
+
+
 def sandbox_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The clean environment steps see (nothing of the service's environment leaks in)."""
     env = {"PATH": SANDBOX_PATH, "HOME": "/root", "USER": "root", "LOGNAME": "root", "SHELL": "/bin/sh",
@@ -224,11 +246,12 @@ class Sandbox:
                    "--ro-bind", str(self.ctl), CTL_MOUNT,
                    "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
                    "--hostname", "aibtui-build", "--die-with-parent", "--new-session", "--chdir", "/"]
-            if userns_fds is not None:  # as root: ids 0-65535 mapped to themselves by launch()
+            if userns_fds is not None:  # as root: ids 0-65535 mapped to themselves by launch(), which also
+                # forbids nested user namespaces (bwrap's --disable-userns does not combine with the block fd)
                 cmd += ["--unshare-user", "--userns-block-fd", str(userns_fds[0]), "--info-fd", str(userns_fds[1])]
             else:  # the caller is uid 0 inside, alone
                 cmd += ["--unshare-user", "--uid", "0", "--gid", "0"]
-            cmd += ["--disable-userns"]  # no nested user namespace: it would give back mount (and more)
+                cmd += ["--disable-userns"]  # no nested user namespace: it would give back mount (and more)
             cmd += ["--cap-add", "ALL"]  # root's capabilities, confined to the sandbox's user namespace ...
             for cap in DROPPED_CAPS:  # ... minus those that could reach the host
                 cmd += ["--cap-drop", cap]
@@ -276,6 +299,7 @@ class Sandbox:
                 for name in ("uid_map", "gid_map"):
                     with open(f"/proc/{pid}/{name}", "w", encoding="ascii") as fh:
                         fh.write("0 0 65536\n")
+                _forbid_nested_userns(pid)
             os.write(block_w, b"1")  # bwrap goes on (or, had it failed, says why on stderr)
         except (OSError, ValueError, KeyError):
             kill_tree(proc)
@@ -314,11 +338,78 @@ class Sandbox:
 LIMIT_HIT = "limit"  # Outcome.stopped when a step limit stopped the command
 
 
+# -- processes of a run: recorded, so a service killed with -9 can kill them on its next start ------
+_TRACK = threading.local()
+PROCS_FILE = "PROCS"  # in a run folder: "pid starttime" of every process group the run started
+
+
+def track(run_dir: Path | None) -> None:
+    """Record the process groups this thread starts in ``run_dir/PROCS`` (None: stop recording)."""
+    _TRACK.file = run_dir / PROCS_FILE if run_dir is not None else None
+
+
+def _starttime(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _record(pid: int) -> None:
+    path = getattr(_TRACK, "file", None)
+    if path is None:
+        return
+    try:
+        with open(path, "a", encoding="ascii") as fh:
+            fh.write(f"{pid} {_starttime(pid) or '?'}\n")
+    except OSError:
+        pass
+
+
+def kill_recorded(run_dir: Path) -> int:
+    """SIGKILL the process groups a run recorded that are still the same processes. Returns how many."""
+    try:
+        lines = (run_dir / PROCS_FILE).read_text(encoding="ascii").splitlines()
+    except OSError:
+        return 0
+    killed = 0
+    for line in lines:
+        parts = line.split()
+        if len(parts) != 2 or not parts[0].isdigit():
+            continue
+        pid = int(parts[0])
+        if _starttime(pid) != parts[1]:
+            continue  # gone, or the pid was reused by another process
+        try:
+            os.killpg(pid, signal.SIGKILL)
+            killed += 1
+        except (ProcessLookupError, PermissionError):
+            pass
+    return killed
+
+
+def _die_with_service() -> None:
+    """In a child before exec: SIGKILL when the service's thread that started it dies (kill -9 included)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def popen(cmd: list[str], env: dict[str, str], pass_fds: tuple[int, ...] = (),
           preexec: Callable[[], None] | None = None) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,  # noqa: S603
+    def child() -> None:
+        _die_with_service()
+        if preexec is not None:
+            preexec()
+
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,  # noqa: S603
                             env=env, start_new_session=True, close_fds=True, pass_fds=pass_fds,
-                            preexec_fn=preexec)
+                            preexec_fn=child)
+    _record(proc.pid)
+    return proc
 
 
 @dataclass
@@ -466,7 +557,9 @@ def run_tool(cmd: list[str], should_stop: Callable[[], str | None] | None = None
     """A host tool (tar, cp, mke2fs, qemu-img) that can be stopped: ``(exit code, stderr tail, stop
     reason)``; the exit code is None when ``should_stop`` answered and the tool was killed."""
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,  # noqa: S603
-                            stderr=subprocess.PIPE, start_new_session=True, close_fds=True)
+                            stderr=subprocess.PIPE, start_new_session=True, close_fds=True,
+                            preexec_fn=_die_with_service)
+    _record(proc.pid)
     assert proc.stderr is not None
     err: list[bytes] = []
     reader = threading.Thread(target=lambda: err.append(proc.stderr.read() if proc.stderr else b""), daemon=True)
