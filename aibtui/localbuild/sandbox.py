@@ -567,14 +567,15 @@ def run_tool(cmd: list[str], should_stop: Callable[[], str | None] | None = None
     stopped = None
     try:
         while True:
+            stopped = should_stop() if should_stop else None  # asked first: a stop already asked for wins
+            if stopped is not None:
+                kill_tree(proc)
+                break
             try:
                 proc.wait(timeout=tick)
                 break
             except subprocess.TimeoutExpired:
-                stopped = should_stop() if should_stop else None
-                if stopped is not None:
-                    kill_tree(proc)
-                    break
+                continue
     finally:
         if proc.poll() is None:
             kill_tree(proc)
