@@ -235,3 +235,15 @@ def test_row7_file_step_cannot_fetch_host_only_urls(tmp_path: Path, busybox_root
             assert status["runState"] == "Failed", (spellings[i], lines)
             assert f"step 'leak{i}' (File) failed: refused http://" in status["message"], status["message"]
     assert _Secret.hits == [], "the host fetched a loopback URL for a step without network"
+
+
+def test_health_and_the_run_log_say_which_limits_are_in_force(tmp_path: Path, busybox_root: Path) -> None:
+    with make_svc(tmp_path, busybox_root, pids=77) as svc:
+        c = client(svc, tmp_path)
+        status, lines = build(c, "say", body(shell("hi", "echo hi")))
+        health = c.get_json(f"{svc.base_url}/_aibtui/health")
+    assert status["runState"] == "Succeeded", lines
+    line = next(ln for ln in lines if ln.startswith("limits per step ("))
+    assert limits_mod.mechanism() in line and "pids 77" in line
+    assert health["limits"]["mechanism"].startswith(limits_mod.mechanism())
+    assert health["limits"]["pids"].startswith("77")

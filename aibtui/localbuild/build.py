@@ -172,6 +172,11 @@ class LocalBuild:
         (ctl / "bin" / "sudo").write_text(rootfs.SUDO_SHIM, encoding="utf-8")
         (ctl / "bin" / "sudo").chmod(0o755)
         (ctl / "apt.conf").write_text(APT_CONF, encoding="utf-8")
+        from .limits import describe
+
+        lim = describe(self.opts.limits)
+        hooks.log([f"limits per step ({lim['mechanism']}): pids {lim['pids']}; memory {lim['memory']}; "
+                   f"CPU {lim['cpu']}; stored log {self.opts.log_bytes} bytes per run"])
         rootfs.materialize(choice, root, cached, self._should_stop)
         hooks.log([f"root filesystem ready in {time.monotonic() - started:.2f}s: {root}"])
         self._check()
