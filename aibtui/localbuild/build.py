@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from . import artifacts, rootfs
-from .model import LocalOptions, RunPlan, SetupError, StepFailed, stop_error
+from .model import LocalOptions, RootfsChoice, RunPlan, SetupError, StepFailed, stop_error
 from .sandbox import APT_CONF, Sandbox, track
 from .steps import StepContext, run_deprovision, run_step
 
@@ -157,11 +157,17 @@ class LocalBuild:
         assert plan.rootfs is not None and plan.backend is not None
         choice = plan.rootfs
         hooks.phase("Building", f"Building: preparing a sandboxed copy of the root filesystem ({plan.backend})")
-        hooks.log([f"local build: steps run in a {plan.backend} sandbox on a fresh copy of {choice.location} "
+        where = choice.location if choice.kind != "busybox" else "a busybox root filesystem"
+        hooks.log([f"local build: steps run in a {plan.backend} sandbox on a fresh copy of {where} "
                    f"(chosen by {choice.found_by}); nothing runs on the host"])
         cached = None
         if choice.kind == "download":
-            cached = self._download(choice.location)
+            try:
+                cached = self._download(choice)
+            except rootfs.DownloadUnavailable as exc:  # offline: busybox, said loudly; a bad checksum still fails
+                choice = RootfsChoice("busybox", "", "fallback")
+                hooks.log([f"{exc}; falling back to the busybox root filesystem: steps that need the "
+                           "distribution's tools (apt-get, dnf, zypper) will fail"])
         started = time.monotonic()
         self.run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         track(self.run_dir)  # every process group this run starts, for recovery after kill -9
@@ -209,7 +215,8 @@ class LocalBuild:
         self._succeeded = True
         return message
 
-    def _download(self, url: str) -> Path:
+    def _download(self, choice: RootfsChoice) -> Path:
+        url = choice.location
         self.hooks.log([f"downloading the root filesystem {url} (once; cached in {self.opts.work_dir / 'cache'})"])
         shown = {"step": -1}
 
@@ -225,8 +232,10 @@ class LocalBuild:
                 shown["step"] = done // (64 * 1024 * 1024)
                 self.hooks.log([f"download: {done // (1024 * 1024)} MB"])
 
-        path = rootfs.fetch_verified(url, self.opts.work_dir / "cache", progress)
-        self.hooks.log([f"download verified against the published SHA256SUMS: {path}"])
+        path = rootfs.fetch_verified(url, self.opts.work_dir / "cache", progress, sums_url=choice.sums,
+                                     algorithm=choice.algorithm)
+        self.hooks.log([f"download verified ({choice.algorithm}) against the published list "
+                        f"{choice.sums or 'SHA256SUMS'}: {path}"])
         return path
 
     def _distribute(self, root: Path) -> str:

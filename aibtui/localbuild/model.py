@@ -29,6 +29,10 @@ class RootfsChoice:
     kind: str  # "folder" | "tarball" | "download"
     location: str  # a path, or the URL to download
     found_by: str  # how it was chosen, for the log: "--rootfs", "config [local.rootfs] 'key'", ...
+    sums: str | None = None  # a download's published checksum list (default: SHA256SUMS beside it)
+    algorithm: str = "sha256"  # of that list: sha256 | sha512
+    layout: str = "rootfs"  # rootfs | oci | disk | auto (see distros.json)
+    note: str = ""  # said in the log (which distribution stands in for the source, and why)
 
 
 @dataclass(frozen=True)
