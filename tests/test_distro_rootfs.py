@@ -151,7 +151,7 @@ def test_steps_run_on_the_verified_distribution_rootfs(tmp_path: Path, mirror, d
     assert status["runState"] == "Succeeded", lines
     assert "[probe] running-on-mirrorlinux" in lines
     assert any("the distribution's official rootfs (Ubuntu 22.04)" in ln for ln in lines)
-    assert any(ln.startswith("download verified (sha256)") for ln in lines)
+    assert any(ln.startswith("download verified against the published") and "(sha256)" in ln for ln in lines)
     cached = list((tmp_path / "state" / "local" / "cache").iterdir())
     assert len(cached) == 1 and cached[0].read_bytes() == distro_tarball
     # a second build uses the cache: only the checksum list is fetched again

@@ -234,8 +234,8 @@ class LocalBuild:
 
         path = rootfs.fetch_verified(url, self.opts.work_dir / "cache", progress, sums_url=choice.sums,
                                      algorithm=choice.algorithm)
-        self.hooks.log([f"download verified ({choice.algorithm}) against the published list "
-                        f"{choice.sums or 'SHA256SUMS'}: {path}"])
+        self.hooks.log([f"download verified against the published {choice.sums or 'SHA256SUMS'} "
+                        f"({choice.algorithm}): {path}"])
         return path
 
     def _distribute(self, root: Path) -> str:
