@@ -73,7 +73,7 @@ def write_if_changed(path: Path, data: str, *, refresh_after: list[str] | None =
     kind = output_kind(path)
     if kind is not None:
         raise OutputRefused(f"{path} is {kind}, not a regular file; refusing to write to it")
-    encoded = data.encode("utf-8")
+    encoded = data.encode("utf-8", "surrogateescape")  # a file name that is not UTF-8 keeps its bytes
     target = _real_target(path)
     try:
         st = os.stat(target)

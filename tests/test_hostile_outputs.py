@@ -280,3 +280,31 @@ def test_row6_profile_search_path_is_allowed(project: Path, tmp_path_factory, mo
                           env=env, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert '"team": "infra"' in proc.stdout
+
+
+@pytest.mark.parametrize("command", ["check", "config"])
+def test_row5_non_utf8_set_value_in_check_and_config(project: Path, command: str) -> None:
+    src = project / "v.aib.yaml"
+    src.write_text(HEAD + 'vars: {x: a}\ntags: {a: "{{ x }}"}\n')
+    argv = [os.fsencode(sys.executable), b"-m", b"aibtui", command.encode(), os.fsencode(src), b"--set", b"x=\xff"]
+    proc = subprocess.run(argv, capture_output=True, timeout=60)
+    err = proc.stderr.decode("utf-8", "replace")
+    assert proc.returncode == 1 and "Traceback" not in err and "internal error" not in err, err
+    assert "<--set>:1:1: error: AIB123:" in err
+
+
+def test_depfile_that_is_the_output_is_refused(project: Path) -> None:
+    out = project / "web.json"
+    proc = aib("compile", str(project / "web.aib.yaml"), "-o", str(out), "--depfile", str(out))
+    clean_error(proc, "AIB121")
+    assert "depfile" in proc.stderr and not out.exists()
+
+
+def test_a_non_utf8_depfile_name_is_a_located_diagnostic(project: Path) -> None:
+    depfile = os.fsencode(project) + b"/dep\xe9.d"  # Latin-1 bytes, not UTF-8
+    argv = [os.fsencode(sys.executable), b"-m", b"aibtui", b"compile", os.fsencode(project / "web.aib.yaml"),
+            b"-o", os.fsencode(project / "web.json"), b"--depfile", depfile]
+    proc = subprocess.run(argv, capture_output=True, timeout=60)
+    assert proc.returncode == 1 and b"Traceback" not in proc.stderr and b"internal error" not in proc.stderr
+    assert b"<--depfile>:1:1: error: AIB123:" in proc.stderr
+    assert not os.path.exists(depfile)

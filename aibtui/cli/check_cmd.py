@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .common import add_compile_options, compile_options
+from .common import add_compile_options, argument_diagnostics, compile_options
 from .diagnostics_out import add_diagnostics_arguments, emit, failed
 
 
@@ -22,6 +22,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from aibtui.compiler import check_file
 
+    bad_args = argument_diagnostics(args)
+    if bad_args:
+        emit(bad_args, args.diagnostics_format, notes=not getattr(args, "no_notes", False))
+        return 1
     options = compile_options(args)
     all_diags = []
     templates = 0

@@ -65,3 +65,28 @@ def compile_options(args: argparse.Namespace, fmt: str = "resource"):  # type: i
         allow_paths=tuple(p.resolve() for p in getattr(args, "allow_path", [])),
         max_output=getattr(args, "max_output", None),
     )
+
+
+def argument_diagnostics(args: argparse.Namespace) -> list:  # type: ignore[type-arg]
+    """Arguments that are not valid text (bytes that are not UTF-8 reach Python as surrogates):
+    AIB123 at the argument (``<--set>:N``), instead of an encoding error when the output is written."""
+    from aibtui.compiler.diagnostics import Diagnostic, Severity, Span
+
+    def shown(text: str) -> str:
+        return text.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+
+    out = []
+    for i, item in enumerate(getattr(args, "sets", []), start=1):
+        try:
+            item.encode("utf-8")
+        except UnicodeEncodeError:
+            out.append(Diagnostic("AIB123", Severity.ERROR, f"--set {shown(item)}: the value is not valid UTF-8 text",
+                                  Span("<--set>", i, 1), hint="pass --set values as UTF-8"))
+    for label, attr in (("-o", "output"), ("--depfile", "depfile")):
+        value = getattr(args, attr, None)
+        try:
+            str(value or "").encode("utf-8")
+        except UnicodeEncodeError:
+            out.append(Diagnostic("AIB123", Severity.ERROR, f"{label} {shown(str(value))}: the path is not valid "
+                                  "UTF-8 text", Span(f"<{label}>", 1, 1), hint="name outputs with UTF-8 paths"))
+    return out

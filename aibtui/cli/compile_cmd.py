@@ -18,7 +18,7 @@ import os
 import sys
 from pathlib import Path
 
-from .common import add_compile_options, compile_options
+from .common import add_compile_options, argument_diagnostics, compile_options
 from .diagnostics_out import add_diagnostics_arguments, emit, failed
 from .main import UsageError
 
@@ -80,7 +80,8 @@ def _refusal(path: Path, inputs: list[str], what: str) -> str | None:
 
     kind = output_kind(path)
     if kind is not None:
-        return f"{what} {path} is {kind}; only a regular file or a new path can be written"
+        stdout = " (for standard output, leave out -o or write -o -)" if kind != "a folder" else ""
+        return f"{what} {path} is {kind}; only a regular file or a new path can be written{stdout}"
     for src in inputs:
         if same_file(path, src) or os.path.abspath(os.path.realpath(path)) == src:
             return f"{what} {path} is {src}, an input of this compile; refusing to overwrite it"
@@ -128,34 +129,11 @@ def _why(path: Path, exc: BaseException) -> str:
     return exc.strerror or str(exc)
 
 
-def _argument_diagnostics(args: argparse.Namespace) -> list:
-    """Arguments that are not valid text (bytes that are not UTF-8 reach Python as surrogates):
-    AIB123 at the argument, instead of an encoding error when the output is written."""
-    from aibtui.compiler.diagnostics import Diagnostic, Severity, Span
-
-    out = []
-    for i, item in enumerate(args.sets, start=1):
-        try:
-            item.encode("utf-8")
-        except UnicodeEncodeError:
-            shown = item.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
-            out.append(Diagnostic("AIB123", Severity.ERROR, f"--set {shown}: the value is not valid UTF-8 text",
-                                  Span("<--set>", i, 1), hint="pass --set values as UTF-8"))
-    for label, value in (("-o", args.output), ("--depfile", args.depfile)):
-        try:
-            str(value or "").encode("utf-8")
-        except UnicodeEncodeError:
-            shown = str(value).encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
-            out.append(Diagnostic("AIB123", Severity.ERROR, f"{label} {shown}: the path is not valid UTF-8 text",
-                                  Span(f"<{label}>", 1, 1), hint="name outputs with UTF-8 paths"))
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
     from aibtui.compiler import compile_file
     from aibtui.fsutil import remove_stale
 
-    bad_args = _argument_diagnostics(args)
+    bad_args = argument_diagnostics(args)
     if bad_args:
         emit(bad_args, args.diagnostics_format, notes=not args.no_notes)
         return 1
@@ -173,6 +151,9 @@ def run(args: argparse.Namespace) -> int:
         if target is not None:
             for path, what in ((target, "output"), (depfile, "depfile"), (args.depfile, "depfile")):
                 reason = _refusal(path, inputs, what) if path is not None else None
+                if reason is None and path is not None and what == "depfile" and \
+                        os.path.abspath(path) == os.path.abspath(target):
+                    reason = f"depfile {path} is the output itself; give the depfile its own name"
                 if reason is not None:
                     from aibtui.compiler.diagnostics import Diagnostic, Severity, Span
 
