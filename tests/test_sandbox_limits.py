@@ -247,3 +247,20 @@ def test_health_and_the_run_log_say_which_limits_are_in_force(tmp_path: Path, bu
     assert limits_mod.mechanism() in line and "pids 77" in line
     assert health["limits"]["mechanism"].startswith(limits_mod.mechanism())
     assert health["limits"]["pids"].startswith("77")
+
+
+@pytest.mark.parametrize("backend", ["bwrap", "unshare"])
+def test_sigpipe_ends_a_pipeline_in_both_sandboxes(tmp_path: Path, busybox_root: Path, backend: str) -> None:
+    # The unshare backend's Python launchers ignored SIGPIPE and passed that on: `yes | head` never ended.
+    from aibtui.localbuild.sandbox import Sandbox
+
+    if detect_backend(backend)[0] is None:
+        pytest.skip(f"no {backend} sandbox here")
+    ctl = tmp_path / "ctl"
+    ctl.mkdir()
+    lines: list[str] = []
+    started = time.monotonic()
+    out = Sandbox(backend, busybox_root, ctl).run(["/bin/sh", "-c", "yes | head -c 10; echo; echo END"],
+                                                  lambda s, got: lines.extend(got),
+                                                  lambda: "timeout" if time.monotonic() - started > 20 else None)
+    assert out.exit_code == 0 and out.stopped is None and lines[-1] == "END", (out, lines)

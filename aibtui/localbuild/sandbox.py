@@ -65,7 +65,7 @@ APT_CONF = 'APT::Sandbox::User "root";\n'  # where only uid 0 is mapped (not roo
 # pivot_root()s into the copy and detaches the old root, so the host's file system is gone from the
 # sandbox's mount namespace (a chroot alone could be escaped by a root process).
 _UNSHARE_INIT = r"""
-import ctypes, os, sys
+import ctypes, os, signal, sys
 libc = ctypes.CDLL(None, use_errno=True)
 PIVOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}.get(os.uname().machine)
 BIND, REC, RDONLY, REMOUNT, NOSUID, NODEV, NOEXEC, DETACH = 4096, 16384, 1, 32, 2, 4, 8, 2
@@ -110,6 +110,7 @@ check(libc.umount2(b".", DETACH), "detach the old root")
 os.chdir("/")
 for cap in DROP:
     check(libc.prctl(24, cap, 0, 0, 0), "drop capability %d" % cap)  # PR_CAPBSET_DROP: gone after exec
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # Python ignores SIGPIPE; `yes | head` must end in the step
 try:
     os.execvp(argv[0], argv)
 except OSError as exc:
@@ -141,6 +142,7 @@ if pid == 0:
     os.write(ready_w, b"1")
     if os.read(go_r, 1) != b"1":
         os._exit(126)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # not inherited ignored: `yes | head` must end
     try:
         os.execvp(argv[0], argv)
     except OSError as exc:
