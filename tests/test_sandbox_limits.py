@@ -58,6 +58,8 @@ def _marked() -> set[int]:
 
 
 def make_svc(tmp_path: Path, busybox_root: Path, **local: Any) -> Any:
+    if local.get("sandbox") and detect_backend(local["sandbox"])[0] is None:
+        pytest.skip(f"no {local['sandbox']} sandbox here")
     cfg = LocalBuildConfig(rootfs=((URN_KEY, str(busybox_root)),), **local)
     return local_service(tmp_path / "state", replace(FAST, local=cfg, minute_seconds=0.5))
 
@@ -91,8 +93,9 @@ def build(c: ArmClient, name: str, b: dict[str, Any], timeout: float = 40.0) -> 
 # -- row 8: fork loop --------------------------------------------------------------------------
 
 
-def test_row8_fork_loop_is_stopped_by_the_pids_limit(tmp_path: Path, busybox_root: Path) -> None:
-    with make_svc(tmp_path, busybox_root, pids=40) as svc:
+@pytest.mark.parametrize("sandbox", ["bwrap", "unshare"])
+def test_row8_fork_loop_is_stopped_by_the_pids_limit(tmp_path: Path, busybox_root: Path, sandbox: str) -> None:
+    with make_svc(tmp_path, busybox_root, pids=40, sandbox=sandbox) as svc:
         c = client(svc, tmp_path)
         started = time.monotonic()
         status, lines = build(c, "forks", body(shell("forkloop", "while :; do sleep 54321 & done")))
@@ -157,8 +160,9 @@ def test_row10_huge_output_is_capped_head_and_tail_kept(tmp_path: Path, busybox_
 # -- row 11: mount, and the user namespace that would allow it ---------------------------------
 
 
-def test_row11_mount_fails_inside_the_sandbox(tmp_path: Path, busybox_root: Path) -> None:
-    with make_svc(tmp_path, busybox_root) as svc:
+@pytest.mark.parametrize("sandbox", ["bwrap", "unshare"])
+def test_row11_mount_fails_inside_the_sandbox(tmp_path: Path, busybox_root: Path, sandbox: str) -> None:
+    with make_svc(tmp_path, busybox_root, sandbox=sandbox) as svc:
         c = client(svc, tmp_path)
         status, lines = build(c, "mnt", body(
             shell("nested", "if unshare -U -r true 2>/dev/null; then echo NESTED-USERNS; fi",
