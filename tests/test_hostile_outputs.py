@@ -308,3 +308,12 @@ def test_a_non_utf8_depfile_name_is_a_located_diagnostic(project: Path) -> None:
     assert proc.returncode == 1 and b"Traceback" not in proc.stderr and b"internal error" not in proc.stderr
     assert b"<--depfile>:1:1: error: AIB123:" in proc.stderr
     assert not os.path.exists(depfile)
+
+
+def test_two_inputs_with_one_output_name_are_a_usage_error(project: Path) -> None:
+    (project / "a").mkdir()
+    (project / "a" / "web.aib.yaml").write_text((project / "web.aib.yaml").read_text())
+    proc = aib("compile", str(project / "web.aib.yaml"), str(project / "a" / "web.aib.yaml"), "-o",
+               str(project / "out") + "/")
+    assert proc.returncode == 2 and "would both be written to" in proc.stderr
+    assert not (project / "out").exists()

@@ -61,7 +61,15 @@ def _targets(args: argparse.Namespace) -> list[Path | None]:
     out_path = Path(out)
     folder = len(files) > 1 or out.endswith(("/", "\\")) or out_path.is_dir()
     if folder:
-        return [out_path / output_name(f) for f in files]
+        targets = [out_path / output_name(f) for f in files]
+        seen: dict[str, Path] = {}
+        for src, target in zip(files, targets, strict=True):
+            key = os.path.abspath(target)
+            if key in seen:
+                raise UsageError(f"{seen[key]} and {src} would both be written to {target}; compile them into "
+                                 "different folders")
+            seen[key] = src
+        return targets
     return [out_path]
 
 
