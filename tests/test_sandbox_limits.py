@@ -268,3 +268,27 @@ def test_sigpipe_ends_a_pipeline_in_both_sandboxes(tmp_path: Path, busybox_root:
                                                   lambda s, got: lines.extend(got),
                                                   lambda: "timeout" if time.monotonic() - started > 20 else None)
     assert out.exit_code == 0 and out.stopped is None and lines[-1] == "END", (out, lines)
+
+
+def test_without_cgroups_the_watchdog_and_rlimits_still_hold(tmp_path: Path, busybox_root: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # Machines without a delegated cgroup: the pids limit is the watchdog's count of the step's
+    # processes (root ignores RLIMIT_NPROC), memory is RLIMIT_AS per process.
+    from aibtui.localbuild.sandbox import Sandbox
+
+    monkeypatch.setattr(limits_mod, "_MECHANISM", "rlimits")
+    ctl = tmp_path / "ctl"
+    ctl.mkdir()
+    sb = Sandbox(BACKEND or "bwrap", busybox_root, ctl, limits=limits_mod.StepLimits(pids=30, memory_mb=200))
+    started = time.monotonic()
+    out = sb.run(["/bin/sh", "-c", "while :; do sleep 54321 & done"], lambda s, got: None,
+                 lambda: "timeout" if time.monotonic() - started > 20 else None)
+    assert out.limit == "the pids limit (30 processes)" and out.stopped == "limit"
+    deadline = time.monotonic() + 5
+    while _marked() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not _marked()
+    lines: list[str] = []
+    out = sb.run(["/bin/sh", "-c", "dd if=/dev/zero of=/dev/null bs=300M count=1; echo dd=$?"],
+                 lambda s, got: lines.extend(got), lambda: None)
+    assert "dd=1" in lines, lines  # the allocation failed: 300 MB > RLIMIT_AS 200 MB

@@ -19,6 +19,7 @@ service's health answer carries it).
 
 from __future__ import annotations
 
+import errno
 import os
 import resource
 import signal
@@ -73,12 +74,23 @@ def _v2_dir() -> Path | None:
     if own is None:
         return None
     base = CGROOT / own.lstrip("/")
+    control = base / "cgroup.subtree_control"
     try:
-        enabled = (base / "cgroup.subtree_control").read_text().split()
-        if not {"pids", "memory"} <= set(enabled):
-            (base / "cgroup.subtree_control").write_text("+pids +memory")
+        if {"pids", "memory"} <= set(control.read_text().split()):
+            return base if os.access(base, os.W_OK) else None
+        try:
+            control.write_text("+pids +memory")
+        except OSError as exc:
+            if exc.errno != errno.EBUSY:
+                raise
+            # "No internal processes": a cgroup with processes cannot give controllers to children.
+            # As systemd does for a delegated service, move this process into a leaf of its own first.
+            leaf = base / "aibtui-service"
+            leaf.mkdir(exist_ok=True)
+            (leaf / "cgroup.procs").write_text(str(os.getpid()))
+            control.write_text("+pids +memory")
     except OSError:
-        return None  # not delegated, or our cgroup has processes (the "no internal processes" rule)
+        return None  # not delegated to us
     return base if os.access(base, os.W_OK) else None
 
 
@@ -123,8 +135,8 @@ def describe(limits: StepLimits) -> dict[str, str]:
     """What limits each step and how, for the health answer and `aibtui serve`."""
     mech = mechanism()
     if mech == "rlimits":
-        return {"mechanism": "rlimits (no delegated cgroup)",
-                "pids": f"{limits.pids} (RLIMIT_NPROC, counted per user)",
+        return {"mechanism": "rlimits and a watchdog (no delegated cgroup)",
+                "pids": f"{limits.pids} (counted by a watchdog every 0.1 s; RLIMIT_NPROC too for non-root users)",
                 "memory": f"{limits.memory_mb} MB per process (RLIMIT_AS)",
                 "cpu": f"{limits.cpu_seconds} s per process (RLIMIT_CPU)"}
     return {"mechanism": mech, "pids": f"{limits.pids} per step (pids controller)",
@@ -153,6 +165,43 @@ def _field(text: str, key: str) -> int:
         if len(parts) == 2 and parts[0] == key and parts[1].isdigit():
             return int(parts[1])
     return 0
+
+
+def _user_tasks(uid: int) -> int:
+    """Processes and threads of ``uid`` now (what RLIMIT_NPROC counts)."""
+    count = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        fields = {line.split(":", 1)[0]: line.split(":", 1)[1].split() for line in status.splitlines() if ":" in line}
+        if fields.get("Uid", ["-1"])[0] == str(uid):
+            count += int((fields.get("Threads") or ["1"])[0])
+    return count
+
+
+def _tasks_below(pid: int) -> int:
+    """Processes and threads in the tree below ``pid`` (the watchdog's count without a pids cgroup)."""
+    children: dict[int, list[int]] = {}
+    threads: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(stat[1]), []).append(int(entry))
+        threads[int(entry)] = int(stat[17]) if len(stat) > 17 and stat[17].isdigit() else 1
+    total, todo = 0, [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            total += threads.get(child, 1)
+            todo.append(child)
+    return total
 
 
 class StepCgroup:
@@ -192,6 +241,11 @@ class StepCgroup:
                 _write(m / "memory.limit_in_bytes", str(mem))
                 _write(m / "memory.memsw.limit_in_bytes", str(mem))  # no swap either, where accounted
         self.procs_files = sorted({str(d / "cgroup.procs") for d in self.dirs.values()})
+        # RLIMIT_NPROC counts every process and thread of the user, not of the step: allow the
+        # step `pids` more than the user runs already (as root, that is the whole machine's root).
+        # (root is exempt from it whatever the limit: the watchdog counts the step's processes then)
+        self.nproc = _user_tasks(os.getuid()) + limits.pids if "pids" not in self.dirs and os.getuid() != 0 else 0
+        self.pid: int | None = None  # the step's first process, for the watchdog without a pids cgroup
 
     # -- in the child, between fork and exec (no locks, no allocation-heavy work) -------------------
     def preexec(self) -> None:
@@ -207,8 +261,8 @@ class StepCgroup:
                 pass
         cpu = self.limits.cpu_seconds
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
-        if "pids" not in self.dirs:
-            resource.setrlimit(resource.RLIMIT_NPROC, (self.limits.pids, self.limits.pids))
+        if self.nproc:
+            resource.setrlimit(resource.RLIMIT_NPROC, (self.nproc, self.nproc))
         if "memory" not in self.dirs:
             mem = self.limits.memory_mb * 1024 * 1024
             resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
@@ -223,12 +277,18 @@ class StepCgroup:
         text = _read(d / "cpuacct.usage").strip()
         return int(text) / 1e9 if text.isdigit() else 0.0
 
+    def watch(self, pid: int) -> None:
+        """The step's first process: without a pids cgroup, the watchdog counts what runs below it."""
+        self.pid = pid
+
     def tripped(self) -> str | None:
         """The limit hit so far (a sentence naming it), or None. Sticky."""
         if self.hit is not None:
             return self.hit
         p = self.dirs.get("pids")
         if p is not None and _field(_read(p / "pids.events"), "max") > 0:
+            self.hit = f"the pids limit ({self.limits.pids} processes)"
+        elif p is None and self.pid is not None and _tasks_below(self.pid) > self.limits.pids:
             self.hit = f"the pids limit ({self.limits.pids} processes)"
         m = self.dirs.get("memory")
         if self.hit is None and m is not None:

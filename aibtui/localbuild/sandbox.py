@@ -326,7 +326,10 @@ class Sandbox:
             return should_stop()
 
         try:
-            out = stream(self.launch(argv, sandbox_env(), cg.preexec if cg else None), on_lines, stop)
+            proc = self.launch(argv, sandbox_env(), cg.preexec if cg else None)
+            if cg is not None:
+                cg.watch(proc.pid)
+            out = stream(proc, on_lines, stop)
             if cg is not None:
                 out.limit = cg.verdict(out.exit_code)
                 if out.limit is not None and out.stopped is None:
