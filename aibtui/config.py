@@ -14,6 +14,8 @@ Local builds (the local provider executes Linux templates in a sandbox; docs/loc
     download = false            # true: fetch the official cloud rootfs of known Ubuntu images once
     sandbox = "bwrap"           # or "unshare" (root only); default: bwrap when it works
     network = true              # false: steps run without network
+    pids = 1024                 # per step: processes; memory_mb = 4096, cpu_seconds = 3600
+    log_bytes = 8388608         # stored log per run: beyond it the middle is dropped (head and tail kept)
 
     [local.rootfs]              # source (marketplace URN or image id) -> folder, tarball or https URL
     "Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2" = "~/rootfs/jammy"
@@ -55,6 +57,10 @@ class LocalBuildConfig:
     download: bool = False
     sandbox: str | None = None
     network: bool = True
+    pids: int = 1024  # processes of one step
+    memory_mb: int = 4096  # memory of one step
+    cpu_seconds: int = 3600  # CPU time of one step
+    log_bytes: int = 8 * 1024 * 1024  # stored log of one run (head and tail kept)
 
 
 def _home(env: Mapping[str, str]) -> Path:
@@ -134,6 +140,13 @@ def load_local_config(env: Mapping[str, str] | None = None) -> LocalBuildConfig:
     sandbox = env.get("AIBTUI_SANDBOX") or local.get("sandbox")
     if sandbox is not None and sandbox not in ("bwrap", "unshare"):
         raise ConfigError(f"{path}: local.sandbox (or AIBTUI_SANDBOX) must be \"bwrap\" or \"unshare\"")
+    limits: dict[str, int] = {}
+    for key in ("pids", "memory_mb", "cpu_seconds", "log_bytes"):
+        if key in local:
+            value = local[key]
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ConfigError(f"{path}: local.{key} must be a positive whole number")
+            limits[key] = value
     return LocalBuildConfig(rootfs=tuple(sorted((str(k).lower(), str(v)) for k, v in rootfs.items())),
                             download=bool(local.get("download", False)), sandbox=sandbox,
-                            network=bool(local.get("network", True)))
+                            network=bool(local.get("network", True)), **limits)

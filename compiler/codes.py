@@ -30,6 +30,15 @@ _CORE: dict[str, CodeInfo] = {
     "AIB106": CodeInfo(E, None, "mapping keys must be plain strings"),
     "AIB107": CodeInfo(E, None, "unsupported YAML tag", "remove the tag; only plain YAML is accepted"),
     "AIB108": CodeInfo(E, None, "file is not valid UTF-8 text"),
+    # -- budgets and outputs ---------------------------------------------------------------------
+    "AIB120": CodeInfo(E, None, "output budget exceeded (rendered text or emitted JSON)",
+                       "variables that repeat each other multiply the output; raise it with --max-output"),
+    "AIB121": CodeInfo(E, None, "output path refused (not a regular file, or an input of the compile)",
+                       "write to a new path or a regular file that is not one of the inputs"),
+    "AIB122": CodeInfo(E, None, "output cannot be written",
+                       "check the folder exists, is writable, and that the file is not immutable"),
+    "AIB123": CodeInfo(E, None, "a command-line argument is not valid text",
+                       "pass --set values and paths as UTF-8"),
     # -- dialect ---------------------------------------------------------------------------------
     "AIB400": CodeInfo(E, None, "unknown key"),
     "AIB401": CodeInfo(E, None, "wrong type for a value"),

@@ -29,7 +29,9 @@ class CompileOptions:
     root: Path | None = None
     allow_outside_root: bool = False
     profile_path: tuple[Path, ...] = ()
+    allow_paths: tuple[Path, ...] = ()  # --allow-path: more folders extends/include may read (AIB290)
     schema_engine: str = "builtin"  # builtin | jsonschema
+    max_output: int | None = None  # characters of rendered text and emitted JSON (AIB120); None: the default
 
 
 @dataclass
@@ -83,7 +85,7 @@ def _compile(node: Mapping, path: Path, options: CompileOptions, diags: Diagnost
 
     top = safe_resolve(path)
     ropts = ResolveOptions(root=options.root, allow_outside_root=options.allow_outside_root,
-                           profile_path=tuple(options.profile_path))
+                           profile_path=tuple(options.profile_path), allow_paths=tuple(options.allow_paths))
     resolved = resolve_node(node, top, diags, ropts)
     result.dependencies = [str(top)]
     if resolved is None:
@@ -98,9 +100,10 @@ def _finish(node: Mapping, file: str, root: Path, options: CompileOptions, diags
     from .check import check_model
     from .emit import dumps, shape
     from .lower import LowerOptions, lower
-    from .render import render
+    from .render import DEFAULT_MAX_OUTPUT, render
 
-    rendered = render(node, dict(options.sets), diags)
+    budget = options.max_output if options.max_output is not None else DEFAULT_MAX_OUTPUT
+    rendered = render(node, dict(options.sets), diags, max_output=budget)
     if rendered is None or diags.has_errors:
         result.resolved = rendered
         result.diagnostics = diags.sorted()
@@ -117,8 +120,14 @@ def _finish(node: Mapping, file: str, root: Path, options: CompileOptions, diags
             document = shape(model, options.format, diags, arm=_arm_section(rendered, options.format, diags))
             if document is not None and not diags.has_errors:
                 try:
-                    result.text = dumps(document)
-                    result.document = document
+                    text = dumps(document)
+                    if len(text) > budget:
+                        diags.add("AIB120", f"output budget exceeded: the JSON would be {len(text)} characters; "
+                                  f"the limit is {budget}", model.span_at(()),
+                                  hint="raise the budget with --max-output CHARS if this is intended")
+                    else:
+                        result.text = text
+                        result.document = document
                 except ValueError as exc:
                     diags.add("AIB401", f"a value cannot be written as JSON: {exc}", model.span_at(()),
                               hint="NaN, infinities and dates have no JSON form; quote the value")

@@ -37,6 +37,7 @@ MAX_ITEMS = 100_000  # items in any list a template builds
 MAX_INT_BITS = 8192  # bits in any integer a template computes
 MAX_ROUND_DIGITS = 30
 MAX_TEMPLATES = 2000  # distinct strings compiled by Jinja in one render (about 1 ms each)
+DEFAULT_MAX_OUTPUT = 32 * 1024 * 1024  # characters of rendered text in one compile (AIB120, --max-output)
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _SIMPLE = re.compile(r"\{\{\s*(" + _NAME + r"(?:\." + _NAME + r")*)\s*\}\}")
@@ -54,6 +55,10 @@ class _Failed(Exception):
 
 class _Limit(Exception):
     """An expression would build a value beyond the limits."""
+
+
+class _Budget(Exception):
+    """The compile's output budget is spent; AIB120 is already in the bag and rendering stops."""
 
 
 # -- --set ----------------------------------------------------------------------------------------
@@ -232,8 +237,11 @@ def _position(node: Scalar, offset: int, sources: _Sources) -> Span:
 
 
 class _Renderer:
-    def __init__(self, diags: DiagnosticBag) -> None:
+    def __init__(self, diags: DiagnosticBag, budget: int = DEFAULT_MAX_OUTPUT) -> None:
         self.diags = diags
+        self.budget = budget  # characters every rendered string together may add up to
+        self.spent = 0
+        self.defining: str | None = None  # the variable being rendered, for AIB120's message
         self.context: dict[str, Any] = {}
         self.failed: set[str] = set()  # variables whose value could not be rendered
         self.used: set[str] = set()  # root names referenced by any rendered string
@@ -373,6 +381,26 @@ class _Renderer:
             f"define it under `vars:` or pass --set {name}=VALUE"
         self.diags.add("AIB300", f"undefined variable `{name}`", _position(node, offset, self.sources), hint=hint)
 
+    # -- the output budget --------------------------------------------------------------------------
+
+    def charge(self, node: Scalar, size: int, names: list[str]) -> None:
+        """Count ``size`` rendered characters against the budget; AIB120 and _Budget beyond it.
+
+        Called before a string is joined, so a doubling chain of variables is refused before the
+        string that would cross the budget is built.
+        """
+        self.spent += size
+        if self.spent <= self.budget:
+            return
+        where = f"variable `{self.defining}`" if self.defining else "this value"
+        used = ", ".join(f"`{n}`" for n in dict.fromkeys(names)) or "an expression"
+        self.diags.add("AIB120", f"output budget exceeded: rendering {where} (using {used}, "
+                       f"{size} characters here) brings the compile to more than {self.budget} characters "
+                       "of rendered text", node.span,
+                       hint="variables that repeat each other multiply the output; if this is intended, "
+                            "raise the budget with --max-output CHARS")
+        raise _Budget
+
     # -- strings ----------------------------------------------------------------------------------
 
     def render_scalar(self, node: Scalar) -> Node:
@@ -385,6 +413,7 @@ class _Renderer:
             if out is not None:
                 return out
         result = self._render_jinja(node)
+        self.charge(node, len(result), sorted(self._names_in_text(text)))
         return Scalar(node.span, result, raw=result, plain=False)
 
     def _render_simple(self, node: Scalar, parts: _Parts) -> Node | None:
@@ -437,6 +466,7 @@ class _Renderer:
             self.diags.add("AIB306", f"expression refused: the result would be longer than {MAX_TEXT} "
                            "characters", node.span)
             raise _Failed
+        self.charge(node, size, [".".join(p) for p in parts[1::2]])
         result = "".join(pieces)
         return Scalar(node.span, result, raw=result, plain=False)
 
@@ -505,14 +535,24 @@ def _find_statement(env: Any, text: str) -> int | None:
 
 
 def render(node: Mapping, sets: dict[str, str], diags: DiagnosticBag, *,
-           set_span_file: str = "<--set>") -> Mapping | None:
+           set_span_file: str = "<--set>", max_output: int = DEFAULT_MAX_OUTPUT) -> Mapping | None:
     """Render ``{{ }}`` in every string value outside ``vars``. None (with diagnostics) on errors.
 
     The result holds the original nodes wherever nothing changed. Its ``vars`` mapping shows the
     values in effect: declared ones as written, ``--set`` ones as given (at ``set_span_file``).
+    Every string rendered (variables and document) counts against ``max_output`` characters;
+    beyond it AIB120 names the variable or value that crossed it and rendering stops at once.
     """
+    r = _Renderer(diags, max_output)
+    try:
+        return _render(node, sets, diags, r, set_span_file)
+    except _Budget:
+        return None
+
+
+def _render(node: Mapping, sets: dict[str, str], diags: DiagnosticBag, r: _Renderer,
+            set_span_file: str) -> Mapping | None:
     before = len(diags.errors)
-    r = _Renderer(diags)
     set_span = Span(set_span_file, 1, 1)
 
     vars_node = node.items.get("vars")
@@ -566,10 +606,13 @@ def render(node: Mapping, sets: dict[str, str], diags: DiagnosticBag, *,
         try:
             if any(d in r.failed for d in deps[name]):
                 raise _Failed
+            r.defining = name
             rendered = r.render_node(declared[name], strict=True)
         except _Failed:
             r.failed.add(name)
             continue
+        finally:
+            r.defining = None
         r.context[name] = to_plain(rendered)
 
     # The document.

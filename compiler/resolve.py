@@ -77,6 +77,7 @@ class ResolveOptions:
     allow_outside_root: bool = False
     profile_path: tuple[Path, ...] = ()  # --profile-path dirs; AIBTUI_PROFILE_PATH is read per call
     builtin_dir: Path | None = None  # default: the installed aibtui.profiles folder
+    allow_paths: tuple[Path, ...] = ()  # --allow-path dirs: more folders extends/include may read
 
 
 @dataclass
@@ -261,6 +262,11 @@ class _Resolver:
         self.root = safe_resolve(Path(root).absolute())
         self.search_dirs = _search_dirs(options)
         self.builtin = _builtin_dir(options)
+        # Reads are confined to these folders (symlinks resolved): the project root, the profile
+        # search path, the built-in profiles and --allow-path folders (AIB290 / AIB202).
+        self.allowed = [self.root] + [safe_resolve(d) for d in
+                                      [*self.search_dirs, *([self.builtin] if self.builtin else []),
+                                       *options.allow_paths]]
         self.dependencies: list[str] = []
         self.chain: list[str] = []
         self.applied: set[Path] = set()
@@ -350,6 +356,22 @@ class _Resolver:
 
     # -- finding files ----------------------------------------------------------------------------
 
+    def _inside(self, path: Path) -> bool:
+        return self.options.allow_outside_root or any(path.is_relative_to(d) for d in self.allowed)
+
+    def _confined(self, path: Path, entry: _Entry, key: str) -> bool:
+        """False (with AIB290) when ``path`` (symlinks resolved) is outside every allowed folder.
+
+        The file is not opened, so nothing of its content (nor whether it exists) can leak.
+        """
+        if self._inside(path):
+            return True
+        self.diags.add("AIB290", f"`{key}: {entry.text}` resolves to {path}, outside the folders a template may "
+                       f"read (the project root {self.root} and the profile search path)", entry.span,
+                       hint="move the profile into the project or a profile folder (AIBTUI_PROFILE_PATH), "
+                            "or allow its folder with --allow-path DIR")
+        return False
+
     def _locate_profile(self, entry: _Entry, folder: Path) -> Path | None:
         text = entry.text
         if _URL.match(text):
@@ -357,6 +379,8 @@ class _Resolver:
             return None
         if is_path_reference(text):
             path = safe_resolve(folder / Path(text).expanduser())
+            if not self._confined(path, entry, "extends"):
+                return None
             if path.is_file():
                 return path
             self.diags.add("AIB200", f"profile file {text} not found (looked for {path})", entry.span)
@@ -365,7 +389,8 @@ class _Resolver:
         if not text.startswith("."):
             for path, _builtin in candidates:
                 if os.path.isfile(path):
-                    return safe_resolve(path)
+                    real = safe_resolve(path)
+                    return real if self._confined(real, entry, "extends") else None
         known = sorted({name for name, _p, _b in _profile_files(self.options, folder)})
         import difflib  # lazily: only error paths need it
 
@@ -387,9 +412,10 @@ class _Resolver:
                            entry.span)
             return None
         path = safe_resolve(folder / Path(text).expanduser())
-        if not self.options.allow_outside_root and not path.is_relative_to(self.root):
+        if not self._inside(path):
             self.diags.add("AIB202", f"{text} resolves to {path}, outside the project root {self.root}",
-                           entry.span)
+                           entry.span, hint="keep fragments under the project root, or allow their folder with "
+                                            "--allow-path DIR")
             return None
         if not path.is_file():
             what = "is a folder" if path.is_dir() else (

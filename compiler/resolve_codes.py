@@ -22,6 +22,8 @@ RESOLVE_CODES: dict[str, CodeInfo] = {
                        "a document may pull in at most 256 profiles and fragments"),
     "AIB210": CodeInfo(E, None, "bad step placement or removal (`before`, `after`, `remove`)",
                        "write `before: NAME` or `after: NAME`, or `remove: true` next to the `name`"),
+    "AIB290": CodeInfo(E, None, "extends reads outside the project root and the profile search path",
+                       "move the profile into the project or AIBTUI_PROFILE_PATH, or pass --allow-path DIR"),
     # -- variables -------------------------------------------------------------------------------
     "AIB300": CodeInfo(E, None, "undefined variable",
                        "define it under `vars:` or pass --set NAME=VALUE"),

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from .armparams import add_arm_arguments, not_checked, read_arm_parameters, strict, summary_lines
-from .common import add_compile_options, compile_options
+from .common import add_compile_options, argument_diagnostics, compile_options
 from .diagnostics_out import add_diagnostics_arguments, emit, failed
 
 
@@ -24,6 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from aibtui.compiler import check_file
 
+    bad_args = argument_diagnostics(args)
+    if bad_args:
+        emit(bad_args, args.diagnostics_format, notes=not getattr(args, "no_notes", False))
+        return 1
     options = compile_options(args)
     parameters, all_diags = read_arm_parameters(args)
     if any(d.severity.value == "error" for d in all_diags):

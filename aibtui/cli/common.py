@@ -24,9 +24,25 @@ def add_compile_options(parser: argparse.ArgumentParser, *, output_format: bool 
                         help="let include: and local files point outside the project root")
     parser.add_argument("--profile-path", type=Path, metavar="DIR", action="append", default=[],
                         help="another folder to look for profiles in (repeatable)")
+    parser.add_argument("--allow-path", type=Path, metavar="DIR", action="append", default=[],
+                        help="another folder extends:/include: may read from (repeatable; default: the project "
+                             "root and the profile search path only)")
+    parser.add_argument("--max-output", type=_size, metavar="CHARS", default=None,
+                        help="output budget of one compile: characters of rendered text and of the JSON "
+                             "(default 32M; suffixes K, M, G)")
     parser.add_argument("--schema-engine", choices=("builtin", "jsonschema"), default="builtin",
                         help="validator for the official ARM schema (default: builtin; jsonschema is the "
                              "reference implementation, slower to start)")
+
+
+def _size(text: str) -> int:
+    """``32M`` / ``500K`` / ``1G`` / ``1000`` -> characters."""
+    t = text.strip().upper()
+    scale = {"K": 1024, "M": 1024**2, "G": 1024**3}.get(t[-1:], 1)
+    digits = t[:-1] if scale > 1 else t
+    if not digits.isdigit() or int(digits) <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size (a positive number, optionally with K, M or G)")
+    return int(digits) * scale
 
 
 def compile_options(args: argparse.Namespace, fmt: str = "resource"):  # type: ignore[no-untyped-def]
@@ -46,4 +62,31 @@ def compile_options(args: argparse.Namespace, fmt: str = "resource"):  # type: i
         allow_outside_root=args.allow_outside_root,
         profile_path=tuple(args.profile_path),
         schema_engine=args.schema_engine,
+        allow_paths=tuple(p.resolve() for p in getattr(args, "allow_path", [])),
+        max_output=getattr(args, "max_output", None),
     )
+
+
+def argument_diagnostics(args: argparse.Namespace) -> list:  # type: ignore[type-arg]
+    """Arguments that are not valid text (bytes that are not UTF-8 reach Python as surrogates):
+    AIB123 at the argument (``<--set>:N``), instead of an encoding error when the output is written."""
+    from aibtui.compiler.diagnostics import Diagnostic, Severity, Span
+
+    def shown(text: str) -> str:
+        return text.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+
+    out = []
+    for i, item in enumerate(getattr(args, "sets", []), start=1):
+        try:
+            item.encode("utf-8")
+        except UnicodeEncodeError:
+            out.append(Diagnostic("AIB123", Severity.ERROR, f"--set {shown(item)}: the value is not valid UTF-8 text",
+                                  Span("<--set>", i, 1), hint="pass --set values as UTF-8"))
+    for label, attr in (("-o", "output"), ("--depfile", "depfile")):
+        value = getattr(args, attr, None)
+        try:
+            str(value or "").encode("utf-8")
+        except UnicodeEncodeError:
+            out.append(Diagnostic("AIB123", Severity.ERROR, f"{label} {shown(str(value))}: the path is not valid "
+                                  "UTF-8 text", Span(f"<{label}>", 1, 1), hint="name outputs with UTF-8 paths"))
+    return out

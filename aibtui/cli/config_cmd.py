@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .common import add_compile_options, compile_options
+from .common import add_compile_options, argument_diagnostics, compile_options
 from .diagnostics_out import add_diagnostics_arguments, emit
 
 
@@ -100,6 +100,10 @@ def run(args: argparse.Namespace) -> int:
     from aibtui.compiler import compile_file
     from aibtui.compiler.resolve import default_builtin_dir
 
+    bad_args = argument_diagnostics(args)
+    if bad_args:
+        emit(bad_args, args.diagnostics_format, notes=not getattr(args, "no_notes", False))
+        return 1
     options = compile_options(args)
     result = compile_file(args.file, options)
     emit(result.diagnostics, args.diagnostics_format, notes=False)

@@ -64,6 +64,11 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, _stop)
     if not args.quiet and not args.log_file:
         sys.stderr.write(f"aibtui local service on {service.base_url} (state {service.state}); Ctrl-C stops it\n")
+        from aibtui.localbuild.limits import StepLimits, describe
+
+        lim = describe(StepLimits(settings.local.pids, settings.local.memory_mb, settings.local.cpu_seconds))
+        sys.stderr.write(f"limits per local build step ({lim['mechanism']}): pids {lim['pids']}; "
+                         f"memory {lim['memory']}; CPU {lim['cpu']}\n")
     while not service.wait(0.5):
         pass
     return 0

@@ -8,6 +8,7 @@ result, not for booting in Azure.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -18,13 +19,31 @@ from .sandbox import run_tool_checked
 EXCLUDES = ("./.aibtui", "./proc/*", "./sys/*", "./dev/*")
 
 
-def make_tarball(root: Path, dest: Path, should_stop: Callable[[], str | None] | None = None) -> Path:
-    """``dest`` (.tar): the rootfs with owners kept, without /proc, /sys, /dev contents."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    cmd = ["tar", "-c", "-f", str(dest), "--numeric-owner", "-C", str(root)]
-    cmd += [f"--exclude={e}" for e in EXCLUDES] + ["."]
-    run_tool_checked(cmd, f"could not write the rootfs tarball {dest}", should_stop)
+PARTIAL = ".partial"  # an artifact being written; renamed to its name when complete
+
+
+def partial(dest: Path) -> Path:
+    return dest.with_name(dest.name + PARTIAL)
+
+
+def _complete(tmp: Path, dest: Path) -> Path:
+    os.replace(tmp, dest)
     return dest
+
+
+def make_tarball(root: Path, dest: Path, should_stop: Callable[[], str | None] | None = None) -> Path:
+    """``dest`` (.tar): the rootfs with owners kept, without /proc, /sys, /dev contents. Sparse files
+    stay sparse (``--sparse``). Written as ``dest.partial`` and renamed when complete."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = partial(dest)
+    cmd = ["tar", "-c", "-f", str(tmp), "--sparse", "--numeric-owner", "-C", str(root)]
+    cmd += [f"--exclude={e}" for e in EXCLUDES] + ["."]
+    try:
+        run_tool_checked(cmd, f"could not write the rootfs tarball {dest}", should_stop)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return _complete(tmp, dest)
 
 
 def vhd_tools() -> str | None:
@@ -57,7 +76,13 @@ def make_vhd(root: Path, dest: Path, work: Path, should_stop: Callable[[], str |
     run_tool_checked(["mke2fs", "-q", "-F", "-t", "ext4", "-L", "aibtui-root", "-d", str(root), "-E", "root_owner=0:0",
           str(raw), f"{size}M"], "could not make the ext4 file system for the VHD", should_stop)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    run_tool_checked(["qemu-img", "convert", "-f", "raw", "-O", "vpc", "-o", "subformat=fixed,force_size=on", str(raw),
-          str(dest)], "could not convert the disk image to VHD", should_stop)
-    raw.unlink(missing_ok=True)
-    return dest
+    tmp = partial(dest)
+    try:
+        run_tool_checked(["qemu-img", "convert", "-f", "raw", "-O", "vpc", "-o", "subformat=fixed,force_size=on",
+                          str(raw), str(tmp)], "could not convert the disk image to VHD", should_stop)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        raw.unlink(missing_ok=True)
+    return _complete(tmp, dest)

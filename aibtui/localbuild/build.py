@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from . import artifacts, rootfs
-from .model import LocalOptions, RunPlan, SetupError, StepFailed, stop_error
-from .sandbox import APT_CONF, Sandbox
+from .model import LocalOptions, RootfsChoice, RunPlan, SetupError, StepFailed, stop_error
+from .sandbox import APT_CONF, Sandbox, track
 from .steps import StepContext, run_deprovision, run_step
 
 DEFAULT_TIMEOUT_MINUTES = 240  # B-01
@@ -65,13 +65,26 @@ def prune_artifacts(work_dir: Path, template_key: str, catalog: rootfs.ImageCata
 
 
 def clean_stale_runs(work_dir: Path) -> int:
-    """Remove run folders a stopped service left behind (not those kept for inspection). Returns how many."""
+    """Recovery at start-up, after a service that stopped (or was killed with -9) mid-run: kill the
+    process groups its runs recorded (a ``tar`` still writing an artifact, a step), remove their run
+    folders (not those kept for inspection) and every artifact left half-written (``*.partial``),
+    with the artifact folders that are then empty. Returns how many run folders were removed."""
+    from .sandbox import kill_recorded
+
     runs = work_dir / "runs"
-    if not runs.is_dir():
-        return 0
-    stale = [d for d in runs.iterdir() if d.is_dir() and not (d / KEPT_MARKER).exists()]
+    stale = [d for d in runs.iterdir() if d.is_dir()] if runs.is_dir() else []
+    for d in stale:
+        kill_recorded(d)
+    stale = [d for d in stale if not (d / KEPT_MARKER).exists()]
     for d in stale:
         rootfs.remove_tree(d)
+    arts = work_dir / "artifacts"
+    if arts.is_dir():
+        for tmp in arts.glob(f"*/*/*{artifacts.PARTIAL}"):
+            run_folder = tmp.parent
+            tmp.unlink(missing_ok=True)
+            if not any(run_folder.iterdir()):
+                run_folder.rmdir()
     return len(stale)
 
 
@@ -90,6 +103,11 @@ class LocalBuild:
         assert plan.rootfs is not None and plan.backend is not None
         self.run_id, self.template_key, self.body, self.plan = run_id, template_key, body, plan
         self.template = template_key.rsplit("/", 1)[-1]
+        from .logcap import LogCap
+
+        self.logcap = LogCap(hooks.log, opts.log_bytes)
+        hooks = BuildHooks(log=self.logcap, phase=hooks.phase, stop_reason=hooks.stop_reason,
+                           put_output=hooks.put_output)
         self.opts, self.catalog, self.hooks = opts, catalog, hooks
         self.props: dict[str, Any] = body.get("properties") or {}
         self.run_dir = opts.work_dir / "runs" / run_id
@@ -127,6 +145,8 @@ class LocalBuild:
                 self.hooks.log([f"errorHandling.{which} is cleanup: the sandbox is removed"])
             raise
         finally:
+            track(None)
+            self.logcap.close()  # the tail of a capped log, before the run's last message
             if not keep:
                 rootfs.remove_tree(self.run_dir)
             if not self._succeeded:
@@ -137,13 +157,20 @@ class LocalBuild:
         assert plan.rootfs is not None and plan.backend is not None
         choice = plan.rootfs
         hooks.phase("Building", f"Building: preparing a sandboxed copy of the root filesystem ({plan.backend})")
-        hooks.log([f"local build: steps run in a {plan.backend} sandbox on a fresh copy of {choice.location} "
+        where = choice.location if choice.kind != "busybox" else "a busybox root filesystem"
+        hooks.log([f"local build: steps run in a {plan.backend} sandbox on a fresh copy of {where} "
                    f"(chosen by {choice.found_by}); nothing runs on the host"])
         cached = None
         if choice.kind == "download":
-            cached = self._download(choice.location)
+            try:
+                cached = self._download(choice)
+            except rootfs.DownloadUnavailable as exc:  # offline: busybox, said loudly; a bad checksum still fails
+                choice = RootfsChoice("busybox", "", "fallback")
+                hooks.log([f"{exc}; falling back to the busybox root filesystem: steps that need the "
+                           "distribution's tools (apt-get, dnf, zypper) will fail"])
         started = time.monotonic()
         self.run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        track(self.run_dir)  # every process group this run starts, for recovery after kill -9
         root = self.run_dir / "root"
         ctl = self.run_dir / "ctl"
         ctl.mkdir(mode=0o755)
@@ -151,10 +178,16 @@ class LocalBuild:
         (ctl / "bin" / "sudo").write_text(rootfs.SUDO_SHIM, encoding="utf-8")
         (ctl / "bin" / "sudo").chmod(0o755)
         (ctl / "apt.conf").write_text(APT_CONF, encoding="utf-8")
+        from .limits import describe
+
+        lim = describe(self.opts.limits)
+        hooks.log([f"limits per step ({lim['mechanism']}): pids {lim['pids']}; memory {lim['memory']}; "
+                   f"CPU {lim['cpu']}; stored log {self.opts.log_bytes} bytes per run"])
         rootfs.materialize(choice, root, cached, self._should_stop)
         hooks.log([f"root filesystem ready in {time.monotonic() - started:.2f}s: {root}"])
         self._check()
-        ctx = StepContext(Sandbox(plan.backend, root, ctl, self.opts.network), hooks.log, self._should_stop)
+        ctx = StepContext(Sandbox(plan.backend, root, ctl, self.opts.network, self.opts.limits), hooks.log,
+                          self._should_stop, network=self.opts.network)
 
         steps = [s if isinstance(s, dict) else {} for s in self.props.get("customize") or []]
         hooks.phase("Customizing", f"Customizing: running {len(steps)} step(s) in the sandbox")
@@ -182,7 +215,8 @@ class LocalBuild:
         self._succeeded = True
         return message
 
-    def _download(self, url: str) -> Path:
+    def _download(self, choice: RootfsChoice) -> Path:
+        url = choice.location
         self.hooks.log([f"downloading the root filesystem {url} (once; cached in {self.opts.work_dir / 'cache'})"])
         shown = {"step": -1}
 
@@ -198,8 +232,10 @@ class LocalBuild:
                 shown["step"] = done // (64 * 1024 * 1024)
                 self.hooks.log([f"download: {done // (1024 * 1024)} MB"])
 
-        path = rootfs.fetch_verified(url, self.opts.work_dir / "cache", progress)
-        self.hooks.log([f"download verified against the published SHA256SUMS: {path}"])
+        path = rootfs.fetch_verified(url, self.opts.work_dir / "cache", progress, sums_url=choice.sums,
+                                     algorithm=choice.algorithm)
+        self.hooks.log([f"download verified against the published {choice.sums or 'SHA256SUMS'} "
+                        f"({choice.algorithm}): {path}"])
         return path
 
     def _distribute(self, root: Path) -> str:

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .limits import StepLimits
+
+DEFAULT_LOG_BYTES = 8 * 1024 * 1024  # the stored customization log of one run: head + tail
+
 
 @dataclass(frozen=True)
 class LocalOptions:
@@ -16,6 +20,8 @@ class LocalOptions:
     sandbox: str | None = None  # force "bwrap" or "unshare"; None: bwrap when it works, else unshare as root
     minute_seconds: float = 60.0  # length of a buildTimeoutInMinutes minute (tests shrink it)
     network: bool = True  # steps may use the network (apt-get); False unshares it
+    limits: StepLimits = StepLimits()  # pids, memory, CPU time per step ([local] pids, memory_mb, cpu_seconds)
+    log_bytes: int = DEFAULT_LOG_BYTES  # [local] log_bytes: beyond it the middle of a run's log is dropped
 
 
 @dataclass(frozen=True)
@@ -23,6 +29,10 @@ class RootfsChoice:
     kind: str  # "folder" | "tarball" | "download"
     location: str  # a path, or the URL to download
     found_by: str  # how it was chosen, for the log: "--rootfs", "config [local.rootfs] 'key'", ...
+    sums: str | None = None  # a download's published checksum list (default: SHA256SUMS beside it)
+    algorithm: str = "sha256"  # of that list: sha256 | sha512
+    layout: str = "rootfs"  # rootfs | oci | disk | auto (see distros.json)
+    note: str = ""  # said in the log (which distribution stands in for the source, and why)
 
 
 @dataclass(frozen=True)

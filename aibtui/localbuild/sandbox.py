@@ -36,6 +36,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .limits import StepLimits
 
 CTL_MOUNT = "/.aibtui"  # where the control folder appears inside the sandbox
 SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/.aibtui/bin"
@@ -61,7 +65,7 @@ APT_CONF = 'APT::Sandbox::User "root";\n'  # where only uid 0 is mapped (not roo
 # pivot_root()s into the copy and detaches the old root, so the host's file system is gone from the
 # sandbox's mount namespace (a chroot alone could be escaped by a root process).
 _UNSHARE_INIT = r"""
-import ctypes, os, sys
+import ctypes, os, signal, sys
 libc = ctypes.CDLL(None, use_errno=True)
 PIVOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}.get(os.uname().machine)
 BIND, REC, RDONLY, REMOUNT, NOSUID, NODEV, NOEXEC, DETACH = 4096, 16384, 1, 32, 2, 4, 8, 2
@@ -79,6 +83,10 @@ if PIVOT is None:
     os._exit(126)
 mount(root, root, None, BIND | REC)
 mount("proc", root + "/proc", "proc", NOSUID | NODEV | NOEXEC)
+# No user namespaces inside (a nested one would give back CAP_SYS_ADMIN, hence mount): the limit is
+# per user namespace, and this is the sandbox's own.
+with open(root + "/proc/sys/user/max_user_namespaces", "w") as fh:
+    fh.write("0")
 for entry in ("sys", "sysrq-trigger", "irq", "bus", "fs"):
     p = root + "/proc/" + entry
     if os.path.exists(p):
@@ -102,6 +110,7 @@ check(libc.umount2(b".", DETACH), "detach the old root")
 os.chdir("/")
 for cap in DROP:
     check(libc.prctl(24, cap, 0, 0, 0), "drop capability %d" % cap)  # PR_CAPBSET_DROP: gone after exec
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # Python ignores SIGPIPE; `yes | head` must end in the step
 try:
     os.execvp(argv[0], argv)
 except OSError as exc:
@@ -133,6 +142,7 @@ if pid == 0:
     os.write(ready_w, b"1")
     if os.read(go_r, 1) != b"1":
         os._exit(126)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # not inherited ignored: `yes | head` must end
     try:
         os.execvp(argv[0], argv)
     except OSError as exc:
@@ -149,6 +159,28 @@ _, status = os.waitpid(pid, 0)
 code = os.waitstatus_to_exitcode(status)
 os._exit(code if code >= 0 else 128 - code)
 """
+
+
+# Run in a fresh (single-threaded) process: enter the sandbox's user namespace and set its limit of
+# nested user namespaces to 0, so nothing inside can make one (and get mount back with it).
+_NO_NESTED_USERNS = r"""
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+fd = os.open("/proc/%s/ns/user" % sys.argv[1], os.O_RDONLY)
+if libc.setns(fd, 0x10000000) != 0:
+    sys.stderr.write("setns: %s\n" % os.strerror(ctypes.get_errno()))
+    sys.exit(1)
+with open("/proc/sys/user/max_user_namespaces", "w") as fh:
+    fh.write("0")
+"""
+
+
+def _forbid_nested_userns(pid: int) -> None:
+    """No user namespaces inside the sandbox whose first process is ``pid``; raises OSError if that fails."""
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", _NO_NESTED_USERNS, str(pid)],  # noqa: S603
+                          stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+    if done.returncode != 0:
+        raise OSError(f"cannot forbid user namespaces in the sandbox: {done.stderr.decode(errors='replace').strip()}")
 
 
 def sandbox_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -196,6 +228,7 @@ class Sandbox:
     root: Path  # the run's rootfs copy (host path)
     ctl: Path  # the run's control folder (host path), seen inside as /.aibtui
     network: bool = True
+    limits: StepLimits | None = None  # pids, memory, CPU time per command (limits.py)
 
     def prepare(self) -> None:
         """Make sure the mount points are real folders (a step may have replaced one with a symlink;
@@ -215,10 +248,12 @@ class Sandbox:
                    "--ro-bind", str(self.ctl), CTL_MOUNT,
                    "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
                    "--hostname", "aibtui-build", "--die-with-parent", "--new-session", "--chdir", "/"]
-            if userns_fds is not None:  # as root: ids 0-65535 mapped to themselves by launch()
+            if userns_fds is not None:  # as root: ids 0-65535 mapped to themselves by launch(), which also
+                # forbids nested user namespaces (bwrap's --disable-userns does not combine with the block fd)
                 cmd += ["--unshare-user", "--userns-block-fd", str(userns_fds[0]), "--info-fd", str(userns_fds[1])]
             else:  # the caller is uid 0 inside, alone
                 cmd += ["--unshare-user", "--uid", "0", "--gid", "0"]
+                cmd += ["--disable-userns"]  # no nested user namespace: it would give back mount (and more)
             cmd += ["--cap-add", "ALL"]  # root's capabilities, confined to the sandbox's user namespace ...
             for cap in DROPPED_CAPS:  # ... minus those that could reach the host
                 cmd += ["--cap-drop", cap]
@@ -241,14 +276,16 @@ class Sandbox:
                     *argv]
         raise ValueError(f"unknown sandbox backend {self.backend!r}")
 
-    def launch(self, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        """Start ``argv`` in the sandbox (its own session, output on pipes)."""
+    def launch(self, argv: list[str], env: dict[str, str],
+               preexec: Callable[[], None] | None = None) -> subprocess.Popen[bytes]:
+        """Start ``argv`` in the sandbox (its own session, output on pipes). ``preexec`` runs in the
+        child before exec (it joins the step's cgroup and sets rlimits)."""
         if not (self.backend == "bwrap" and os.geteuid() == 0):
-            return popen(self.command(argv), env)
+            return popen(self.command(argv), env, preexec=preexec)
         block_r, block_w = os.pipe()
         info_r, info_w = os.pipe()
         try:
-            proc = popen(self.command(argv, (block_r, info_w)), env, pass_fds=(block_r, info_w))
+            proc = popen(self.command(argv, (block_r, info_w)), env, pass_fds=(block_r, info_w), preexec=preexec)
         finally:
             os.close(block_r)
             os.close(info_w)
@@ -264,6 +301,7 @@ class Sandbox:
                 for name in ("uid_map", "gid_map"):
                     with open(f"/proc/{pid}/{name}", "w", encoding="ascii") as fh:
                         fh.write("0 0 65536\n")
+                _forbid_nested_userns(pid)
             os.write(block_w, b"1")  # bwrap goes on (or, had it failed, says why on stderr)
         except (OSError, ValueError, KeyError):
             kill_tree(proc)
@@ -275,20 +313,115 @@ class Sandbox:
 
     def run(self, argv: list[str], on_lines: Callable[[str, list[str]], None],
             should_stop: Callable[[], str | None]) -> Outcome:
-        """Run ``argv`` in the sandbox with live output (see :func:`stream`)."""
+        """Run ``argv`` in the sandbox with live output (see :func:`stream`), within the step limits:
+        a limit hit stops the whole command at once, and :attr:`Outcome.limit` names it."""
+        from .limits import StepCgroup
+
         self.prepare()
-        return stream(self.launch(argv, sandbox_env()), on_lines, should_stop)
+        cg = StepCgroup(self.limits) if self.limits is not None else None
+
+        def stop() -> str | None:
+            if cg is not None and cg.tripped() is not None:
+                return LIMIT_HIT
+            return should_stop()
+
+        try:
+            proc = self.launch(argv, sandbox_env(), cg.preexec if cg else None)
+            if cg is not None:
+                cg.watch(proc.pid)
+            out = stream(proc, on_lines, stop)
+            if cg is not None:
+                out.limit = cg.verdict(out.exit_code)
+                if out.limit is not None and out.stopped is None:
+                    out.stopped = LIMIT_HIT
+        finally:
+            if cg is not None:
+                cg.remove()
+        return out
 
 
-def popen(cmd: list[str], env: dict[str, str], pass_fds: tuple[int, ...] = ()) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,  # noqa: S603
-                            env=env, start_new_session=True, close_fds=True, pass_fds=pass_fds)
+LIMIT_HIT = "limit"  # Outcome.stopped when a step limit stopped the command
+
+
+# -- processes of a run: recorded, so a service killed with -9 can kill them on its next start ------
+_TRACK = threading.local()
+PROCS_FILE = "PROCS"  # in a run folder: "pid starttime" of every process group the run started
+
+
+def track(run_dir: Path | None) -> None:
+    """Record the process groups this thread starts in ``run_dir/PROCS`` (None: stop recording)."""
+    _TRACK.file = run_dir / PROCS_FILE if run_dir is not None else None
+
+
+def _starttime(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _record(pid: int) -> None:
+    path = getattr(_TRACK, "file", None)
+    if path is None:
+        return
+    try:
+        with open(path, "a", encoding="ascii") as fh:
+            fh.write(f"{pid} {_starttime(pid) or '?'}\n")
+    except OSError:
+        pass
+
+
+def kill_recorded(run_dir: Path) -> int:
+    """SIGKILL the process groups a run recorded that are still the same processes. Returns how many."""
+    try:
+        lines = (run_dir / PROCS_FILE).read_text(encoding="ascii").splitlines()
+    except OSError:
+        return 0
+    killed = 0
+    for line in lines:
+        parts = line.split()
+        if len(parts) != 2 or not parts[0].isdigit():
+            continue
+        pid = int(parts[0])
+        if _starttime(pid) != parts[1]:
+            continue  # gone, or the pid was reused by another process
+        try:
+            os.killpg(pid, signal.SIGKILL)
+            killed += 1
+        except (ProcessLookupError, PermissionError):
+            pass
+    return killed
+
+
+def _die_with_service() -> None:
+    """In a child before exec: SIGKILL when the service's thread that started it dies (kill -9 included)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def popen(cmd: list[str], env: dict[str, str], pass_fds: tuple[int, ...] = (),
+          preexec: Callable[[], None] | None = None) -> subprocess.Popen[bytes]:
+    def child() -> None:
+        _die_with_service()
+        if preexec is not None:
+            preexec()
+
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,  # noqa: S603
+                            env=env, start_new_session=True, close_fds=True, pass_fds=pass_fds,
+                            preexec_fn=child)
+    _record(proc.pid)
+    return proc
 
 
 @dataclass
 class Outcome:
     exit_code: int | None  # None when the command was killed
     stopped: str | None = None  # why it was killed: the value should_stop returned
+    limit: str | None = None  # the step limit that stopped it ("the pids limit (64 processes)")
 
 
 def _children() -> dict[int, list[int]]:
@@ -429,7 +562,9 @@ def run_tool(cmd: list[str], should_stop: Callable[[], str | None] | None = None
     """A host tool (tar, cp, mke2fs, qemu-img) that can be stopped: ``(exit code, stderr tail, stop
     reason)``; the exit code is None when ``should_stop`` answered and the tool was killed."""
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,  # noqa: S603
-                            stderr=subprocess.PIPE, start_new_session=True, close_fds=True)
+                            stderr=subprocess.PIPE, start_new_session=True, close_fds=True,
+                            preexec_fn=_die_with_service)
+    _record(proc.pid)
     assert proc.stderr is not None
     err: list[bytes] = []
     reader = threading.Thread(target=lambda: err.append(proc.stderr.read() if proc.stderr else b""), daemon=True)
@@ -437,14 +572,15 @@ def run_tool(cmd: list[str], should_stop: Callable[[], str | None] | None = None
     stopped = None
     try:
         while True:
+            stopped = should_stop() if should_stop else None  # asked first: a stop already asked for wins
+            if stopped is not None:
+                kill_tree(proc)
+                break
             try:
                 proc.wait(timeout=tick)
                 break
             except subprocess.TimeoutExpired:
-                stopped = should_stop() if should_stop else None
-                if stopped is not None:
-                    kill_tree(proc)
-                    break
+                continue
     finally:
         if proc.poll() is None:
             kill_tree(proc)

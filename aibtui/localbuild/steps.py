@@ -39,6 +39,7 @@ class StepContext:
     log: Callable[[list[str]], None]  # append lines to the customization log
     should_stop: Callable[[], str | None]  # "canceled" | "timeout" | "interrupted" | None
     fetch_timeout: float = 60.0
+    network: bool = True  # False: downloads on a step's behalf go through netguard (public addresses only)
 
 
 def _open_url(url: str, timeout: float) -> Any:
@@ -46,11 +47,24 @@ def _open_url(url: str, timeout: float) -> Any:
     return urllib.request.urlopen(url, timeout=timeout)  # noqa: S310 - http(s) only, checked by the caller
 
 
-def fetch(uri: str, sha256: str | None, step: str, kind: str, timeout: float) -> bytes:
-    """The bytes at ``uri`` (https/http, ``file://``, or a local path), checked against ``sha256``."""
+def _guarded_get(url: str, timeout: float) -> bytes:
+    """A download for a step without network: public addresses only, every redirect checked (netguard)."""
+    from . import netguard
+
+    return netguard.get(url, timeout, MAX_FETCH)
+
+
+def fetch(uri: str, sha256: str | None, step: str, kind: str, timeout: float, network: bool = True) -> bytes:
+    """The bytes at ``uri`` (https/http, ``file://``, or a local path), checked against ``sha256``.
+
+    With ``network`` false (the steps have no network), an http(s) download must reach a public
+    address, checked for every redirect (:mod:`.netguard`): the host's loopback, link-local or
+    private services are not the step's to read."""
     parts = urlsplit(uri)
     try:
-        if parts.scheme in ("http", "https"):
+        if parts.scheme in ("http", "https") and not network:
+            data = _guarded_get(uri, timeout)
+        elif parts.scheme in ("http", "https"):
             with _open_url(uri, timeout) as resp:
                 data = resp.read(MAX_FETCH + 1)
         elif parts.scheme == "file" or (parts.scheme == "" and uri.startswith("/")):
@@ -60,7 +74,8 @@ def fetch(uri: str, sha256: str | None, step: str, kind: str, timeout: float) ->
         else:
             raise StepFailed(step, kind, f"cannot fetch {uri!r}: use https://, http://, file:// or an absolute path")
     except OSError as exc:
-        raise StepFailed(step, kind, f"could not download {uri}: {exc}") from exc
+        why = "refused" if type(exc).__name__ == "Refused" else "could not download"
+        raise StepFailed(step, kind, f"{why} {uri}: {exc}") from exc
     if len(data) > MAX_FETCH:
         raise StepFailed(step, kind, f"{uri} is larger than {MAX_FETCH // (1024 * 1024)} MB")
     if sha256:
@@ -85,6 +100,9 @@ def sandboxed(ctx: StepContext, name: str, argv: list[str], quiet: bool = False)
             ctx.log([f"[{name}] {mark}{line}" for line in lines])
 
     out = ctx.sandbox.run(argv, on_lines, ctx.should_stop)
+    if out.limit is not None:
+        ctx.log([f"[{name}] ! stopped by {out.limit}: every process of the step was killed"])
+        raise StepFailed(name, "?", f"stopped by {out.limit}")
     if out.stopped is not None:
         raise stop_error(out.stopped)
     assert out.exit_code is not None
@@ -105,16 +123,22 @@ def run_step(ctx: StepContext, step: dict[str, Any], label: str) -> None:
     ctx.log([f"==> {label}: step '{name}' ({kind})"])
     started = time.monotonic()
     valid = _exit_codes(step)
-    if kind == "Shell":
-        code = _shell(ctx, step, name, kind)
-    elif kind == "PowerShell":
-        code = _powershell(ctx, step, name, kind)
-    elif kind == "File":
-        code = _file(ctx, step, name, kind)
-    elif kind in AZURE_ONLY:
-        raise StepFailed(name, kind, f"a {kind} step needs a Windows build VM: it cannot run in a local build")
-    else:
-        raise StepFailed(name, kind, f"unknown step type {kind!r}: not executed")
+    try:
+        if kind == "Shell":
+            code = _shell(ctx, step, name, kind)
+        elif kind == "PowerShell":
+            code = _powershell(ctx, step, name, kind)
+        elif kind == "File":
+            code = _file(ctx, step, name, kind)
+        elif kind in AZURE_ONLY:
+            raise StepFailed(name, kind, f"a {kind} step needs a Windows build VM: it cannot run in a local build")
+        else:
+            raise StepFailed(name, kind, f"unknown step type {kind!r}: not executed")
+    except StepFailed as exc:
+        if exc.kind == "?":  # a limit stopped the sandboxed command
+            exc.kind = kind
+            ctx.log([f"<== step '{name}' ({kind}): FAILED, {exc.why} ({time.monotonic() - started:.2f}s)"])
+        raise
     took = time.monotonic() - started
     ok = code in valid
     extra = f" (valid: {', '.join(map(str, valid))})" if valid != [0] else ""
@@ -126,7 +150,8 @@ def run_step(ctx: StepContext, step: dict[str, Any], label: str) -> None:
 def _script(ctx: StepContext, step: dict[str, Any], name: str, kind: str, suffix: str) -> tuple[str, bool]:
     """Write the step's script into the control folder: (path inside the sandbox, has a shebang)."""
     if "scriptUri" in step and step["scriptUri"]:
-        data = fetch(str(step["scriptUri"]), step.get("sha256Checksum") or None, name, kind, ctx.fetch_timeout)
+        data = fetch(str(step["scriptUri"]), step.get("sha256Checksum") or None, name, kind, ctx.fetch_timeout,
+                     ctx.network)
     else:
         inline = step.get("inline") or []
         if not isinstance(inline, list):
@@ -160,7 +185,7 @@ def _file(ctx: StepContext, step: dict[str, Any], name: str, kind: str) -> int:
     if not norm.startswith("/tmp/"):
         raise StepFailed(name, kind, f"destination {dest} is outside /tmp: on Linux, Image Builder can write only "
                          "under /tmp (F-03); place it in /tmp and move it with a Shell step (sudo mv)")
-    data = fetch(uri, step.get("sha256Checksum") or None, name, kind, ctx.fetch_timeout)
+    data = fetch(uri, step.get("sha256Checksum") or None, name, kind, ctx.fetch_timeout, ctx.network)
     if len(data) > SMALL_FILE:
         ctx.log([f"[{name}] note: {len(data) // (1024 * 1024)} MB; File steps are meant for files under 20 MB "
                  "(F-04), download large files in a script"])

@@ -106,8 +106,12 @@ class Api:
     # -- dispatch ----------------------------------------------------------------------------
     def handle(self, req: Request) -> Reply:
         if req.path == "/_aibtui/health":
+            from ..localbuild.limits import StepLimits, describe
+
+            local = self.settings.local
             return Reply(200, {"service": SERVICE_NAME, "protocol": self.protocol, "simulated": False,
-                               "localBuilds": True, "activeRuns": self.store.active_run_count()})
+                               "localBuilds": True, "activeRuns": self.store.active_run_count(),
+                               "limits": describe(StepLimits(local.pids, local.memory_mb, local.cpu_seconds))})
         m = R_IMAGES.match(req.path)
         if m:
             if not req.api_version:

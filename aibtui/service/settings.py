@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import ConfigError, LocalBuildConfig, load_local_config
+from ..localbuild.limits import StepLimits
 from ..localbuild.model import LocalOptions
 
 
@@ -27,7 +28,9 @@ class ServiceSettings:
     def local_options(self, state: Path) -> LocalOptions:
         return LocalOptions(work_dir=Path(state) / "local", rootfs_map=self.local.rootfs, download=self.local.download,
                             sandbox=self.local.sandbox, minute_seconds=self.minute_seconds,
-                            network=self.local.network)
+                            network=self.local.network, log_bytes=self.local.log_bytes,
+                            limits=StepLimits(pids=self.local.pids, memory_mb=self.local.memory_mb,
+                                              cpu_seconds=self.local.cpu_seconds))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> ServiceSettings:
