@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .diagnostics import Diagnostic, DiagnosticBag, Severity
-from .model import TemplateModel
+from .model import RESOURCE_TYPE, TemplateModel
 
 
 def check_model(model: TemplateModel, diags: DiagnosticBag, *, schema_engine: str = "builtin") -> None:
@@ -14,6 +14,7 @@ def check_model(model: TemplateModel, diags: DiagnosticBag, *, schema_engine: st
     validate_schema(model, diags, engine=schema_engine)
     if model.coerced:
         _quote_it(model, diags, before)
+    _type_case(model, diags, before)
     middle = len(diags.items)
     run_rules(model, diags)
     _said_once(diags, before, middle)
@@ -27,6 +28,18 @@ def _said_once(diags: DiagnosticBag, start: int, middle: int) -> None:
         return
     kept = [d for d in diags.items[middle:] if (d.span, d.rule) not in schema_errors]
     del diags.items[middle:]
+    diags.items.extend(kept)
+
+
+def _type_case(model: TemplateModel, diags: DiagnosticBag, start: int) -> None:
+    """S-01: a resource type written in another case is one warning (AIB001, from the rules), as on
+    import; ARM compares resource types without regard to case, so the schema's enum error goes."""
+    value = model.doc.get("type")
+    if not isinstance(value, str) or value == RESOURCE_TYPE or value.lower() != RESOURCE_TYPE.lower():
+        return
+    span = model.span_at(("type",))
+    kept = [d for d in diags.items[start:] if not (d.code == "AIB504" and d.span == span)]
+    del diags.items[start:]
     diags.items.extend(kept)
 
 

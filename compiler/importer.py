@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .diagnostics import Diagnostic, DiagnosticBag, Span
+from .diagnostics import Diagnostic, DiagnosticBag, Severity, Span
 from .import_shape import Shaper, Urn, canonical_types
 from .import_yaml import Block, Commented, Flow, FlowMap, Lines, dump
 from .jsonload import load_json
@@ -232,7 +232,9 @@ def _one(model: TemplateModel, root: Mapping | None, text: str, file: str, optio
     expected["apiVersion"] = api
     expected["type"] = RESOURCE_TYPE
     if doc.get("type") not in (None, RESOURCE_TYPE):
-        diags.add("AIB817", f"type '{doc.get('type')}' is written {RESOURCE_TYPE}", model.span_at(("type",)))
+        # S-01, with the severity `aibtui check` gives the same file (AIB001 is a warning for case)
+        diags.add("AIB817", f"type '{doc.get('type')}' is written {RESOURCE_TYPE}", model.span_at(("type",)),
+                  severity=Severity.WARNING, rule="S-01")
     header: list[str] = []
     expected = _drop_unknown(expected, model, diags, header)
     scope = _Scope.of(model, root)

@@ -60,6 +60,7 @@ _TARGET_KEYS = ("managedImage", "gallery", "vhd")
 _DURATION = re.compile(r"^\s*(?:(\d+)\s*h(?:ours?)?)?\s*(?:(\d+)\s*m(?:in(?:utes?)?)?)?\s*$")
 _URN_PART = re.compile(r"^[^\s:]+$")
 MAX_INLINE_BYTES = 512 * 1024
+MAX_FILE_STEP_BYTES = 20_000_000  # F-04: "meant for small files, under 20 MB"
 TARGET_REGIONS_SINCE = "2022-07-01"
 
 
@@ -210,14 +211,6 @@ class Lowerer:
             return None
         self.d.add("AIB407", f"the lines of {node.value} are inlined into the template", node.span)
         return _split_lines(text)
-
-    def sha256_of(self, node: Node, what: str) -> str | None:
-        path = self.local_file(node, what)
-        if path is None:
-            return None
-        import hashlib
-
-        return hashlib.sha256(path.read_bytes()).hexdigest()
 
     # -- top level ---------------------------------------------------------------------------------
     def lower(self, root: Mapping, file: str) -> TemplateModel | None:
@@ -799,9 +792,16 @@ class Lowerer:
             self.d.add("AIB408", f"{what} is a local copy of a remote file, but there is no remote uri",
                        vnode.span, hint="for a local script use `script:`; `local:` goes with `uri:`/`from:`")
             return
-        digest = self.sha256_of(vnode, what)
-        if digest is None:
+        local = self.local_file(vnode, what)
+        if local is None:
             return
+        data = local.read_bytes()
+        if what == "file.local" and len(data) > MAX_FILE_STEP_BYTES:
+            self.d.add("AIB417", f"{local.name} is {len(data) / 1e6:.1f} MB; the File step is meant for files "
+                       f"under {MAX_FILE_STEP_BYTES // 1_000_000} MB", vnode.span)
+        import hashlib
+
+        digest = hashlib.sha256(data).hexdigest()
         given = fields.get("sha256Checksum")
         if isinstance(given, str) and not is_opaque(given):
             if given.lower() != digest:

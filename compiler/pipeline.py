@@ -11,7 +11,7 @@ from collections.abc import Mapping as MappingABC
 from pathlib import Path
 from typing import Any
 
-from .diagnostics import Diagnostic, DiagnosticBag, Severity
+from .diagnostics import Diagnostic, DiagnosticBag, Severity, Span
 from .model import TemplateModel
 from .nodes import Mapping
 from .records import dataclass, field
@@ -90,7 +90,25 @@ def _compile(node: Mapping, path: Path, options: CompileOptions, diags: Diagnost
         result.diagnostics = diags.sorted()
         return result
     result.dependencies = list(dict.fromkeys([str(top), *resolved.dependencies]))
-    return _finish(resolved.node, result.file, resolved.root, options, diags, result)
+    start = len(diags.items)
+    result = _finish(resolved.node, result.file, resolved.root, options, diags, result)
+    if resolved.via_profile:
+        _from_profiles(result, diags.items[start:], resolved.via_profile)
+    return result
+
+
+def _from_profiles(result: CompileResult, found: list[Diagnostic], via: dict[str, tuple[str, Span]]) -> None:
+    """A finding located in a profile (a library file the user does not edit) is shown at the user's
+    `extends:` entry that brought the profile in, with a "from profile NAME (where)" note."""
+    moved: dict[int, Diagnostic] = {}
+    for d in found:
+        if d.span is None or d.span.file not in via:
+            continue
+        name, entry = via[d.span.file]
+        moved[id(d)] = Diagnostic(code=d.code, severity=d.severity, span=entry, rule=d.rule, hint=d.hint,
+                                  message=f"{d.message} (from profile {name}, {d.span})")
+    if moved:
+        result.diagnostics = sorted((moved.get(id(d), d) for d in result.diagnostics), key=Diagnostic.sort_key)
 
 
 def _finish(node: Mapping, file: str, root: Path, options: CompileOptions, diags: DiagnosticBag,

@@ -85,6 +85,9 @@ class Resolved:
     dependencies: list[str]  # absolute paths of every file read (for make depfiles)
     root: Path
     chain: list[str] = field(default_factory=list)  # profiles/includes applied, in merge order
+    # every file reached through a profile: the `extends:` entry in the user's own files that led
+    # to it (name, span), so findings in a library file can be shown where the user chose it
+    via_profile: dict[str, tuple[str, Span]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -265,6 +268,8 @@ class _Resolver:
         self.chain: list[str] = []
         self.applied: set[Path] = set()
         self.active: list[tuple[Path, str]] = []  # the files being resolved, with their labels
+        self.via_profile: dict[str, tuple[str, Span]] = {}
+        self._via: tuple[str, Span] | None = None  # the user's `extends:` entry being descended
         self.files_read = 0
         self.too_many_reported = False
         self.merger = _Merger(diags)
@@ -282,7 +287,7 @@ class _Resolver:
         if len(self.diags.errors) > before:
             return None
         return Resolved(node=acc, dependencies=list(dict.fromkeys(self.dependencies)), root=self.root,
-                        chain=self.chain)
+                        chain=self.chain, via_profile=self.via_profile)
 
     # -- one file ---------------------------------------------------------------------------------
 
@@ -295,7 +300,13 @@ class _Resolver:
             for entry in self._entries(node, "extends"):
                 target = self._locate_profile(entry, folder)
                 if target is not None:
-                    acc = self._descend(target, entry, depth, acc)
+                    outer = self._via
+                    if outer is None:
+                        self._via = (entry.text, entry.span)
+                    try:
+                        acc = self._descend(target, entry, depth, acc)
+                    finally:
+                        self._via = outer
             for entry in self._entries(node, "include"):
                 target = self._locate_include(entry, folder)
                 if target is not None:
@@ -327,6 +338,8 @@ class _Resolver:
         if node is None:
             self.applied.add(target)
             return acc
+        if self._via is not None:
+            self.via_profile.setdefault(str(target), self._via)
         result = self._visit(target, node, entry.text, depth + 1, acc)
         self.chain.append(str(target))
         return result

@@ -67,7 +67,8 @@ def _managed_image(ctx: RuleContext, path: JsonPath, target: dict[str, Any]) -> 
         if not loc.strip():
             ctx.report("AIB083", "ManagedImage target has an empty location", path + ("location",))
             return
-        check_region(ctx, loc, path + ("location",), "ManagedImage location")
+        if loc != ctx.doc.get("location"):  # the template's own location (the dialect's default) is said once
+            check_region(ctx, loc, path + ("location",), "ManagedImage location")
         here = _template_region(ctx)
         if here and not ctx.opaque(loc) and is_known_region(loc) and normalize_region(loc) != here:
             ctx.report(
@@ -119,15 +120,23 @@ def _shared_image(ctx: RuleContext, path: JsonPath, target: dict[str, Any]) -> N
             ctx.report("AIB088", f"{key} is empty", path + (key,))
     seen: set[str] = set()
     literal: list[str] = []
+    # once per region: its second entry says how often it is listed, and an unknown region is named
+    # once (L-01)
+    counts: dict[str, list[JsonPath]] = {}
     for region, rpath in names:
         if not is_str(region) or not region or ctx.opaque(region):
             continue
-        check_region(ctx, region, rpath, "replication region")
         norm = normalize_region(region)
-        if norm in seen:
-            ctx.report("AIB086", f"region {region!r} is listed twice", rpath)
+        if norm not in seen:
+            check_region(ctx, region, rpath, "replication region")
+        counts.setdefault(norm, []).append(rpath)
         seen.add(norm)
         literal.append(norm)
+    for paths in counts.values():
+        if len(paths) > 1:
+            region = ctx.model.get(paths[1])
+            times = "twice" if len(paths) == 2 else f"{len(paths)} times"
+            ctx.report("AIB086", f"region {region!r} is listed {times}", paths[1])
     here = _template_region(ctx)
     if here and literal and here not in seen:
         ctx.report(

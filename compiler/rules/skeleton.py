@@ -39,12 +39,13 @@ def check(ctx: RuleContext) -> None:
 def _type(ctx: RuleContext, value: Any) -> None:
     if not is_str(value) or ctx.opaque(value) or value == RESOURCE_TYPE:
         return
-    near = (
-        " (the type is case-sensitive in templates; write it exactly)"
-        if value.lower() == RESOURCE_TYPE.lower()
-        else ""
-    )
-    ctx.report("AIB001", f"resource type is {value!r}, not {RESOURCE_TYPE!r}{near}", ("type",))
+    if value.lower() == RESOURCE_TYPE.lower():
+        # ARM accepts any case; tools that compare the type exactly do not (a warning, as on import)
+        ctx.report("AIB001", f"resource type is {value!r}: write it exactly {RESOURCE_TYPE!r}", ("type",),
+                   hint="ARM ignores the case of resource types, but scripts and policies that compare "
+                   "it exactly miss this template", severity=Severity.WARNING)
+        return
+    ctx.report("AIB001", f"resource type is {value!r}, not {RESOURCE_TYPE!r}", ("type",))
 
 
 def check_region(ctx: RuleContext, value: Any, path: JsonPath, what: str = "location") -> None:

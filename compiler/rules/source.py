@@ -9,7 +9,24 @@ from .context import RuleContext, is_str
 from .resourceids import GALLERY_IMAGE_DEFINITION, GALLERY_IMAGE_VERSION, MANAGED_IMAGE
 
 SRC: tuple[str, ...] = ("properties", "source")
-_GEN2_SKU = re.compile(r"gen2|(?:^|[-_])g2(?:$|[-_])|-gen-?2", re.IGNORECASE)
+# Marketplace SKUs that name generation 2: `22_04-lts-gen2`, `2019-datacenter-gensecond`,
+# `win10-22h2-pro-g2`, `9-lvm-gen2`; Arm64 images are generation 2 only.
+_GEN2_SKU = re.compile(r"gen-?2|gensecond|(?:^|[-_])g2(?:$|[-_])|arm64", re.IGNORECASE)
+# Offers whose default SKUs are generation 2 (the generation 1 SKU then says `gen1`): Ubuntu 24.04 and
+# later (`ubuntu-24_04-lts:server`), Windows 11 (generation 2 only).
+_GEN2_OFFER = re.compile(
+    r"^(?:ubuntu-(?:2[4-9]|[3-9]\d)_\d\d(?:-lts)?(?:-[a-z]+)?|windows-11|office-365)$", re.IGNORECASE
+)
+_GEN1_SKU = re.compile(r"gen-?1|(?:^|[-_])g1(?:$|[-_])", re.IGNORECASE)
+
+
+def gen2_sku(offer: object, sku: object) -> bool:
+    """True when a marketplace offer/SKU is a Hyper-V generation 2 image, as far as its name tells."""
+    if not is_str(sku):
+        return False
+    if _GEN2_SKU.search(sku):
+        return True
+    return is_str(offer) and bool(_GEN2_OFFER.match(offer)) and not _GEN1_SKU.search(sku)
 _MARKETPLACE_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 _PLATFORM_KEYS = ("publisher", "offer", "sku", "version")
 _PLAN_KEYS = ("planName", "planProduct", "planPublisher")
@@ -102,9 +119,9 @@ def _gen2(ctx: RuleContext, source: dict[str, Any]) -> None:
     if ctx.api_version != "2020-02-14":
         return
     sku = source.get("sku")
-    gen2 = ctx.model.generation == "V2" or (is_str(sku) and bool(_GEN2_SKU.search(sku)))
-    if gen2:
-        what = f"sku {sku!r}" if is_str(sku) and _GEN2_SKU.search(sku) else "the source"
+    by_name = gen2_sku(source.get("offer"), sku)
+    if ctx.model.generation == "V2" or by_name:
+        what = f"sku {sku!r}" if by_name else "the source"
         ctx.report(
             "AIB030",
             f"{what} is a Hyper-V generation 2 image; apiVersion 2020-02-14 only supported generation 1",

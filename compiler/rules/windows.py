@@ -83,11 +83,15 @@ def _update(ctx: RuleContext, step: Step, previous: Step | None) -> None:
     label = repr(name) if is_str(name) and name else f"#{step.index + 1}"
     prev = previous.body.get("name")
     prev_label = repr(prev) if is_str(prev) and prev else f"#{previous.index + 1}"
-    ctx.report(
+    where = step.path + ("type",)
+    value, key = ctx.model.span_at(where), ctx.model.span_at(where, key=True)
+    # `windowsUpdate:` with its settings below: the key's line, not the first line of the settings
+    span = key if key is not None and value is not None and key.line != value.line else value
+    ctx.diags.add(
         "AIB067",
         f"WindowsUpdate step {label} follows step {prev_label} ({previous.kind or 'no type'}) "
         "without a restart or a pause",
-        step.path + ("type",),
+        span,
     )
 
 
