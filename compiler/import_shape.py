@@ -66,12 +66,26 @@ def canonical_types(doc: dict[str, Any], api: str, model: TemplateModel,
             for i, item in enumerate(items):
                 if isinstance(item, dict):
                     fix(item, table, ("properties", key, i))
+                    if key == "customize":
+                        _preview_script(item, ("properties", key, i), model, diags)
     validate = props.get("validate")
     if isinstance(validate, dict) and isinstance(validate.get("inVMValidations"), list):
         for i, item in enumerate(validate["inVMValidations"]):
             if isinstance(item, dict):
                 fix(item, _STEP_TYPES, ("properties", "validate", "inVMValidations", i))
     return out
+
+
+def _preview_script(step: dict[str, Any], path: tuple[str | int, ...], model: TemplateModel,
+                    diags: DiagnosticBag) -> None:
+    """The first preview wrote a script step's URI as `script`; every stable version calls it `scriptUri`."""
+    if step.get("type") in ("Shell", "PowerShell") and "script" in step and "scriptUri" not in step:
+        items = [("scriptUri" if k == "script" else k, v) for k, v in step.items()]
+        step.clear()
+        step.update(items)
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+        diags.add("AIB817", f"`{where}.script` (a preview name) is written scriptUri",
+                  model.span_at(path + ("script",), key=True))
 
 
 def _literal(value: Any) -> bool:

@@ -237,6 +237,15 @@ def _one(model: TemplateModel, root: Mapping | None, text: str, file: str, optio
                   severity=Severity.WARNING, rule="S-01")
     header: list[str] = []
     expected = _drop_unknown(expected, model, diags, header)
+    if not options.api_version and _raw_api_version(model, root) not in STABLE_API_VERSIONS:
+        # the file names no stable version (a preview, or none): take the first stable one whose
+        # schema has every key the template uses (`stagingResourceGroup` came after 2020-02-14)
+        fitted = _fit_version(expected, api)
+        if fitted != api:
+            diags.add("AIB813", f"imported as apiVersion {fitted}, the first stable version whose schema has "
+                      f"every key the template uses ({api} lacks some)", model.span_at(("apiVersion",)))
+            api = expected["apiVersion"] = fitted
+    _drop_off_schema(expected, api, model, diags)
     scope = _Scope.of(model, root)
     shaper = Shaper(api, model, diags, urn_value=lambda text: _urn_var(scope, text))
     dialect = shaper.document(expected)
@@ -370,9 +379,14 @@ def _drop_unknown(doc: dict[str, Any], model: TemplateModel, diags: DiagnosticBa
     from .lower import OFFICIAL_PROPERTIES
 
     keep = ("type", "apiVersion", "name", "location", "tags", "identity", "dependsOn", "properties")
+    spelled = {k.lower(): k for k in keep}
     out: dict[str, Any] = {}
     for key, value in doc.items():
-        if key in keep:
+        if key not in keep and key.lower() in spelled and spelled[key.lower()] not in doc:
+            # ARM reads resource property names without regard to case: `Tags` is tags
+            diags.add("AIB817", f"`{key}` is written {spelled[key.lower()]}", model.span_at((key,), key=True))
+            out[spelled[key.lower()]] = value
+        elif key in keep:
             out[key] = value
         elif key == "comments" and isinstance(value, str):
             header.extend(line.strip() for line in value.splitlines() if line.strip())
@@ -382,14 +396,106 @@ def _drop_unknown(doc: dict[str, Any], model: TemplateModel, diags: DiagnosticBa
     props = out.get("properties")
     if isinstance(props, dict):
         kept = {}
+        official = {k.lower(): k for k in OFFICIAL_PROPERTIES}
         for key, value in props.items():
             if key in OFFICIAL_PROPERTIES:
                 kept[key] = value
+            elif key.lower() in official and official[key.lower()] not in props:
+                diags.add("AIB817", f"`properties.{key}` is written {official[key.lower()]}",
+                          model.span_at(("properties", key), key=True))
+                kept[official[key.lower()]] = value
             else:
                 diags.add("AIB815", f"`properties.{key}` is not an image-template property; dropped",
                           model.span_at(("properties", key), key=True))
         out["properties"] = kept
     return out
+
+
+def _drop_off_schema(doc: dict[str, Any], api: str, model: TemplateModel, diags: DiagnosticBag) -> None:
+    """Import never writes a file that does not compile: a key the official schema of ``api`` does
+    not know (``vmProfile.tags``), and a null value (ARM reads it as absent), are dropped with a
+    warning that points at them in the original."""
+
+    def nulls(value: Any, path: tuple[Any, ...]) -> None:
+        if isinstance(value, dict):
+            for key in list(value):
+                if value[key] is None:
+                    del value[key]
+                    diags.add("AIB818", f"`{_dotted(path + (key,))}` is null; dropped (ARM reads it as absent)",
+                              _span_as_written(model, path + (key,)), hint="remove it from the original too")
+                else:
+                    nulls(value[key], path + (key,))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                nulls(item, path + (i,))
+
+    nulls(doc.get("properties"), ("properties",))
+    from .schema import builtin_errors
+
+    for _ in range(8):  # a dropped key can uncover none, but stay bounded
+        unknown = [e for e in builtin_errors(doc, api) if e.code == "AIB501" and e.path]
+        if not unknown:
+            return
+        for err in unknown:
+            path = err.path
+            parent: Any = doc
+            for part in path[:-1]:
+                parent = parent[part] if isinstance(parent, (dict, list)) else None
+            if not isinstance(parent, dict) or path[-1] not in parent:
+                continue
+            guess = _GUESS.search(err.message)
+            key = str(path[-1])
+            if guess and guess.group(1).lower() == key.lower() and guess.group(1) not in parent:
+                # ARM reads property names without regard to case: `VmProfile` is vmProfile
+                _rename(parent, key, guess.group(1))
+                diags.add("AIB817", f"`{_dotted(path)}` is written {guess.group(1)}", _span_as_written(model, path))
+                continue
+            del parent[key]
+            diags.add("AIB818", f"`{_dotted(path)}` is not in the schema of apiVersion {api}; dropped",
+                      _span_as_written(model, path))
+
+
+_GUESS = re.compile(r"did you mean '([^']+)'")
+
+
+def _span_as_written(model: TemplateModel, path: tuple[Any, ...]) -> Span | None:
+    """The key's span in the original, whose keys may be spelt in another case (`VmProfile`)."""
+    written: list[Any] = []
+    cur: Any = model.doc
+    for part in path:
+        if isinstance(cur, dict) and isinstance(part, str) and part not in cur:
+            part = next((k for k in cur if isinstance(k, str) and k.lower() == part.lower()), part)
+        written.append(part)
+        cur = cur.get(part) if isinstance(cur, dict) else (
+            cur[part] if isinstance(cur, list) and isinstance(part, int) and part < len(cur) else None)
+    return model.span_at(tuple(written), key=True)
+
+
+def _rename(mapping: dict[str, Any], old: str, new: str) -> None:
+    """Rename a key in place, keeping the order of the keys."""
+    items = [(new if k == old else k, v) for k, v in mapping.items()]
+    mapping.clear()
+    mapping.update(items)
+
+
+def _fit_version(doc: dict[str, Any], api: str) -> str:
+    """``api``, or the first later stable version with fewer keys its schema does not know."""
+    from .schema import builtin_errors
+
+    def unknown(version: str) -> int:
+        return sum(1 for e in builtin_errors(doc, version) if e.code == "AIB501")
+
+    best, fewest = api, unknown(api)
+    for version in STABLE_API_VERSIONS:
+        if version > api and fewest:
+            count = unknown(version)
+            if count < fewest:
+                best, fewest = version, count
+    return best
+
+
+def _dotted(path: tuple[Any, ...]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
 
 
 def _with_values(expected: dict[str, Any], variables: list[Variable]) -> dict[str, Any]:
