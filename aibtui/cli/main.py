@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("aibtui.cli.check_cmd", "report diagnostics for *.aib.yaml files or existing template JSON"),
     "config": ("aibtui.cli.config_cmd", "print the merged, rendered document with the origin of each value"),
     "schema": ("aibtui.cli.schema_cmd", "print the JSON Schema of the dialect (for yaml-language-server)"),
+    "explain": ("aibtui.cli.explain_cmd", "explain a diagnostic code (AIB030): severity, rule, hint, docs"),
     "profiles": ("aibtui.cli.profiles_cmd", "list built-in and user profiles, or show one"),
     "import": ("aibtui.cli.import_cmd", "turn template JSON or an ARM template into *.aib.yaml"),
     "init": ("aibtui.cli.init_cmd", "create a *.aib.yaml with plain prompts"),
