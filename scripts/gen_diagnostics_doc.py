@@ -36,7 +36,8 @@ def render() -> str:
         for code in codes:
             info = CODES[code]
             hint = (info.hint or "").replace("|", "\\|")
-            out.append(f"| <a id=\"{code.lower()}\"></a>{code} | {info.severity} | {info.rule or ''} | {info.title.replace('|', '/')} | {hint} |")
+            title = info.title.replace("|", "/")
+            out.append(f"| <a id=\"{code.lower()}\"></a>{code} | {info.severity} | {info.rule or ''} | {title} | {hint} |")
         out.append("")
     return "\n".join(out)
 
