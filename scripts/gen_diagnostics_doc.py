@@ -37,7 +37,8 @@ def render() -> str:
             info = CODES[code]
             hint = (info.hint or "").replace("|", "\\|")
             title = info.title.replace("|", "/")
-            out.append(f"| <a id=\"{code.lower()}\"></a>{code} | {info.severity} | {info.rule or ''} | {title} | {hint} |")
+            cell = f"<a id=\"{code.lower()}\"></a>{code}"
+            out.append(f"| {cell} | {info.severity} | {info.rule or ''} | {title} | {hint} |")
         out.append("")
     return "\n".join(out)
 
