@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import code_ids as C
 from .diagnostics import Diagnostic, DiagnosticBag, Severity
 from .model import RESOURCE_TYPE, TemplateModel
 
@@ -38,7 +39,7 @@ def _type_case(model: TemplateModel, diags: DiagnosticBag, start: int) -> None:
     if not isinstance(value, str) or value == RESOURCE_TYPE or value.lower() != RESOURCE_TYPE.lower():
         return
     span = model.span_at(("type",))
-    kept = [d for d in diags.items[start:] if not (d.code == "AIB504" and d.span == span)]
+    kept = [d for d in diags.items[start:] if not (d.code == C.AIB504 and d.span == span)]
     del diags.items[start:]
     diags.items.extend(kept)
 
@@ -50,6 +51,6 @@ def _quote_it(model: TemplateModel, diags: DiagnosticBag, start: int) -> None:
         if d.span in model.coerced and d.severity is Severity.ERROR and "string" in d.message:
             raw, became = model.coerced[d.span]
             diags.items[i] = Diagnostic(
-                code="AIB104", severity=Severity.ERROR, span=d.span, rule=d.rule,
+                code=C.AIB104, severity=Severity.ERROR, span=d.span, rule=d.rule,
                 message=f"`{raw}` was read as {became}, but a string is needed here ({d.message})",
                 hint=f"quote the value so it stays a string: '{raw}'")

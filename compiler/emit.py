@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from . import code_ids as C
 from .diagnostics import DiagnosticBag
 from .model import TemplateModel
 
@@ -36,7 +37,7 @@ def shape(model: TemplateModel, fmt: str, diags: DiagnosticBag,
         if k not in resource:
             resource[k] = v
     if "name" not in resource:
-        diags.add("AIB416", f"--format {fmt} needs the template's name", model.span_at(()),
+        diags.add(C.AIB416, f"--format {fmt} needs the template's name", model.span_at(()),
                   hint="add `name: my-template` (the body format does not need it)")
         return None
     if fmt == "resource":

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from . import code_ids as C
 from .diagnostics import DiagnosticBag, Span
 from .model import (
     DEFAULT_API_VERSION,
@@ -129,26 +130,26 @@ class Lowerer:
             if isinstance(node.value, str):
                 return node.value
             if node.plain and node.value is not None:
-                self.d.add("AIB104", f"`{node.raw}` was read as {_describe_yaml_value(node)}, but {what} "
+                self.d.add(C.AIB104, f"`{node.raw}` was read as {_describe_yaml_value(node)}, but {what} "
                            "must be a string", node.span,
                            hint=f"quote the value so it stays a string: '{node.raw}'")
                 return None
             if node.value is None:
-                self.d.add("AIB401", f"{what} is empty", node.span, hint=f"give {what} a value")
+                self.d.add(C.AIB401, f"{what} is empty", node.span, hint=f"give {what} a value")
                 return None
-        self.d.add("AIB401", f"{what} must be a string, not {type_name(node)}", node.span)
+        self.d.add(C.AIB401, f"{what} must be a string, not {type_name(node)}", node.span)
         return None
 
     def boolean(self, node: Node, what: str) -> bool | None:
         if isinstance(node, Scalar) and isinstance(node.value, bool):
             return node.value
-        self.d.add("AIB401", f"{what} must be true or false, not {type_name(node)}", node.span)
+        self.d.add(C.AIB401, f"{what} must be true or false, not {type_name(node)}", node.span)
         return None
 
     def mapping(self, node: Node, what: str) -> Mapping | None:
         if isinstance(node, Mapping):
             return node
-        self.d.add("AIB401", f"{what} must be a mapping, not {type_name(node)}", node.span)
+        self.d.add(C.AIB401, f"{what} must be a mapping, not {type_name(node)}", node.span)
         return None
 
     def unknown_keys(self, node: Mapping, allowed: tuple[str, ...] | list[str], where: str) -> None:
@@ -164,7 +165,7 @@ class Lowerer:
                 hint = f"did you mean {_MISPLACED[key]}?"
             else:
                 hint = "allowed here: " + ", ".join(sorted(allowed))
-            self.d.add("AIB400", f"unknown key '{key}' in {where}", node.key_spans.get(key, node.span), hint=hint)
+            self.d.add(C.AIB400, f"unknown key '{key}' in {where}", node.key_spans.get(key, node.span), hint=hint)
 
     # -- local files -------------------------------------------------------------------------------
     def local_file(self, node: Node, what: str) -> Path | None:
@@ -172,7 +173,7 @@ class Lowerer:
         if rel is None:
             return None
         if "://" in rel:
-            self.d.add("AIB406", f"{what} must be a local path, not a URL: {rel}", node.span,
+            self.d.add(C.AIB406, f"{what} must be a local path, not a URL: {rel}", node.span,
                        hint="the compiler never downloads; use `uri:` for remote scripts")
             return None
         base = Path(node.span.file).parent if node.span.file and not node.span.file.startswith("<") else Path.cwd()
@@ -182,10 +183,10 @@ class Lowerer:
             try:
                 path.relative_to(safe_resolve(root))
             except ValueError:
-                self.d.add("AIB412", f"{rel} resolves to {path}, outside the project root {root}", node.span)
+                self.d.add(C.AIB412, f"{rel} resolves to {path}, outside the project root {root}", node.span)
                 return None
         if not path.is_file():
-            self.d.add("AIB406", f"local file not found: {rel} (looked at {path})", node.span,
+            self.d.add(C.AIB406, f"local file not found: {rel} (looked at {path})", node.span,
                        hint="paths are relative to the file that names them")
             return None
         self.c.deps.append(str(path))
@@ -197,19 +198,19 @@ class Lowerer:
             return None
         size = path.stat().st_size
         if size > MAX_INLINE_BYTES:
-            self.d.add("AIB413", f"{path.name} is {size} bytes; inlining is limited to {MAX_INLINE_BYTES}",
+            self.d.add(C.AIB413, f"{path.name} is {size} bytes; inlining is limited to {MAX_INLINE_BYTES}",
                        node.span, hint="upload it and use `uri:` with `local:` for the checksum")
             return None
         data = path.read_bytes()
         if b"\0" in data:
-            self.d.add("AIB413", f"{path.name} is a binary file and cannot be inlined", node.span)
+            self.d.add(C.AIB413, f"{path.name} is a binary file and cannot be inlined", node.span)
             return None
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            self.d.add("AIB413", f"{path.name} is not UTF-8 text", node.span)
+            self.d.add(C.AIB413, f"{path.name} is not UTF-8 text", node.span)
             return None
-        self.d.add("AIB407", f"the lines of {node.value} are inlined into the template", node.span)
+        self.d.add(C.AIB407, f"the lines of {node.value} are inlined into the template", node.span)
         return _split_lines(text)
 
     # -- top level ---------------------------------------------------------------------------------
@@ -223,7 +224,7 @@ class Lowerer:
         if "type" in root.items:
             t = self.string(root.items["type"], "type")
             if t is not None and t.lower() != RESOURCE_TYPE.lower():
-                d.add("AIB401", f"type is '{t}'; an image template is {RESOURCE_TYPE}",
+                d.add(C.AIB401, f"type is '{t}'; an image template is {RESOURCE_TYPE}",
                       root.items["type"].span, rule="S-01")
             self.mark(("type",), root.items["type"], root.key_spans.get("type"))
         if "apiVersion" in root.items:
@@ -261,7 +262,7 @@ class Lowerer:
         if self.c.options.api_version:
             api = self.c.options.api_version
             if api not in STABLE_API_VERSIONS:
-                self.d.add("AIB410", f"--api-version {api} is not a stable image-template API version", None)
+                self.d.add(C.AIB410, f"--api-version {api} is not a stable image-template API version", None)
                 return DEFAULT_API_VERSION
             return api
         node = root.items.get("apiVersion")
@@ -278,7 +279,7 @@ class Lowerer:
             near = _close(text, STABLE_API_VERSIONS, n=1)
             if near and hint is None:
                 hint = f"did you mean {near[0]}?"
-            self.d.add("AIB410", f"apiVersion {text} is not a stable image-template API version", node.span,
+            self.d.add(C.AIB410, f"apiVersion {text} is not a stable image-template API version", node.span,
                        hint=hint, rule="S-02")
             return DEFAULT_API_VERSION
         return text
@@ -291,7 +292,7 @@ class Lowerer:
         if value is None:
             return None
         if value.lower() not in ("linux", "windows"):
-            self.d.add("AIB401", f"os is '{value}'; it must be linux or windows", node.span)
+            self.d.add(C.AIB401, f"os is '{value}'; it must be linux or windows", node.span)
             return None
         return value.lower()
 
@@ -305,7 +306,7 @@ class Lowerer:
             return "V1"
         if text in ("2", "V2", "GEN2"):
             return "V2"
-        self.d.add("AIB401", f"generation is '{value}'; it must be V1 or V2", node.span)
+        self.d.add(C.AIB401, f"generation is '{value}'; it must be V1 or V2", node.span)
         return None
 
     def tags(self, node: Node, path: JsonPath, what: str) -> dict[str, str] | None:
@@ -329,7 +330,7 @@ class Lowerer:
         if isinstance(node, Scalar) and isinstance(node.value, str):
             node = Sequence(node.span, [node])
         if not isinstance(node, Sequence):
-            self.d.add("AIB401", f"{what} must be a list of strings, not {type_name(node)}", node.span)
+            self.d.add(C.AIB401, f"{what} must be a list of strings, not {type_name(node)}", node.span)
             return []
         out: list[str] = []
         self.mark(path, node)
@@ -348,7 +349,7 @@ class Lowerer:
         elif isinstance(node, Sequence):
             ids = node.items
         else:
-            self.d.add("AIB411", f"identity must be a resource id, a list of ids or a mapping, not "
+            self.d.add(C.AIB411, f"identity must be a resource id, a list of ids or a mapping, not "
                        f"{type_name(node)}", node.span, rule="I-04")
             return None
         uai: dict[str, Any] = {}
@@ -378,7 +379,7 @@ class Lowerer:
         for k in OFFICIAL_PROPERTIES:
             if k in root.items and k not in _SHORTHAND_PROPS:
                 if k in verb:
-                    d.add("AIB408", f"{k} is given twice: at the top level and as {verb[k][2]}",
+                    d.add(C.AIB408, f"{k} is given twice: at the top level and as {verb[k][2]}",
                           root.key_spans.get(k, root.span), hint="keep one of them")
                     continue
                 verb[k] = (root.items[k], root.key_spans.get(k), k)
@@ -387,7 +388,7 @@ class Lowerer:
             if short in root.items:
                 for prop in owned:
                     if prop in verb and not (short == "build" and prop == "vmProfile"):
-                        d.add("AIB408", f"{verb[prop][2]} and `{short}:` both set {prop}",
+                        d.add(C.AIB408, f"{verb[prop][2]} and `{short}:` both set {prop}",
                               root.key_spans.get(short, root.span), hint="keep one of them")
         props: dict[str, Any] = {}
         # vmProfile + timeout from build:
@@ -405,7 +406,7 @@ class Lowerer:
         if "buildTimeoutInMinutes" in verb:
             node, kspan, where = verb.pop("buildTimeoutInMinutes")
             if timeout_set:
-                d.add("AIB408", f"{where} and build.timeout both set the build timeout", node.span,
+                d.add(C.AIB408, f"{where} and build.timeout both set the build timeout", node.span,
                       hint="keep one of them")
             else:
                 props["buildTimeoutInMinutes"] = self.verbatim(("properties", "buildTimeoutInMinutes"), node, kspan)
@@ -461,7 +462,7 @@ class Lowerer:
                 if not isinstance(target, dict):
                     return
             if path[-1] in target:
-                self.d.add("AIB408", f"build.{key} and vmProfile.{'.'.join(map(str, path))} both set "
+                self.d.add(C.AIB408, f"build.{key} and vmProfile.{'.'.join(map(str, path))} both set "
                            f"{path[-1]}", vnode.span, hint="keep one of them")
                 return
             target[path[-1]] = value
@@ -484,7 +485,7 @@ class Lowerer:
                 elif is_opaque_node(vnode):
                     setleaf(key, ("osDiskSizeGB",), vnode.value, vnode)  # type: ignore[union-attr]
                 else:
-                    self.d.add("AIB401", f"build.osDiskSizeGB must be a whole number of GB, not {type_name(vnode)}",
+                    self.d.add(C.AIB401, f"build.osDiskSizeGB must be a whole number of GB, not {type_name(vnode)}",
                                vnode.span, rule="V-02")
             elif key == "subnet":
                 s = self.string(vnode, "build.subnet")
@@ -506,7 +507,7 @@ class Lowerer:
                 if isinstance(vc, dict) and isinstance(vm.get("vnetConfig"), dict):
                     for k2, v2 in vc.items():
                         if k2 in vm["vnetConfig"]:
-                            self.d.add("AIB408", f"build.vnetConfig.{k2} is set twice", vnode.span)
+                            self.d.add(C.AIB408, f"build.vnetConfig.{k2} is set twice", vnode.span)
                         else:
                             vm["vnetConfig"][k2] = v2
                 else:
@@ -532,7 +533,7 @@ class Lowerer:
                 mt = _DURATION.match(text)
                 if mt and (mt.group(1) or mt.group(2)):
                     return int(mt.group(1) or 0) * 60 + int(mt.group(2) or 0)
-        self.d.add("AIB405", f"build.timeout `{getattr(node, 'raw', '') or type_name(node)}` is not a duration",
+        self.d.add(C.AIB405, f"build.timeout `{getattr(node, 'raw', '') or type_name(node)}` is not a duration",
                    node.span, rule="B-01")
         return None
 
@@ -558,13 +559,13 @@ class Lowerer:
                 out = {"type": "PlatformImage", **out}
                 self.mark(path + ("type",), m)
             if "plan" in out:
-                self.d.add("AIB400", "unknown key 'plan' in an official source", m.key_spans["plan"],
+                self.d.add(C.AIB400, "unknown key 'plan' in an official source", m.key_spans["plan"],
                            hint="use `planInfo: {planName, planProduct, planPublisher}`, or `urn:` with `plan:`")
             return out
         self.unknown_keys(m, ("urn", "plan", "managedImage", "imageVersion"), "source")
         kinds = [k for k in ("urn", "managedImage", "imageVersion") if k in m.items]
         if len(kinds) > 1:
-            self.d.add("AIB408", f"source has both {kinds[0]} and {kinds[1]}", m.span, hint="keep one of them")
+            self.d.add(C.AIB408, f"source has both {kinds[0]} and {kinds[1]}", m.span, hint="keep one of them")
             return None
         kind = kinds[0]
         text = self.string(m.items[kind], f"source.{kind}")
@@ -583,7 +584,7 @@ class Lowerer:
             self.mark(path + (k,), m.items[kind])
         if "plan" in m.items:
             if kind != "urn":
-                self.d.add("AIB408", "plan goes with a marketplace (urn) source", m.key_spans["plan"], rule="SRC-03")
+                self.d.add(C.AIB408, "plan goes with a marketplace (urn) source", m.key_spans["plan"], rule="SRC-03")
             else:
                 pm = self.mapping(m.items["plan"], "source.plan")
                 if pm is not None:
@@ -605,19 +606,19 @@ class Lowerer:
         if low.startswith("/subscriptions/"):
             if "/providers/microsoft.compute/galleries/" in low:
                 if "/versions/" not in low:
-                    self.d.add("AIB403", "a gallery source names an image version: .../images/IMAGE/versions/VERSION",
+                    self.d.add(C.AIB403, "a gallery source names an image version: .../images/IMAGE/versions/VERSION",
                                node.span, rule="SRC-05", hint="append /versions/latest to use the newest version")
                     return None
                 return {"type": "SharedImageVersion", "imageVersionId": text}
             if "/providers/microsoft.compute/images/" in low:
                 return {"type": "ManagedImage", "imageId": text}
-            self.d.add("AIB403", "this resource id is neither a managed image nor a gallery image version",
+            self.d.add(C.AIB403, "this resource id is neither a managed image nor a gallery image version",
                        node.span, rule="SRC-04",
                        hint="managed image: .../providers/Microsoft.Compute/images/NAME; gallery: "
                             ".../galleries/G/images/I/versions/V")
             return None
         if is_opaque(text):
-            self.d.add("AIB403", f"source `{text}` is an expression or placeholder; give a URN or an image id",
+            self.d.add(C.AIB403, f"source `{text}` is an expression or placeholder; give a URN or an image id",
                        node.span)
             return None
         return self.urn(text, node)
@@ -627,7 +628,7 @@ class Lowerer:
         if len(parts) == 3:
             parts.append("latest")
         if len(parts) != 4 or not all(_URN_PART.match(p) for p in parts):
-            self.d.add("AIB403", f"`{text}` is not a marketplace URN publisher:offer:sku[:version]", node.span,
+            self.d.add(C.AIB403, f"`{text}` is not a marketplace URN publisher:offer:sku[:version]", node.span,
                        rule="SRC-02", hint="e.g. Canonical:ubuntu-24_04-lts:server:latest, or an image resource id")
             return None
         return {"type": "PlatformImage", "publisher": parts[0], "offer": parts[1], "sku": parts[2],
@@ -638,7 +639,7 @@ class Lowerer:
         if not isinstance(node, Sequence):
             if isinstance(node, Scalar) and node.value is None:
                 return []
-            self.d.add("AIB401", f"{what} must be a list of steps, not {type_name(node)}", node.span)
+            self.d.add(C.AIB401, f"{what} must be a list of steps, not {type_name(node)}", node.span)
             return []
         self.mark(path, node)
         out: list[Any] = []
@@ -655,7 +656,7 @@ class Lowerer:
         present = [k for k in KIND_KEYS if k in m.items]
         if "type" in m.items:
             if present:
-                self.d.add("AIB404", f"a step names both type and `{present[0]}`", m.key_spans[present[0]])
+                self.d.add(C.AIB404, f"a step names both type and `{present[0]}`", m.key_spans[present[0]])
                 return None
             return self.verbatim(path, m)
         if len(present) != 1:
@@ -674,11 +675,11 @@ class Lowerer:
                     if cand:
                         near = f"did you mean '{cand[0]}' instead of '{k}'?"
                         break
-            self.d.add("AIB404", msg, span, hint=near)
+            self.d.add(C.AIB404, msg, span, hint=near)
             return None
         kind = present[0]
         if kind not in kinds:
-            self.d.add("AIB404", f"`{kind}` steps are not allowed in {what}", m.key_spans[kind],
+            self.d.add(C.AIB404, f"`{kind}` steps are not allowed in {what}", m.key_spans[kind],
                        hint="validation steps are shell, powershell or file")
             return None
         self.mark(path, m)
@@ -724,12 +725,12 @@ class Lowerer:
             self.unknown_keys(body, allowed, f"a {kind} step")
             sources = [k for k in ("inline", "script", "uri", "scriptUri") if k in body.items]
             if "uri" in body.items and "scriptUri" in body.items:
-                self.d.add("AIB408", "uri and scriptUri are the same thing; keep one", body.key_spans["scriptUri"])
+                self.d.add(C.AIB408, "uri and scriptUri are the same thing; keep one", body.key_spans["scriptUri"])
             if "inline" in body.items and "script" in body.items:
-                self.d.add("AIB408", "inline and script both give the commands; keep one", body.key_spans["script"],
+                self.d.add(C.AIB408, "inline and script both give the commands; keep one", body.key_spans["script"],
                            rule="SH-01")
             if not sources:
-                self.d.add("AIB402", f"a {kind} step needs inline, script or uri", body.span, rule="SH-01")
+                self.d.add(C.AIB402, f"a {kind} step needs inline, script or uri", body.span, rule="SH-01")
             for key, vnode in body.items.items():
                 kspan = body.key_spans.get(key)
                 if key == "inline":
@@ -758,12 +759,12 @@ class Lowerer:
             if "local" in body.items:
                 self.local_checksum(body.items["local"], path, fields, f"{kind}.local", "scriptUri" in fields)
         else:
-            self.d.add("AIB401", f"{kind} must be a script, a list of commands or a mapping", body.span)
+            self.d.add(C.AIB401, f"{kind} must be a script, a list of commands or a mapping", body.span)
         if kind == "powershell":
             for opt in ps_opts:
                 if opt in step.items:
                     if opt in fields:
-                        self.d.add("AIB408", f"{opt} is set at step level and inside powershell",
+                        self.d.add(C.AIB408, f"{opt} is set at step level and inside powershell",
                                    step.key_spans[opt])
                     else:
                         fields[opt] = self.verbatim(path + (opt,), step.items[opt], step.key_spans[opt])
@@ -789,7 +790,7 @@ class Lowerer:
 
     def local_checksum(self, vnode: Node, path: JsonPath, fields: dict[str, Any], what: str, remote: bool) -> None:
         if not remote:
-            self.d.add("AIB408", f"{what} is a local copy of a remote file, but there is no remote uri",
+            self.d.add(C.AIB408, f"{what} is a local copy of a remote file, but there is no remote uri",
                        vnode.span, hint="for a local script use `script:`; `local:` goes with `uri:`/`from:`")
             return
         local = self.local_file(vnode, what)
@@ -797,7 +798,7 @@ class Lowerer:
             return
         data = local.read_bytes()
         if what == "file.local" and len(data) > MAX_FILE_STEP_BYTES:
-            self.d.add("AIB417", f"{local.name} is {len(data) / 1e6:.1f} MB; the File step is meant for files "
+            self.d.add(C.AIB417, f"{local.name} is {len(data) / 1e6:.1f} MB; the File step is meant for files "
                        f"under {MAX_FILE_STEP_BYTES // 1_000_000} MB", vnode.span)
         import hashlib
 
@@ -805,7 +806,7 @@ class Lowerer:
         given = fields.get("sha256Checksum")
         if isinstance(given, str) and not is_opaque(given):
             if given.lower() != digest:
-                self.d.add("AIB415", f"the local copy's sha256 is {digest}, but sha256Checksum says {given}",
+                self.d.add(C.AIB415, f"the local copy's sha256 is {digest}, but sha256Checksum says {given}",
                            self.c.spans.get(path + ("sha256Checksum",), vnode.span), rule="SH-02",
                            hint="update sha256Checksum, or the local copy is not the file the URI serves")
             return
@@ -821,7 +822,7 @@ class Lowerer:
         fields: dict[str, Any] = {}
         for short, official in (("from", "sourceUri"), ("to", "destination")):
             if short in m.items and official in m.items:
-                self.d.add("AIB408", f"{short} and {official} are the same thing; keep one", m.key_spans[official])
+                self.d.add(C.AIB408, f"{short} and {official} are the same thing; keep one", m.key_spans[official])
             key = short if short in m.items else official
             if key in m.items:
                 s = self.string(m.items[key], f"file.{key}")
@@ -829,7 +830,7 @@ class Lowerer:
                     fields[official] = s
                     self.mark(path + (official,), m.items[key], m.key_spans[key])
             else:
-                self.d.add("AIB402", f"a file step needs `{short}` ({official})", m.span, rule="F-01")
+                self.d.add(C.AIB402, f"a file step needs `{short}` ({official})", m.span, rule="F-01")
         for key in ("sha256", "sha256Checksum"):
             if key in m.items:
                 self.checksum_field(m.items[key], m.key_spans[key], path, fields, f"file.{key}")
@@ -849,11 +850,11 @@ class Lowerer:
         for key, vnode in m.items.items():
             official = names.get(key, key)
             if official in fields:
-                self.d.add("AIB408", f"{key} and {official} are the same thing; keep one", m.key_spans[key])
+                self.d.add(C.AIB408, f"{key} and {official} are the same thing; keep one", m.key_spans[key])
                 continue
             if official == "restartTimeout" and isinstance(vnode, Scalar) and isinstance(vnode.value, int) \
                     and not isinstance(vnode.value, bool):
-                self.d.add("AIB405", f"restart timeout {vnode.value} has no unit", vnode.span, rule="WR-01",
+                self.d.add(C.AIB405, f"restart timeout {vnode.value} has no unit", vnode.span, rule="WR-01",
                            hint=f"write it with a unit, e.g. {vnode.value}m")
                 continue
             s = self.string(vnode, f"windowsRestart.{key}")
@@ -903,7 +904,7 @@ class Lowerer:
             for key in {short, official}:
                 if key in m.items:
                     if official in out:
-                        self.d.add("AIB408", f"{key} is given twice", m.key_spans[key])
+                        self.d.add(C.AIB408, f"{key} is given twice", m.key_spans[key])
                         continue
                     value = self.boolean(m.items[key], f"validate.{key}")
                     if value is not None:
@@ -912,7 +913,7 @@ class Lowerer:
         for key in ("steps", "inVMValidations"):
             if key in m.items:
                 if "inVMValidations" in out:
-                    self.d.add("AIB408", "steps and inVMValidations are the same thing; keep one", m.key_spans[key])
+                    self.d.add(C.AIB408, "steps and inVMValidations are the same thing; keep one", m.key_spans[key])
                     continue
                 out["inVMValidations"] = self.steps(m.items[key], path + ("inVMValidations",), vkinds, "validate")
         return out
@@ -945,7 +946,7 @@ class Lowerer:
     def distribute(self, node: Node) -> list[Any]:
         path: JsonPath = ("properties", "distribute")
         if not isinstance(node, Sequence):
-            self.d.add("AIB401", f"distribute must be a list of targets, not {type_name(node)}", node.span,
+            self.d.add(C.AIB401, f"distribute must be a list of targets, not {type_name(node)}", node.span,
                        rule="DI-01")
             return []
         self.mark(path, node)
@@ -963,7 +964,7 @@ class Lowerer:
         present = [k for k in _TARGET_KEYS if k in m.items]
         if "type" in m.items:
             if present:
-                self.d.add("AIB409", f"a target names both type and `{present[0]}`", m.key_spans[present[0]])
+                self.d.add(C.AIB409, f"a target names both type and `{present[0]}`", m.key_spans[present[0]])
                 return None
             if "name" in m.items and "runOutputName" not in m.items:
                 out = self.verbatim(path, Mapping(m.span, {k: v for k, v in m.items.items() if k != "name"},
@@ -973,7 +974,7 @@ class Lowerer:
                 return out
             return self.verbatim(path, m)
         if len(present) != 1:
-            self.d.add("AIB409", "a distribute target names exactly one of managedImage, gallery, vhd"
+            self.d.add(C.AIB409, "a distribute target names exactly one of managedImage, gallery, vhd"
                        + (f" (this one names {', '.join(present)})" if present else ""),
                        m.span, rule="DI-01")
             return None
@@ -1024,12 +1025,12 @@ class Lowerer:
                         out["uri"] = uri
                         self.mark(path + ("uri",), body.items["uri"], body.key_spans["uri"])
             elif not (isinstance(body, Scalar) and (body.value is True or body.value is None)):
-                self.d.add("AIB409", "vhd takes `true` or `{uri: ...}`", body.span, rule="DI-06")
+                self.d.add(C.AIB409, "vhd takes `true` or `{uri: ...}`", body.span, rule="DI-06")
             derived_name = "vhd"
         self.mark(path + ("type",), body, m.key_spans[kind])
         names = [k for k in ("runOutputName", "name") if k in m.items]
         if len(names) == 2:
-            self.d.add("AIB408", "name and runOutputName are the same thing; keep one", m.key_spans["name"])
+            self.d.add(C.AIB408, "name and runOutputName are the same thing; keep one", m.key_spans["name"])
         if names:
             rn = self.string(m.items[names[0]], names[0])
             if rn is not None:
@@ -1051,14 +1052,14 @@ class Lowerer:
         if "regions" in m.items:
             for verbatim_key in ("replicationRegions", "targetRegions"):
                 if verbatim_key in m.items:
-                    self.d.add("AIB408", f"regions and {verbatim_key} both set the regions; keep one",
+                    self.d.add(C.AIB408, f"regions and {verbatim_key} both set the regions; keep one",
                                m.key_spans[verbatim_key])
             rnode = m.items["regions"]
             kspan = m.key_spans["regions"]
             if isinstance(rnode, Scalar) and isinstance(rnode.value, str):
                 rnode = Sequence(rnode.span, [rnode])
             if not isinstance(rnode, Sequence):
-                self.d.add("AIB401", f"regions must be a list, not {type_name(rnode)}", rnode.span, rule="DI-04")
+                self.d.add(C.AIB401, f"regions must be a list, not {type_name(rnode)}", rnode.span, rule="DI-04")
             elif new_style:
                 regions: list[Any] = []
                 rpath = path + ("targetRegions",)
@@ -1083,7 +1084,7 @@ class Lowerer:
                     if isinstance(item, Mapping):
                         extra = [k for k in item.items if k not in ("name",)]
                         if extra:
-                            self.d.add("AIB409", f"per-region {', '.join(extra)} need apiVersion "
+                            self.d.add(C.AIB409, f"per-region {', '.join(extra)} need apiVersion "
                                        f"{TARGET_REGIONS_SINCE} or later (this template uses {self.c.api_version})",
                                        item.key_spans[extra[0]], rule="DI-04",
                                        hint="set apiVersion: 2022-07-01 or later, or list region names only")
@@ -1140,13 +1141,13 @@ class Lowerer:
             if official is None:
                 continue
             if official in entry:
-                self.d.add("AIB408", f"{key} is given twice in a region", m.key_spans[key])
+                self.d.add(C.AIB408, f"{key} is given twice in a region", m.key_spans[key])
                 continue
             entry[official] = (self.string(vnode, f"region {key}") if official != "replicaCount"
                                else to_plain(vnode))
             self.mark(path + (official,), vnode, m.key_spans[key])
         if "name" not in entry:
-            self.d.add("AIB402", "a region needs a name", m.span, rule="DI-04")
+            self.d.add(C.AIB402, "a region needs a name", m.span, rule="DI-04")
             return None
         return _ordered(entry, ("name", "replicaCount", "storageAccountType"))
 

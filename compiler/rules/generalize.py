@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .. import code_ids as C
 from .context import RuleContext, Step, as_list, is_str
 
 LINUX_SCRIPT = "/tmp/DeprovisioningScript.sh"
@@ -43,7 +44,7 @@ def _check(ctx: RuleContext, step: Step, text: Any, path: tuple[Any, ...]) -> No
         problem = _problem(token, ctx.os_family)
         if problem:
             ctx.report(
-                "AIB078",
+                C.AIB078,
                 f"{token!r} {problem}",
                 path,
                 hint=f"write the override to {_expected(ctx.os_family, token)} exactly; any other name "
@@ -98,5 +99,5 @@ def _hyperv(ctx: RuleContext) -> None:
                 if first is None and _HYPERV_ROLE.search(line):
                     first = step.path + ("inline", i)
     if first is not None:
-        ctx.report("AIB079", "this step installs the Hyper-V role, and no step writes the deprovisioning "
+        ctx.report(C.AIB079, "this step installs the Hyper-V role, and no step writes the deprovisioning "
                    "override c:\\DeprovisioningScript.ps1; Sysprep may need `/mode:vm` for such an image", first)

@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from .. import code_ids as C
 from .context import RuleContext, Step, as_list
 from .shellcmd import Command, commands
 
@@ -211,7 +212,7 @@ def _findings(lines: list[object]) -> tuple[_Finding, ...]:
     reported: set[tuple[str, int]] = set()
     handed_over: list[str] = []
     for cmd in commands(lines, _RELEVANT):
-        if not cmd.sudo and ("AIB057", cmd.index) not in reported:
+        if not cmd.sudo and (C.AIB057, cmd.index) not in reported:
             why = _needs_root(cmd, handed_over)
             hint = f"write: sudo {cmd.text}"
             if why is None:
@@ -220,13 +221,13 @@ def _findings(lines: list[object]) -> tuple[_Finding, ...]:
                     why = f"writing {target}"
                     hint = f"pipe into sudo tee instead: ... | sudo tee {target} (tee -a appends)"
             if why is not None:
-                reported.add(("AIB057", cmd.index))
-                out.append(("AIB057", cmd.index, f"{cmd.text!r} needs root ({why}) but does not use sudo", hint))
-        if cmd.sudo and ("AIB606", cmd.index) not in reported:
+                reported.add((C.AIB057, cmd.index))
+                out.append((C.AIB057, cmd.index, f"{cmd.text!r} needs root ({why}) but does not use sudo", hint))
+        if cmd.sudo and (C.AIB606, cmd.index) not in reported:
             target = next((t for t in cmd.redirects if _protected(t)), None)
             if target is not None:
-                reported.add(("AIB606", cmd.index))
-                out.append(("AIB606", cmd.index, f"in {cmd.text!r} the redirection to {target} runs without sudo",
+                reported.add((C.AIB606, cmd.index))
+                out.append((C.AIB606, cmd.index, f"in {cmd.text!r} the redirection to {target} runs without sudo",
                             None))
         _confirm(out, cmd, reported)
         handed_over += _hands_over(cmd)
@@ -237,7 +238,7 @@ def _confirm(out: list[_Finding], cmd: Command, reported: set[tuple[str, int]]) 
     prog = posixpath.basename(cmd.words[0])
     subs = _CONFIRMING.get(prog)
     args = _args(cmd.words)
-    if not subs or not args or args[0] not in subs or ("AIB604", cmd.index) in reported:
+    if not subs or not args or args[0] not in subs or (C.AIB604, cmd.index) in reported:
         return
     for w in cmd.words[1:]:
         if prog in ("apt-get", "apt") and w in _APT_QUIET2:
@@ -246,7 +247,7 @@ def _confirm(out: list[_Finding], cmd: Command, reported: set[tuple[str, int]]) 
             return
         if w.startswith("--assume-yes") or w.startswith("-oAPT::Get::Assume-Yes"):
             return
-    reported.add(("AIB604", cmd.index))
+    reported.add((C.AIB604, cmd.index))
     flag = "--non-interactive" if prog == "zypper" else "-y"
-    out.append(("AIB604", cmd.index, f"{cmd.text!r} may stop at a confirmation prompt",
+    out.append((C.AIB604, cmd.index, f"{cmd.text!r} may stop at a confirmation prompt",
                 f"add {flag}: a prompt waits until the build times out"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .. import code_ids as C
 from .context import RuleContext, is_str
 from .resourceids import GALLERY_IMAGE_DEFINITION, GALLERY_IMAGE_VERSION, MANAGED_IMAGE
 
@@ -43,7 +44,7 @@ def check(ctx: RuleContext) -> None:
         value = source.get("imageId")
         if is_str(value) and not ctx.opaque(value) and not MANAGED_IMAGE.match(value):
             ctx.report(
-                "AIB034",
+                C.AIB034,
                 f"source imageId {value!r} is not a Microsoft.Compute/images resource id",
                 SRC + ("imageId",),
             )
@@ -55,7 +56,7 @@ def check(ctx: RuleContext) -> None:
 def _platform(ctx: RuleContext, source: dict[str, Any]) -> None:
     missing = [k for k in _PLATFORM_KEYS if k not in source or source.get(k) in ("", None)]
     if missing:
-        ctx.report("AIB031", f"PlatformImage source lacks {', '.join(missing)}", SRC)
+        ctx.report(C.AIB031, f"PlatformImage source lacks {', '.join(missing)}", SRC)
     version = source.get("version")
     if (
         is_str(version)
@@ -66,7 +67,7 @@ def _platform(ctx: RuleContext, source: dict[str, Any]) -> None:
     ):
         hint = "write latest in lower case" if version.lower() == "latest" else None
         ctx.report(
-            "AIB032",
+            C.AIB032,
             f"PlatformImage version {version!r} is neither 'latest' nor Major.Minor.Build",
             SRC + ("version",),
             hint=hint,
@@ -77,7 +78,7 @@ def _platform(ctx: RuleContext, source: dict[str, Any]) -> None:
             value = plan.get(key)
             if is_str(value) and not value.strip():
                 ctx.report(
-                    "AIB033",
+                    C.AIB033,
                     f"planInfo.{key} is empty; a marketplace plan needs planName, "
                     "planProduct and planPublisher",
                     SRC + ("planInfo", key),
@@ -92,7 +93,7 @@ def _image_version(ctx: RuleContext, source: dict[str, Any]) -> None:
             and not ctx.schema_reported(SRC + (key,), key, key=True)
         ):
             ctx.report(
-                "AIB036",
+                C.AIB036,
                 f"{key!r} is the seed's spelling; the API reads imageVersionId",
                 SRC + (key,),
                 key=True,
@@ -102,14 +103,14 @@ def _image_version(ctx: RuleContext, source: dict[str, Any]) -> None:
         return
     if GALLERY_IMAGE_DEFINITION.match(value):
         ctx.report(
-            "AIB035",
+            C.AIB035,
             f"imageVersionId {value!r} names an image definition, not a version",
             SRC + ("imageVersionId",),
             hint="append /versions/X.Y.Z, or /versions/latest for the newest version",
         )
     else:
         ctx.report(
-            "AIB035",
+            C.AIB035,
             f"imageVersionId {value!r} is not a gallery image version resource id",
             SRC + ("imageVersionId",),
         )
@@ -123,7 +124,7 @@ def _gen2(ctx: RuleContext, source: dict[str, Any]) -> None:
     if ctx.model.generation == "V2" or by_name:
         what = f"sku {sku!r}" if by_name else "the source"
         ctx.report(
-            "AIB030",
+            C.AIB030,
             f"{what} is a Hyper-V generation 2 image; apiVersion 2020-02-14 only supported generation 1",
             SRC + ("sku",) if is_str(sku) else SRC,
         )
