@@ -1,0 +1,48 @@
+"""The dialect, one module per section of an ``*.aib.yaml`` file.
+
+Each section module holds everything about its keys, so adding a key of the service means editing
+one module (and its examples, which tests/test_dialect_sections.py turns into tests):
+
+* its **lowering**: a mixin of :class:`~aibtui.compiler.lower.Lowerer` (dialect node -> official
+  JSON, with the span of every value);
+* its **editor-schema fragment**: ``schema()``, gathered by ``compiler/dialect_schema.py``;
+* its **declaration**: ``SECTION``, a :class:`Section` naming the dialect keys it owns, the
+  official properties they lower to, the heading of ``docs/dialect.md`` that documents them (a
+  test checks the page against it), the diagnostic codes the module emits, and examples: pairs of
+  dialect YAML and the JSON it lowers to. The generated round-trip test proves, per example, that
+  lowering gives that JSON and that importing the JSON and lowering again is the identity.
+
+The inverse used by ``aibtui import`` (``compiler/import_shape.py``) is named per section in
+``Section.inverse`` (the ``Shaper`` method that writes the short form back).
+
+``common.py`` holds what every section shares (the lowering context, ``LowererBase`` helpers).
+The driver, ``compiler/lower.py``, lowers the top-level keys and calls each section in turn.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..records import dataclass
+
+SECTION_MODULES = ("source", "identity", "vm", "customize", "validate", "distribute", "optimize",
+                   "errorhandling", "autorun")
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    name: str  # the module's name
+    keys: tuple[str, ...]  # top-level dialect keys this section owns
+    official: tuple[str, ...]  # the official properties they lower to (dotted from the resource)
+    heading: str  # the docs/dialect.md heading (or top-level table row) that documents the section
+    doc_terms: tuple[str, ...]  # words the docs must mention in that part (the short forms)
+    codes: tuple[str, ...]  # diagnostic codes the section's module emits
+    inverse: str  # the import_shape.Shaper method that writes the short form back
+    examples: tuple[tuple[str, Any], ...] = ()  # (YAML of the section's key, what `official[0]` becomes)
+
+
+def sections() -> list[Section]:
+    """Every section's declaration, in the order of docs/dialect.md."""
+    import importlib
+
+    return [importlib.import_module(f"{__name__}.{name}").SECTION for name in SECTION_MODULES]
