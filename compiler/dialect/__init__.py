@@ -5,6 +5,8 @@ one module (and its examples, which tests/test_dialect_sections.py turns into te
 
 * its **lowering**: a mixin of :class:`~aibtui.compiler.lower.Lowerer` (dialect node -> official
   JSON, with the span of every value);
+* its **import inverse**: a mixin of :class:`~aibtui.compiler.import_shape.Shaper` (official JSON
+  -> the short form, only where lowering gives back exactly that JSON);
 * its **editor-schema fragment**: ``schema()``, gathered by ``compiler/dialect_schema.py``;
 * its **declaration**: ``SECTION``, a :class:`Section` naming the dialect keys it owns, the
   official properties they lower to, the heading of ``docs/dialect.md`` that documents them (a
@@ -12,11 +14,10 @@ one module (and its examples, which tests/test_dialect_sections.py turns into te
   dialect YAML and the JSON it lowers to. The generated round-trip test proves, per example, that
   lowering gives that JSON and that importing the JSON and lowering again is the identity.
 
-The inverse used by ``aibtui import`` (``compiler/import_shape.py``) is named per section in
-``Section.inverse`` (the ``Shaper`` method that writes the short form back).
-
-``common.py`` holds what every section shares (the lowering context, ``LowererBase`` helpers).
-The driver, ``compiler/lower.py``, lowers the top-level keys and calls each section in turn.
+``common.py`` holds what every section's lowering shares (the context, ``LowererBase``),
+``shaping.py`` what every inverse shares (``ShaperBase``, the "is it exact" tests). The drivers
+stay thin: ``compiler/lower.py`` lowers the top-level keys and calls each section in turn,
+``compiler/import_shape.py`` does the same the other way.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class Section:
     heading: str  # the docs/dialect.md heading (or top-level table row) that documents the section
     doc_terms: tuple[str, ...]  # words the docs must mention in that part (the short forms)
     codes: tuple[str, ...]  # diagnostic codes the section's module emits
-    inverse: str  # the import_shape.Shaper method that writes the short form back
+    inverse: str  # the Shaper method (from this module's mixin) that writes the short form back
     examples: tuple[tuple[str, Any], ...] = ()  # (YAML of the section's key, what `official[0]` becomes)
 
 

@@ -12,6 +12,7 @@ from ..model import JsonPath, is_opaque
 from ..nodes import Mapping, Node, Scalar, Sequence, type_name
 from . import Section
 from .common import _KIND_TYPE, KIND_KEYS, MAX_FILE_STEP_BYTES, LowererBase, _close, _ordered, _split_lines
+from .shaping import _KIND_KEY, _PS_OPTS, ShaperBase, _str_map, _strs
 
 SECTION = Section(
     name="customize", keys=("customize",), official=("properties.customize",), heading="Steps",
@@ -293,3 +294,79 @@ def schema() -> dict[str, Any]:
 
     return {"type": "array", "items": _ref("step"),
             "description": "customization steps, run in order (C-02); merged by name"}
+
+
+class StepsShaping(ShaperBase):
+    """The import inverse: official JSON -> this section's short form (exact, or left official)."""
+
+    def steps(self, steps: Any) -> Any:
+        if not isinstance(steps, list):
+            return steps
+        return [self.step(s) for s in steps]
+
+    def step(self, step: Any) -> Any:
+        if not isinstance(step, dict):
+            return step
+        stype = step.get("type")
+        kind = _KIND_KEY.get(stype) if isinstance(stype, str) else None
+        if kind is None or ("name" in step and not isinstance(step["name"], str)):
+            return step
+        fields = {k: v for k, v in step.items() if k not in ("type", "name")}
+        body: Any = None
+        extra: dict[str, Any] = {}
+        if stype in ("Shell", "PowerShell"):
+            allowed = {"scriptUri", "sha256Checksum", "inline"} | (set(_PS_OPTS) if stype == "PowerShell" else set())
+            if not set(fields) <= allowed or "inline" in fields and not _strs(fields["inline"]):
+                return step
+            if not any(k in fields for k in ("scriptUri", "inline")):
+                return step
+            if not all(isinstance(fields.get(k, ""), str) for k in ("scriptUri", "sha256Checksum")):
+                return step
+            extra = {k: fields[k] for k in _PS_OPTS if k in fields}
+            script = fields.get("inline")
+            if set(fields) - set(_PS_OPTS) == {"inline"}:
+                body = self.script(script)
+            else:
+                body = {}
+                if "scriptUri" in fields:
+                    body["uri"] = fields["scriptUri"]
+                if "sha256Checksum" in fields:
+                    body["sha256"] = fields["sha256Checksum"]
+                if "inline" in fields:
+                    body["inline"] = self.script(script)
+                if len(body) + len(extra) <= 2:  # {uri, runElevated} fits on one line
+                    body.update(extra)
+                    extra = {}
+        elif stype == "File":
+            if set(fields) - {"sha256Checksum"} != {"sourceUri", "destination"} or not _str_map(fields):
+                return step
+            body = {"from": fields["sourceUri"], "to": fields["destination"]}
+            if "sha256Checksum" in fields:
+                body["sha256"] = fields["sha256Checksum"]
+        elif stype == "WindowsRestart":
+            names = {"restartCommand": "command", "restartCheckCommand": "checkCommand", "restartTimeout": "timeout"}
+            if not set(fields) <= set(names) or not _str_map(fields):
+                return step
+            body = {names[k]: v for k, v in fields.items()} or True
+        else:  # WindowsUpdate
+            if not set(fields) <= {"searchCriteria", "filters", "updateLimit"}:
+                return step
+            if "searchCriteria" in fields and not isinstance(fields["searchCriteria"], str):
+                return step
+            if "filters" in fields and not _strs(fields["filters"]):
+                return step
+            body = dict(fields) or True
+        out: dict[str, Any] = {}
+        if "name" in step:
+            out["name"] = step["name"]
+        out[kind] = body
+        out.update(extra)
+        return out
+
+    @staticmethod
+    def script(lines: list[str]) -> Any:
+        from ..import_yaml import Block, Lines, block_ok  # the writer: off the compile path
+
+        if not lines:
+            return []
+        return Block(tuple(lines)) if block_ok(lines) else Lines(tuple(lines))

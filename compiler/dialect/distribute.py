@@ -11,6 +11,7 @@ from ..model import STABLE_API_VERSIONS, JsonPath, is_opaque
 from ..nodes import Mapping, Node, Scalar, Sequence, to_plain, type_name
 from . import Section
 from .common import _TARGET_KEYS, TARGET_REGIONS_SINCE, LowererBase, _ordered
+from .shaping import ShaperBase, _str_map, _strs, run_output_name
 
 SECTION = Section(
     name="distribute", keys=("distribute",), official=("properties.distribute",), heading="Distribute",
@@ -325,3 +326,130 @@ def schema() -> dict[str, Any]:
     _DISTRIBUTE = {"type": "array", "items": _TARGET,
                    "description": "distribution targets (DI-01); merged by name/runOutputName"}
     return _DISTRIBUTE
+
+
+class DistributeShaping(ShaperBase):
+    """The import inverse: official JSON -> this section's short form (exact, or left official)."""
+
+    def distribute(self, targets: Any) -> Any:
+        if not isinstance(targets, list):
+            return targets
+        return [self.target(t) for t in targets]
+
+    def target(self, t: Any) -> Any:
+        if not isinstance(t, dict):
+            return t
+        ttype = t.get("type")
+        if "runOutputName" in t and not isinstance(t["runOutputName"], str):
+            return t
+        tags = t.get("artifactTags")
+        if tags is not None and not _str_map(tags):
+            return t
+        if ttype == "ManagedImage":
+            return self.managed_target(t)
+        if ttype == "SharedImage":
+            return self.gallery_target(t)
+        if ttype == "VHD":
+            if not set(t) <= {"type", "runOutputName", "uri", "artifactTags"}:
+                return t
+            if "uri" in t and not isinstance(t["uri"], str):
+                return t
+            out: dict[str, Any] = {"vhd": {"uri": t["uri"]} if "uri" in t else True}
+            return self.finish_target(t, out, "vhd")
+        return t
+
+    def managed_target(self, t: dict[str, Any]) -> Any:
+        if not set(t) <= {"type", "imageId", "location", "runOutputName", "artifactTags"} \
+                or not isinstance(t.get("imageId"), str):
+            return t
+        out: dict[str, Any] = {"managedImage": t["imageId"]}
+        if "location" in t:
+            if not isinstance(t["location"], str):
+                return t
+            if t["location"] != self.location:
+                out["location"] = t["location"]
+        elif self.location is not None:
+            return t  # lowering would add the template's location
+        derived = t["imageId"].rstrip("/").rsplit("/", 1)[-1]
+        return self.finish_target(t, out, derived)
+
+    def gallery_target(self, t: dict[str, Any]) -> Any:
+        allowed = {"type", "galleryImageId", "runOutputName", "replicationRegions", "targetRegions",
+                   "storageAccountType", "excludeFromLatest", "versioning", "replicationMode", "artifactTags"}
+        if not set(t) <= allowed or not isinstance(t.get("galleryImageId"), str):
+            return t
+        gid = t["galleryImageId"]
+        out: dict[str, Any] = {"gallery": gid}
+        new_style = STABLE_API_VERSIONS.index(self.api) >= STABLE_API_VERSIONS.index(TARGET_REGIONS_SINCE)
+        regions = self.regions(t, new_style)
+        if regions is not None:
+            out["regions"] = regions
+        else:
+            for key in ("replicationRegions", "targetRegions"):
+                if key in t:
+                    out[key] = t[key]
+        if "storageAccountType" in t:
+            if not isinstance(t["storageAccountType"], str):
+                return t
+            out["storageAccountType"] = t["storageAccountType"]
+        if "excludeFromLatest" in t:
+            if not isinstance(t["excludeFromLatest"], bool):
+                return t
+            out["excludeFromLatest"] = t["excludeFromLatest"]
+        if "versioning" in t:
+            v = t["versioning"]
+            if isinstance(v, dict) and set(v) == {"scheme"} and v["scheme"] in ("Latest", "Source"):
+                out["versioning"] = v["scheme"].lower()
+            elif isinstance(v, str) and v.lower() in ("latest", "source"):
+                return t  # lowering would turn the string into {scheme: ...}
+            else:
+                out["versioning"] = v
+        if "replicationMode" in t:
+            out["replicationMode"] = t["replicationMode"]
+        derived = None
+        if gid:
+            parts = gid.rstrip("/").split("/")
+            low = [p.lower() for p in parts]
+            if "images" in low and low.index("images") + 1 < len(parts):
+                derived = parts[low.index("images") + 1]
+        return self.finish_target(t, out, derived)
+
+    def regions(self, t: dict[str, Any], new_style: bool) -> Any:
+        from ..import_yaml import Flow  # the writer: off the compile path
+
+        if new_style:
+            tr = t.get("targetRegions")
+            if "replicationRegions" in t or "storageAccountType" in t or not isinstance(tr, list) or not tr:
+                return None
+            out: list[Any] = []
+            for r in tr:
+                if not isinstance(r, dict) or not isinstance(r.get("name"), str) \
+                        or not set(r) <= {"name", "replicaCount", "storageAccountType"}:
+                    return None
+                if "storageAccountType" in r and not isinstance(r["storageAccountType"], str):
+                    return None
+                if set(r) == {"name"}:
+                    out.append(r["name"])
+                else:
+                    entry = {"name": r["name"]}
+                    if "replicaCount" in r:
+                        entry["replicas"] = r["replicaCount"]
+                    if "storageAccountType" in r:
+                        entry["storage"] = r["storageAccountType"]
+                    out.append(entry)
+            return Flow(tuple(out)) if all(isinstance(x, str) for x in out) else out
+        rr = t.get("replicationRegions")
+        if "targetRegions" in t or not _strs(rr) or not rr:
+            return None
+        return Flow(tuple(rr))
+
+    def finish_target(self, t: dict[str, Any], out: dict[str, Any], derived: str | None) -> Any:
+        rn = t.get("runOutputName")
+        if rn is None:
+            if derived is not None and not is_opaque(derived):
+                return t  # lowering would derive a runOutputName the original does not have
+        elif derived is None or is_opaque(derived) or is_opaque(rn) or rn != run_output_name(derived):
+            out = {**out, "runOutputName": rn}
+        if "artifactTags" in t:
+            out["artifactTags"] = t["artifactTags"]
+        return out

@@ -9,6 +9,7 @@ from .. import code_ids as C
 from ..nodes import Mapping, Node, Scalar, Sequence, type_name
 from . import Section
 from .common import LowererBase
+from .shaping import ShaperBase
 
 SECTION = Section(
     name="identity", keys=("identity",), official=("identity",), heading="Identity",
@@ -67,3 +68,17 @@ def schema() -> dict[str, Any]:
         "description": "the user-assigned managed identity the service uses (I-01…I-04)",
     }
     return _IDENTITY
+
+
+class IdentityShaping(ShaperBase):
+    """The import inverse: official JSON -> this section's short form (exact, or left official)."""
+
+    def identity(self, ident: Any) -> Any:
+        if isinstance(ident, dict) and set(ident) == {"type", "userAssignedIdentities"} \
+                and ident["type"] == "UserAssigned":
+            uai = ident["userAssignedIdentities"]
+            if isinstance(uai, dict) and len(uai) == 1:
+                (key, value), = uai.items()
+                if value == {}:
+                    return key
+        return ident

@@ -8,6 +8,7 @@ from ..model import JsonPath
 from ..nodes import Node, Scalar
 from . import Section
 from .common import LowererBase
+from .shaping import ShaperBase
 
 SECTION = Section(
     name="optimize", keys=("optimize",), official=("properties.optimize",), heading="optimize",
@@ -42,3 +43,15 @@ def schema() -> dict[str, Any]:
                                      _obj({"state": _enum("optimize for a faster VM boot", "Enabled", "Disabled")})]},
             }, description="image optimization; {vmBoot: true} → {vmBoot: {state: Enabled}}")
     return _OPTIMIZE
+
+
+class OptimizeShaping(ShaperBase):
+    """The import inverse: official JSON -> this section's short form (exact, or left official)."""
+
+    def optimize(self, opt: Any) -> Any:
+        if not isinstance(opt, dict):
+            return opt
+        vb = opt.get("vmBoot")
+        if isinstance(vb, dict) and set(vb) == {"state"} and vb["state"] in ("Enabled", "Disabled"):
+            return {**opt, "vmBoot": vb["state"] == "Enabled"}
+        return opt

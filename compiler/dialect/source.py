@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from .. import code_ids as C
-from ..model import JsonPath, is_opaque
+from ..model import JsonPath, is_expression, is_opaque
 from ..nodes import Node, Scalar
 from . import Section
 from .common import _URN_PART, LowererBase
+from .shaping import ShaperBase, Urn, _in_order, _literal, _str_map
 
 SECTION = Section(
     name="source", keys=("source",), official=("properties.source",), heading="Source",
@@ -169,3 +170,58 @@ def schema() -> dict[str, Any]:
         "description": "the image to start from: a URN, an image id, or a mapping",
     }
     return _SOURCE
+
+
+class SourceShaping(ShaperBase):
+    """The import inverse: official JSON -> this section's short form (exact, or left official)."""
+
+    def source(self, src: Any) -> Any:
+        if not isinstance(src, dict):
+            return src
+        stype = src.get("type")
+        keys = set(src) - {"type"}
+        core = {"publisher", "offer", "sku", "version"}
+        if stype == "PlatformImage" and core <= keys <= core | {"planInfo"} \
+                and self._urn_ok([src[k] for k in ("publisher", "offer", "sku", "version")]):
+            urn: Any = ":".join(src[k] for k in ("publisher", "offer", "sku", "version"))
+            if not all(_literal(src[k]) for k in core):
+                urn = Urn(tuple(src[k] for k in ("publisher", "offer", "sku", "version")))
+            if "planInfo" not in src:
+                return urn
+            plan = src["planInfo"]
+            names = {"planName": "name", "planProduct": "product", "planPublisher": "publisher"}
+            if _str_map(plan) and set(plan) <= set(names):
+                return {"urn": urn, "plan": {names[k]: v for k, v in plan.items()}}
+            return _in_order(src, ("type", "publisher", "offer", "sku", "version", "planInfo"))
+        if stype == "ManagedImage" and keys == {"imageId"} and isinstance(src["imageId"], str):
+            image = src["imageId"]
+            low = image.lower()
+            if low.startswith("/subscriptions/") and "/providers/microsoft.compute/images/" in low \
+                    and "/providers/microsoft.compute/galleries/" not in low:
+                return image
+            return {"managedImage": image}
+        if stype == "SharedImageVersion" and keys == {"imageVersionId"} and isinstance(src["imageVersionId"], str):
+            version = src["imageVersionId"]
+            low = version.lower()
+            if low.startswith("/subscriptions/") and "/providers/microsoft.compute/galleries/" in low \
+                    and "/versions/" in low:
+                return version
+            return {"imageVersion": version}
+        return src
+
+    def _urn_ok(self, parts: list[Any]) -> bool:
+        """Whether the parts, as they render, make a URN lowering reads back into the same parts."""
+        rendered = []
+        for part in parts:
+            if not isinstance(part, str) or not _URN_PART.match(part):
+                return False
+            if _literal(part):
+                rendered.append(part)
+            elif is_expression(part):
+                value = self.urn_value(part)
+                if value is not None and not _URN_PART.match(value):
+                    return False
+                rendered.append(part if value is None else value)
+            else:
+                return False
+        return not is_opaque(":".join(rendered))

@@ -10,6 +10,7 @@ from ..model import JsonPath
 from ..nodes import Node, Sequence
 from . import Section
 from .common import LowererBase
+from .shaping import ShaperBase
 
 SECTION = Section(
     name="validate", keys=("validate",), official=("properties.validate",), heading="Validation",
@@ -82,3 +83,22 @@ def schema() -> dict[str, Any]:
                        "sourceValidationOnly}",
     }
     return _VALIDATE
+
+
+class ValidateShaping(ShaperBase):
+    """The import inverse: official JSON -> this section's short form (exact, or left official)."""
+
+    def validate(self, val: Any) -> Any:
+        if not isinstance(val, dict):
+            return val
+        names = {"inVMValidations": "steps", "continueDistributeOnFailure": "continueOnFailure",
+                 "sourceValidationOnly": "sourceValidationOnly"}
+        if not set(val) <= set(names):
+            return {"steps" if k == "inVMValidations" else k: v for k, v in val.items()}
+        steps = self.steps(val["inVMValidations"]) if "inVMValidations" in val else None
+        if set(val) == {"inVMValidations"} and isinstance(steps, list):
+            return steps
+        out = {names[k]: v for k, v in val.items() if k != "inVMValidations"}
+        if steps is not None:
+            out["steps"] = steps
+        return out

@@ -10,6 +10,7 @@ from ..model import JsonPath, is_opaque
 from ..nodes import Node, Scalar, type_name
 from . import Section
 from .common import _DURATION, LowererBase, _ordered, is_opaque_node
+from .shaping import ShaperBase, _str_map, _strs, duration
 
 SECTION = Section(
     name="vm", keys=("build",), official=("properties.vmProfile", "properties.buildTimeoutInMinutes"),
@@ -154,3 +155,55 @@ def schema() -> dict[str, Any]:
         "userAssignedIdentities": _string_list("official name of `identities`"),
     }, description="the build VM's settings and the timeout")
     return _BUILD
+
+
+class BuildShaping(ShaperBase):
+    """The import inverse: official JSON -> this section's short form (exact, or left official)."""
+
+    def build(self, vm: Any, timeout: Any, has_vm: bool, has_timeout: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+        build: dict[str, Any] = {}
+        verbatim: dict[str, Any] = {}
+        timeout_ok = not has_timeout or (isinstance(timeout, int) and not isinstance(timeout, bool)) \
+            or (isinstance(timeout, str) and is_opaque(timeout))
+        if not timeout_ok:
+            if has_vm:
+                verbatim["vmProfile"] = vm
+            verbatim["buildTimeoutInMinutes"] = timeout
+            return build, verbatim
+        if has_vm:
+            short = self.vm_profile(vm)
+            if short is None:
+                verbatim["vmProfile"] = vm
+            else:
+                build.update(short)
+        if has_timeout:
+            if isinstance(timeout, int) and not isinstance(timeout, bool):
+                build["timeout"] = duration(timeout)
+            elif isinstance(timeout, str) and is_opaque(timeout):
+                build["timeout"] = timeout
+            else:
+                verbatim["buildTimeoutInMinutes"] = timeout
+        return build, verbatim
+
+    def vm_profile(self, vm: Any) -> dict[str, Any] | None:
+        if not isinstance(vm, dict) or not vm:
+            return None
+        out: dict[str, Any] = {}
+        for key, value in vm.items():
+            if key == "vmSize" and isinstance(value, str):
+                out["vmSize"] = value
+            elif key == "osDiskSizeGB" and ((isinstance(value, int) and not isinstance(value, bool))
+                                            or (isinstance(value, str) and is_opaque(value))):
+                out["osDiskSizeGB"] = value
+            elif key == "userAssignedIdentities" and _strs(value):
+                out["identities"] = value
+            elif key == "vnetConfig" and isinstance(value, dict) and value:
+                names = {"subnetId": "subnet", "proxyVmSize": "proxyVmSize",
+                         "containerInstanceSubnetId": "containerInstanceSubnet"}
+                if set(value) <= set(names) and _str_map(value):
+                    out.update({names[k]: v for k, v in value.items()})
+                else:
+                    out["vnetConfig"] = value
+            else:
+                return None
+        return out
