@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from .codes import CODES
+from .errors import AibtuiError
 from .records import dataclass, field
 
 
@@ -139,5 +140,5 @@ class DiagnosticBag:
         return iter(self.items)
 
 
-class CompileAbort(Exception):
+class CompileAbort(AibtuiError):
     """Raised inside a stage when going on would only produce noise; the bag already holds why."""

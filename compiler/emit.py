@@ -51,7 +51,8 @@ def dumps(document: Any) -> str:
     """Deterministic JSON text, byte-identical to ``json.dumps(doc, indent=2, ensure_ascii=False)``.
 
     The stdlib falls back to its pure-Python encoder whenever ``indent`` is set; this writer uses
-    the C string encoder and one list of parts, about 3x faster (a test pins the equality).
+    the C string encoder (through the public ``JSONEncoder.encode``) and one list of parts, about
+    3x faster (a test pins the equality).
     Raises ValueError for values JSON cannot hold (NaN, infinities, dates).
     """
     parts: list[str] = []
@@ -60,7 +61,8 @@ def dumps(document: Any) -> str:
     return "".join(parts)
 
 
-_encode_str = json.encoder.encode_basestring  # type: ignore[attr-defined]
+# The public encoder's string fast path (JSONEncoder.encode of a str is the C string encoder).
+_encode_str = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _write(value: Any, out: list[str], nl: str) -> None:

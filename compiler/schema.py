@@ -43,6 +43,7 @@ from typing import Any, NamedTuple
 
 from . import code_ids as C
 from .diagnostics import DiagnosticBag
+from .errors import AibtuiError
 from .model import STABLE_API_VERSIONS, JsonPath, TemplateModel, is_expression
 from .nodes import value_type_name
 from .records import dataclass
@@ -71,7 +72,7 @@ ARM_RESOURCE_KEYS: dict[str, Any] = {
 }
 
 
-class SchemaError(Exception):
+class SchemaError(AibtuiError):
     """A schema file uses something the builtin engine does not implement."""
 
 

@@ -14,6 +14,8 @@ import argparse
 import importlib
 import sys
 
+from aibtui.compiler.errors import AibtuiError
+
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "compile": ("aibtui.cli.compile_cmd", "compile *.aib.yaml files to image-template JSON"),
@@ -36,7 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-class UsageError(Exception):
+class UsageError(AibtuiError):
     """A mistake in how the command was called (exit code 2)."""
 
 

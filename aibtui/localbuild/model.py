@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aibtui.compiler.errors import AibtuiError
+
 
 @dataclass(frozen=True)
 class LocalOptions:
@@ -39,7 +41,7 @@ class RunPlan:
         return self.rootfs is not None and self.backend is not None
 
 
-class BuildStop(Exception):
+class BuildStop(AibtuiError):
     """Base: the build ends early."""
 
 
