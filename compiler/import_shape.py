@@ -82,7 +82,7 @@ def _preview_script(step: dict[str, Any], path: tuple[str | int, ...], model: Te
                   model.span_at(path + ("script",), key=True))
 
 
-class Shaper(SourceShaping, IdentityShaping, BuildShaping, StepsShaping, ValidateShaping, DistributeShaping,
+class Shaper(SourceShaping, IdentityShaping, BuildShaping, ValidateShaping, StepsShaping, DistributeShaping,
              OptimizeShaping):
     """The driver: the document and `properties`; each section's short form comes from its
     compiler/dialect module."""

@@ -35,7 +35,7 @@ from .model import DEFAULT_API_VERSION, RESOURCE_TYPE, STABLE_API_VERSIONS, Temp
 from .nodes import Mapping, Node, Scalar
 
 
-class Lowerer(SourceLowering, IdentityLowering, BuildLowering, StepsLowering, ValidateLowering,
+class Lowerer(SourceLowering, IdentityLowering, BuildLowering, ValidateLowering, StepsLowering,
               DistributeLowering, OptimizeLowering, ErrorHandlingLowering, AutoRunLowering):
     """The driver: the top-level keys here; each section's lowering comes from its compiler/dialect module."""
 
@@ -183,9 +183,8 @@ class Lowerer(SourceLowering, IdentityLowering, BuildLowering, StepsLowering, Va
                       hint="keep one of them")
             else:
                 props["buildTimeoutInMinutes"] = self.verbatim(("properties", "buildTimeoutInMinutes"), node, kspan)
-        if vm or "vmProfile" in self.c.spans or ("properties", "vmProfile") in self.c.spans:
-            if vm:
-                props["vmProfile"] = vm
+        if vm:
+            props["vmProfile"] = vm
         if "source" in root.items:
             src = self.source(root.items["source"])
             if src is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from .. import code_ids as C
 from ..diagnostics import DiagnosticBag, Span
@@ -94,7 +94,7 @@ def _close(word: str, options: Any, n: int = 1, cutoff: float = 0.6) -> list[str
     return get_close_matches(word, options, n=n, cutoff=cutoff)
 
 
-def is_opaque_node(node: Node) -> bool:
+def is_opaque_node(node: Node) -> TypeGuard[Scalar]:
     return isinstance(node, Scalar) and is_opaque(node.value)
 
 
@@ -227,7 +227,8 @@ class LowererBase:
         except UnicodeDecodeError:
             self.d.add(C.AIB413, f"{path.name} is not UTF-8 text", node.span)
             return None
-        self.d.add(C.AIB407, f"the lines of {node.value} are inlined into the template", node.span)
+        shown = node.value if isinstance(node, Scalar) else path.name
+        self.d.add(C.AIB407, f"the lines of {shown} are inlined into the template", node.span)
         return _split_lines(text)
 
     def tags(self, node: Node, path: JsonPath, what: str) -> dict[str, str] | None:
@@ -238,7 +239,7 @@ class LowererBase:
         self.mark(path, m)
         for k, v in m.items.items():
             if is_opaque_node(v):
-                out[k] = v.value  # type: ignore[union-attr]
+                out[k] = v.value
             else:
                 s = self.string(v, f"the value of {what} '{k}'")
                 if s is None:

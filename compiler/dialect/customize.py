@@ -59,7 +59,8 @@ class StepsLowering(LowererBase):
             if present:
                 self.d.add(C.AIB404, f"a step names both type and `{present[0]}`", m.key_spans[present[0]])
                 return None
-            return self.verbatim(path, m)
+            official: dict[str, Any] = self.verbatim(path, m)
+            return official
         if len(present) != 1:
             if present:
                 msg = f"step names {len(present)} kinds ({', '.join(present)}); a step does exactly one thing"
@@ -87,9 +88,9 @@ class StepsLowering(LowererBase):
         out: dict[str, Any] = {"type": _KIND_TYPE[kind]}
         self.mark(path + ("type",), m.items[kind], m.key_spans[kind])
         if "name" in m.items:
-            name = self.string(m.items["name"], "a step name")
-            if name is not None:
-                out["name"] = name
+            step_name = self.string(m.items["name"], "a step name")
+            if step_name is not None:
+                out["name"] = step_name
                 self.mark(path + ("name",), m.items["name"], m.key_spans["name"])
         step_level = {"shell": ("name", "shell"),
                       "powershell": ("name", "powershell", "runElevated", "runAsSystem", "validExitCodes"),
@@ -323,7 +324,7 @@ class StepsShaping(ShaperBase):
             if not all(isinstance(fields.get(k, ""), str) for k in ("scriptUri", "sha256Checksum")):
                 return step
             extra = {k: fields[k] for k in _PS_OPTS if k in fields}
-            script = fields.get("inline")
+            script: list[str] = fields.get("inline") or []
             if set(fields) - set(_PS_OPTS) == {"inline"}:
                 body = self.script(script)
             else:

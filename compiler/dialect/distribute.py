@@ -62,12 +62,14 @@ class DistributeLowering(LowererBase):
                 self.d.add(C.AIB409, f"a target names both type and `{present[0]}`", m.key_spans[present[0]])
                 return None
             if "name" in m.items and "runOutputName" not in m.items:
-                out = self.verbatim(path, Mapping(m.span, {k: v for k, v in m.items.items() if k != "name"},
-                                                  {k: v for k, v in m.key_spans.items() if k != "name"}))
-                out["runOutputName"] = self.string(m.items["name"], "name") or ""
+                named: dict[str, Any] = self.verbatim(
+                    path, Mapping(m.span, {k: v for k, v in m.items.items() if k != "name"},
+                                  {k: v for k, v in m.key_spans.items() if k != "name"}))
+                named["runOutputName"] = self.string(m.items["name"], "name") or ""
                 self.mark(path + ("runOutputName",), m.items["name"], m.key_spans["name"])
-                return out
-            return self.verbatim(path, m)
+                return named
+            official: dict[str, Any] = self.verbatim(path, m)
+            return official
         if len(present) != 1:
             self.d.add(C.AIB409, "a distribute target names exactly one of managedImage, gallery, vhd"
                        + (f" (this one names {', '.join(present)})" if present else ""),
@@ -206,7 +208,7 @@ class DistributeLowering(LowererBase):
             vnode = m.items["versioning"]
             scheme = vnode.value.lower() if isinstance(vnode, Scalar) and isinstance(vnode.value, str) else None
             if scheme in ("latest", "source"):
-                out["versioning"] = {"scheme": vnode.value.capitalize()}
+                out["versioning"] = {"scheme": scheme.capitalize()}
                 self.mark(path + ("versioning",), vnode, m.key_spans["versioning"])
                 self.mark(path + ("versioning", "scheme"), vnode)
             else:

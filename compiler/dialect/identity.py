@@ -32,7 +32,7 @@ class IdentityLowering(LowererBase):
         if isinstance(node, Mapping):
             return self.verbatim(("identity",), node)
         if isinstance(node, Scalar) and isinstance(node.value, str):
-            ids = [node]
+            ids: list[Node] = [node]
         elif isinstance(node, Sequence):
             ids = node.items
         else:

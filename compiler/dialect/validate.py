@@ -9,8 +9,7 @@ from .. import code_ids as C
 from ..model import JsonPath
 from ..nodes import Node, Sequence
 from . import Section
-from .common import LowererBase
-from .shaping import ShaperBase
+from .customize import StepsLowering, StepsShaping
 
 SECTION = Section(
     name="validate", keys=("validate",), official=("properties.validate",), heading="Validation",
@@ -25,7 +24,7 @@ SECTION = Section(
 )
 
 
-class ValidateLowering(LowererBase):
+class ValidateLowering(StepsLowering):
     """Lowering of this section: dialect node -> official JSON, with spans."""
 
     def validate(self, node: Node) -> dict[str, Any] | None:
@@ -85,7 +84,7 @@ def schema() -> dict[str, Any]:
     return _VALIDATE
 
 
-class ValidateShaping(ShaperBase):
+class ValidateShaping(StepsShaping):
     """The import inverse: official JSON -> this section's short form (exact, or left official)."""
 
     def validate(self, val: Any) -> Any:

@@ -46,14 +46,14 @@ class BuildLowering(LowererBase):
         def setleaf(key: str, path: JsonPath, value: Any, vnode: Node) -> None:
             target = vm
             for part in path[:-1]:
-                target = target.setdefault(part, {})  # type: ignore[assignment]
+                target = target.setdefault(str(part), {})
                 if not isinstance(target, dict):
                     return
-            if path[-1] in target:
+            if str(path[-1]) in target:
                 self.d.add(C.AIB408, f"build.{key} and vmProfile.{'.'.join(map(str, path))} both set "
                            f"{path[-1]}", vnode.span, hint="keep one of them")
                 return
-            target[path[-1]] = value
+            target[str(path[-1])] = value
             self.mark(base + path, vnode, m.key_spans.get(key))
 
         for key, vnode in m.items.items():
@@ -71,7 +71,7 @@ class BuildLowering(LowererBase):
                 if isinstance(vnode, Scalar) and isinstance(vnode.value, int) and not isinstance(vnode.value, bool):
                     setleaf(key, ("osDiskSizeGB",), vnode.value, vnode)
                 elif is_opaque_node(vnode):
-                    setleaf(key, ("osDiskSizeGB",), vnode.value, vnode)  # type: ignore[union-attr]
+                    setleaf(key, ("osDiskSizeGB",), vnode.value, vnode)
                 else:
                     self.d.add(C.AIB401, f"build.osDiskSizeGB must be a whole number of GB, not {type_name(vnode)}",
                                vnode.span, rule="V-02")

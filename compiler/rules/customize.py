@@ -77,7 +77,7 @@ def _names(ctx: RuleContext) -> None:
 def _uri(ctx: RuleContext, step: Step) -> None:
     key = _URI_KEYS.get(step.kind)
     value = step.body.get(key) if key else None
-    if not is_str(value) or not value or ctx.opaque(value):
+    if key is None or not is_str(value) or not value or ctx.opaque(value):
         return
     why = fetchable(value)
     if why is not None:

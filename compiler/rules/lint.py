@@ -35,7 +35,7 @@ def check(ctx: RuleContext) -> None:
     for step in ctx.steps():
         key = _URI_KEYS.get(step.kind)
         uri = step.body.get(key) if key else None
-        if not is_str(uri) or not uri or ctx.opaque(uri) or fetchable(uri) is not None:
+        if key is None or not is_str(uri) or not uri or ctx.opaque(uri) or fetchable(uri) is not None:
             continue
         path = step.path + (key,)
         raw = github_raw(uri)
