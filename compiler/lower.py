@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import code_ids as C
-from .diagnostics import DiagnosticBag, Span
+from .diagnostics import DiagnosticBag, Severity, Span
 from .dialect.autorun import AutoRunLowering
 from .dialect.common import (
     _SHORTHAND_PROPS,
@@ -55,6 +55,10 @@ class Lowerer(SourceLowering, IdentityLowering, BuildLowering, ValidateLowering,
             if t is not None and t.lower() != RESOURCE_TYPE.lower():
                 d.add(C.AIB401, f"type is '{t}'; an image template is {RESOURCE_TYPE}",
                       root.items["type"].span, rule="S-01")
+            elif t is not None and t != RESOURCE_TYPE:  # S-01 as `check` says it of the same JSON
+                d.add(C.AIB001, f"resource type is {t!r}: write it exactly {RESOURCE_TYPE!r}",
+                      root.items["type"].span, severity=Severity.WARNING,
+                      hint="ARM ignores the case of resource types; the output spells it exactly")
             self.mark(("type",), root.items["type"], root.key_spans.get("type"))
         if "apiVersion" in root.items:
             self.mark(("apiVersion",), root.items["apiVersion"], root.key_spans.get("apiVersion"))

@@ -140,6 +140,25 @@ def test_S01_lower_case_type_is_one_warning_in_check_and_in_import(tmp_path: Pat
     assert [d.severity for d in found] == [Severity.WARNING]
 
 
+def test_S01_lower_case_type_in_the_dialect_is_the_same_warning(tmp_path: Path) -> None:
+    path = write(tmp_path, "t.aib.yaml", f"""
+        name: x
+        type: microsoft.virtualmachineimages/imagetemplates
+        location: westus2
+        identity: {IDENTITY}
+        source: Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2:latest
+        customize:
+          - {{name: a, shell: echo hi}}
+        distribute:
+          - managedImage: {IMAGE}
+        """)
+    result = compile_file(path)
+    [d] = [d for d in result.diagnostics if d.rule == "S-01"]
+    assert (d.code, d.severity, d.span.line if d.span else 0) == ("AIB001", Severity.WARNING, 2)
+    assert result.ok and result.document is not None
+    assert result.document["type"] == "Microsoft.VirtualMachineImages/imageTemplates"
+
+
 def test_S01_another_type_is_still_an_error() -> None:
     text = 'type: Microsoft.VirtualMachineImages/imageTemplate\nproperties: {}\n'
     [d] = [d for d in run(text) if d.code == "AIB001"]
