@@ -55,6 +55,9 @@ def codes(result) -> list[str]:
     "echo root:P@ss&w0rd | sudo chpasswd",
     "echo -e 'P@ss$1\\nP@ss$1' | passwd root",
     "printf '%s\\n' 'bob:P@ss$w0rd' | chpasswd",
+    'echo "root:P@ss&w$rd" | chpasswd',  # in double quotes `$rd` expands, `root:P@ss&w` stays literal
+    'ConvertTo-SecureString -AsPlainText -Force -String "Sup3r$ecret!"',
+    'usermod -p $(openssl passwd -1 -salt xyz "P@ssw0rd") bob',
 ])
 def test_C05_inline_secrets_are_flagged(command: str) -> None:
     assert find_secret(command) is not None, command
@@ -77,6 +80,9 @@ def test_C05_inline_secrets_are_flagged(command: str) -> None:
     'echo "bob:$PW" | chpasswd',
     'echo "$PASS" | passwd --stdin bob',
     "echo $(cat /run/secrets/pw) | chpasswd",
+    'echo "bob:${PW}" | chpasswd',
+    "ConvertTo-SecureString -AsPlainText -Force $pw",
+    "usermod -p $(openssl passwd -6 $PW) bob",
     "sudo apt-get -qq install -o Dpkg::Options::=--force-confold nginx",
 ])
 def test_C05_near_misses_are_not_secrets(command: str) -> None:

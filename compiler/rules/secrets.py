@@ -71,8 +71,8 @@ _SOURCES: tuple[tuple[str, Callable[[], re.Pattern[str]]], ...] = (
     (
         "a plain-text SecureString",
         lambda: re.compile(
-            r"(?i)ConvertTo-SecureString\s+(?:-String\s+)?"
-            r"""(?:'(?P<v>[^']{3,})'|"(?P<v2>[^"$`]{3,})")"""
+            r"(?i)ConvertTo-SecureString\s+(?:-(?!String\b)\w+\s+)*(?:-String\s+)?"
+            r"""(?:'(?P<v>[^']{3,})'|"(?P<v2>[^"`]{3,})")"""
         ),
     ),
     (
@@ -80,13 +80,20 @@ _SOURCES: tuple[tuple[str, Callable[[], re.Pattern[str]]], ...] = (
         lambda: re.compile(
             # single quotes keep `$`, `&` and `@` literal: 'root:P@ss&w$rd' is a password, "$PW" is not
             r"""(?i)(?:echo|printf)\s+(?:-[a-z]+\s+)*(?:'[^']*'\s+)?"""
-            r"""(?:'(?P<v>[^']{3,})'|"(?P<v2>[^"$`]{3,})"|(?P<v3>[^\s'"$|;]{3,}))"""
+            r"""(?:'(?P<v>[^']{3,})'|"(?P<v2>[^"`]{3,})"|(?P<v3>[^\s'"$|;]{3,}))"""
             r"\s*\|\s*(?:sudo\s+)?(?:/usr/sbin/)?(?:chpasswd|passwd\b)"
         ),
     ),
     (
         "a password in `net user`",
         lambda: re.compile(r"""(?i)\bnet\s+user\s+\S+\s+(?P<q>['"]?)(?P<v>(?![/*$%])[^\s'"]{3,})(?P=q)\s+/add"""),
+    ),
+    (
+        "a password hashed inline by `openssl passwd`",
+        lambda: re.compile(
+            r"""(?i)\bopenssl\s+passwd\s+(?:-(?:salt|in)\s+\S+\s+|-\S+\s+)*"""
+            r"""(?:'(?P<v>[^']{3,})'|"(?P<v2>[^"`]{3,})"|(?P<v3>(?![-$])[^\s'"$|;)]{3,}))"""
+        ),
     ),
 )
 
@@ -120,6 +127,7 @@ _FRAGMENTS = (
     "/p:",
     "==",
     "securestring",
+    "openssl",
 )
 
 
@@ -152,6 +160,7 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
     "a plain-text SecureString": ("convertto-securestring",),
     "a password given to chpasswd/passwd": ("passwd",),
     "a password in `net user`": ("user",),
+    "a password hashed inline by `openssl passwd`": ("openssl",),
 }
 
 
@@ -196,9 +205,22 @@ def find_secret(text: str) -> SecretHit | None:
         return None
     low = text.lower()
     for kind, pattern in _candidates(low):
-        m = pattern.search(text)
-        if m:
+        for m in pattern.finditer(text):
             groups = m.groupdict()
+            if groups.get("v2") and not _literal_enough(groups["v2"]):
+                continue  # "bob:$PW", "$env:PW": expansions, no literal secret
             value = groups.get("v") or groups.get("v2") or groups.get("v3") or m.group(0)
             return SecretHit(kind, redact(value))
     return None
+
+
+_EXPANSION = re.compile(r"\$(?:\{[^}]*\}|\([^)]*\)|env:\w+|[A-Za-z_]\w*|[$#?!@*0-9-])")
+
+
+def _literal_enough(quoted: str) -> bool:
+    """Inside double quotes the shell (or PowerShell) expands `$...`: what is left literal, after a
+    `user:` prefix, must still look like a password (3 characters or more)."""
+    literal = _EXPANSION.sub("", quoted)
+    if ":" in literal and not literal.startswith(":"):
+        literal = literal.split(":", 1)[1]
+    return len(literal.strip()) >= 3
