@@ -33,10 +33,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from aibtui.compiler.errors import AibtuiError
+
 PROVIDERS = ("local", "azure")
 
 
-class ConfigError(Exception):
+class ConfigError(AibtuiError):
     """The config file or an environment variable holds a value we cannot use."""
 
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aibtui.compiler.errors import AibtuiError
+
 from .fsutil import write_if_changed
 
 Key = str | tuple[str, ...]  # a top-level key, or a path of keys to a nested list
@@ -28,11 +30,11 @@ Key = str | tuple[str, ...]  # a top-level key, or a path of keys to a nested li
 INDENT_CANDIDATES = ((2, 4, 2), (2, 2, 0), (4, 4, 2), (4, 6, 4), (4, 4, 0), (3, 5, 3))
 
 
-class YamlEditError(Exception):
+class YamlEditError(AibtuiError):
     """The file cannot be edited (unreadable, not YAML, not a mapping)."""
 
 
-class ConflictError(Exception):
+class ConflictError(AibtuiError):
     """The file changed on disk since it was loaded; saving would overwrite someone else's change."""
 
 

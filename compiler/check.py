@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from . import code_ids as C
 from .diagnostics import Diagnostic, DiagnosticBag, Severity
-from .model import TemplateModel
+from .model import RESOURCE_TYPE, TemplateModel
 
 
 def check_model(model: TemplateModel, diags: DiagnosticBag, *, schema_engine: str = "builtin") -> None:
@@ -14,6 +15,7 @@ def check_model(model: TemplateModel, diags: DiagnosticBag, *, schema_engine: st
     validate_schema(model, diags, engine=schema_engine)
     if model.coerced:
         _quote_it(model, diags, before)
+    _type_case(model, diags, before)
     middle = len(diags.items)
     run_rules(model, diags)
     _said_once(diags, before, middle)
@@ -30,6 +32,18 @@ def _said_once(diags: DiagnosticBag, start: int, middle: int) -> None:
     diags.items.extend(kept)
 
 
+def _type_case(model: TemplateModel, diags: DiagnosticBag, start: int) -> None:
+    """S-01: a resource type written in another case is one warning (AIB001, from the rules), as on
+    import; ARM compares resource types without regard to case, so the schema's enum error goes."""
+    value = model.doc.get("type")
+    if not isinstance(value, str) or value == RESOURCE_TYPE or value.lower() != RESOURCE_TYPE.lower():
+        return
+    span = model.span_at(("type",))
+    kept = [d for d in diags.items[start:] if not (d.code == C.AIB504 and d.span == span)]
+    del diags.items[start:]
+    diags.items.extend(kept)
+
+
 def _quote_it(model: TemplateModel, diags: DiagnosticBag, start: int) -> None:
     """A schema type error on a value YAML 1.1 converted (`sku: no`) becomes "quote it" (AIB104)."""
     for i in range(start, len(diags.items)):
@@ -37,6 +51,6 @@ def _quote_it(model: TemplateModel, diags: DiagnosticBag, start: int) -> None:
         if d.span in model.coerced and d.severity is Severity.ERROR and "string" in d.message:
             raw, became = model.coerced[d.span]
             diags.items[i] = Diagnostic(
-                code="AIB104", severity=Severity.ERROR, span=d.span, rule=d.rule,
+                code=C.AIB104, severity=Severity.ERROR, span=d.span, rule=d.rule,
                 message=f"`{raw}` was read as {became}, but a string is needed here ({d.message})",
                 hint=f"quote the value so it stays a string: '{raw}'")

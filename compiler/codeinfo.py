@@ -11,3 +11,8 @@ class CodeInfo:
     rule: str | None  # seed rule id from shared/seed/REQUIREMENTS.md, when the code enforces one
     title: str  # one line, used by docs/diagnostics.md
     hint: str | None = None  # default hint when the call site gives none
+
+    @staticmethod
+    def anchor(code: str) -> str:
+        """Where the docs describe ``code``: its row in docs/diagnostics.md (generated, with an id)."""
+        return f"docs/diagnostics.md#{code.lower()}"

@@ -52,7 +52,7 @@ _CORE: dict[str, CodeInfo] = {
                        "inline content is stored in the template and visible to anyone who can read it"),
     "AIB408": CodeInfo(E, None, "conflicting keys"),
     "AIB409": CodeInfo(E, None, "bad distribute target"),
-    "AIB410": CodeInfo(E, None, "unsupported apiVersion",
+    "AIB410": CodeInfo(E, "S-02", "unsupported apiVersion",
                        "stable versions: 2020-02-14 2021-10-01 2022-02-14 2022-07-01 2023-07-01 2024-02-01 2025-10-01"),
     "AIB411": CodeInfo(E, None, "bad identity"),
     "AIB412": CodeInfo(E, None, "local file escapes the project root",
@@ -60,6 +60,9 @@ _CORE: dict[str, CodeInfo] = {
     "AIB413": CodeInfo(E, None, "local file too large to inline"),
     "AIB415": CodeInfo(E, None, "local copy does not match the given sha256Checksum"),
     "AIB416": CodeInfo(E, None, "the output format needs a value the document lacks"),
+    "AIB417": CodeInfo(W, "F-04", "a File step's local copy is larger than 20 MB",
+                       "the File customizer is meant for small files; download larger ones in a Shell or "
+                       "PowerShell step (curl, wget, Invoke-WebRequest) and check their sha256 there"),
 }
 
 

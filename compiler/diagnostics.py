@@ -6,10 +6,12 @@ Nothing in the compiler prints or exits: stages add :class:`Diagnostic` objects 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from enum import StrEnum
 from typing import Any, NamedTuple
 
 from .codes import CODES
+from .errors import AibtuiError
 from .records import dataclass, field
 
 
@@ -75,7 +77,7 @@ class Diagnostic:
             "span": self.span.to_dict() if self.span else None,
         }
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[Any, ...]:
         s = self.span
         return (s.file if s else "", s.line if s else 0, s.col if s else 0, self.severity.rank, self.code)
 
@@ -123,7 +125,7 @@ class DiagnosticBag:
 
     def sorted(self) -> list[Diagnostic]:
         # Stable de-duplication: the same code at the same place with the same text is said once.
-        seen: set[tuple] = set()
+        seen: set[tuple[Any, ...]] = set()
         out: list[Diagnostic] = []
         for d in sorted(self.items, key=Diagnostic.sort_key):
             key = (d.code, d.span, d.message)
@@ -135,9 +137,9 @@ class DiagnosticBag:
     def __len__(self) -> int:
         return len(self.items)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Diagnostic]:
         return iter(self.items)
 
 
-class CompileAbort(Exception):
+class CompileAbort(AibtuiError):
     """Raised inside a stage when going on would only produce noise; the bag already holds why."""

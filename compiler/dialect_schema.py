@@ -278,154 +278,9 @@ def _step(kinds: tuple[str, ...], official: tuple[str, ...], what: str) -> Schem
 
 # -- source, distribute, identity -------------------------------------------------------------
 
-_PLAN: Schema = _obj({
-    "name": _string("planName"), "product": _string("planProduct"), "publisher": _string("planPublisher"),
-    "planName": _string("official name of `name`"),
-    "planProduct": _string("official name of `product`"),
-    "planPublisher": _string("official name of `publisher`"),
-}, description="a marketplace purchase plan (SRC-03: all three of name, product, publisher)")
-
-_SOURCE: Schema = {
-    "examples": _URN_EXAMPLES,
-    "anyOf": [
-        _string("a marketplace URN publisher:offer:sku[:version] (version defaults to latest, "
-                "resolved at build time, SRC-02)", _URN_PATTERN),
-        _string("a managed image id (…/providers/Microsoft.Compute/images/NAME, SRC-04) or a gallery "
-                "image version id (…/galleries/G/images/I/versions/V, SRC-05)", _RESOURCE_ID_PATTERN),
-        _obj({"urn": _string("a marketplace URN", _URN_PATTERN), "plan": _PLAN}, required=["urn"],
-             description="a marketplace image with a purchase plan"),
-        _obj({"managedImage": _string("a managed image id", _RESOURCE_ID_PATTERN)},
-             required=["managedImage"]),
-        _obj({"imageVersion": _string("a gallery image version id", _RESOURCE_ID_PATTERN)},
-             required=["imageVersion"]),
-        _obj({
-            "type": {"type": "string", "enum": ["PlatformImage", "ManagedImage", "SharedImageVersion"]},
-            "publisher": _string("image publisher"), "offer": _string("image offer"),
-            "sku": _string("image SKU"), "version": _string("image version or `latest`"),
-            "planInfo": _PLAN,
-            "imageId": _string("managed image id"),
-            "imageVersionId": _string("gallery image version id"),
-        }, description="the official form, verbatim"),
-    ],
-    "description": "the image to start from: a URN, an image id, or a mapping",
-}
-
-_REGION: Schema = {
-    "anyOf": [
-        {"type": "string", "description": "a region name"},
-        _obj({
-            "name": _string("the region"),
-            "replicas": _integer("replica count in this region (→ replicaCount)", minimum=1),
-            "storage": _enum("storage account type (→ storageAccountType)",
-                             "Standard_LRS", "Standard_ZRS", "Premium_LRS"),
-            "replicaCount": _integer("official name of `replicas`", minimum=1),
-            "storageAccountType": _enum("official name of `storage`",
-                                        "Standard_LRS", "Standard_ZRS", "Premium_LRS"),
-        }, required=["name"]),
-    ],
-}
-
-_TARGET_COMMON: dict[str, Schema] = {
-    "name": _string("the run output name (→ runOutputName, unique, DI-02)", _NAME_PATTERN),
-    "runOutputName": _string("official name of `name`", _NAME_PATTERN),
-    "artifactTags": _string_map("tags put on the image the target creates"),
-    **_MERGE_KEYS,
-}
-
-_GALLERY_KEYS: dict[str, Schema] = {
-    "regions": {"type": "array", "items": _REGION,
-                "description": "replication regions: names or {name, replicas, storage}; must include "
-                               "the gallery's region (DI-04)"},
-    "replicationRegions": _string_list("official (before 2022-07-01): region names"),
-    "targetRegions": {"type": "array", "items": _REGION, "description": "official (2022-07-01+)"},
-    "storageAccountType": _enum("storage of the image version",
-                                "Standard_LRS", "Standard_ZRS", "Premium_LRS"),
-    "excludeFromLatest": _boolean("keep this version from being `latest` (default false)"),
-    "versioning": {"type": "object", "description": "official versioning: {scheme: Latest|Source, major}"},
-    "replicationMode": _enum("Full or Shallow replication (2025-10-01+)", "Full", "Shallow"),
-}
-
-_TARGET: Schema = {
-    "type": "object",
-    "oneOf": [
-        _obj({"managedImage": _string("the managed image id to create (DI-03)", _RESOURCE_ID_PATTERN),
-              "location": _string("the image's region (default: the template's)"),
-              **_TARGET_COMMON}, required=["managedImage"],
-             description="a ManagedImage target"),
-        _obj({"gallery": _string("an image definition id, or a version id …/versions/X.Y.Z (DI-04)",
-                                 _RESOURCE_ID_PATTERN),
-              **_GALLERY_KEYS, **_TARGET_COMMON}, required=["gallery"],
-             description="a SharedImage (Azure Compute Gallery) target"),
-        _obj({"vhd": {"anyOf": [{"const": True}, _obj({"uri": _string("where to write the VHD")})],
-                      "description": "true, or {uri} (2022-07-01+)"},
-              **_TARGET_COMMON}, required=["vhd"],
-             description="a VHD target (DI-06): copy the VHD away soon"),
-        _obj({"type": {"type": "string", "enum": ["ManagedImage", "SharedImage", "VHD"]},
-              "imageId": _string("ManagedImage: the image id"),
-              "location": _string("ManagedImage: the image's region"),
-              "galleryImageId": _string("SharedImage: the image definition or version id"),
-              "uri": _string("VHD: where to write it"),
-              **_GALLERY_KEYS, **_TARGET_COMMON}, required=["type"],
-             description="the official form, verbatim"),
-        _obj({"name": _string("the inherited target to remove"),
-              "runOutputName": _string("the inherited target to remove"),
-              "remove": {"const": True}}, required=["remove"],
-             description="{name: NAME, remove: true} removes an inherited target"),
-    ],
-    "description": "a distribution target: managedImage, gallery or vhd (or the official form)",
-}
-
-_IDENTITY: Schema = {
-    "anyOf": [
-        _string("a user-assigned identity id (…/userAssignedIdentities/NAME, I-04)", _RESOURCE_ID_PATTERN),
-        {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 1,
-         "description": "a list with one identity id (exactly one is supported, I-02)"},
-        _obj({"type": {"type": "string", "enum": ["UserAssigned", "None"]},
-              "userAssignedIdentities": {"type": "object", "additionalProperties": {"type": "object"}}},
-             description="the official mapping, verbatim"),
-    ],
-    "description": "the user-assigned managed identity the service uses (I-01…I-04)",
-}
-
-_BUILD: Schema = _obj({
-    "vmSize": _string("the build VM's size (→ vmProfile.vmSize; service default Standard_D1_v2, V-01)"),
-    "osDiskSizeGB": _integer("OS disk size (→ vmProfile.osDiskSizeGB); 0 = the source's size (V-02)",
-                             minimum=0),
-    "timeout": _or_template({"anyOf": [{"type": "integer", "minimum": 0, "maximum": 960},
-                                       {"type": "string", "pattern": _DURATION_PATTERN}]},
-                            "build timeout (→ buildTimeoutInMinutes): minutes, or 90m, 4h, 1h30m; "
-                            "default 240, max 960 (B-01, B-02)"),
-    "subnet": _string("an existing subnet id (→ vmProfile.vnetConfig.subnetId, V-03)", _RESOURCE_ID_PATTERN),
-    "proxyVmSize": _string("the proxy VM's size when a subnet is used (→ vnetConfig.proxyVmSize)"),
-    "containerInstanceSubnet": _string("subnet for the build's container instance "
-                                       "(→ vnetConfig.containerInstanceSubnetId)", _RESOURCE_ID_PATTERN),
-    "identities": _string_list("identities given to the build VM (→ vmProfile.userAssignedIdentities)"),
-    "vnetConfig": {"type": "object", "description": "official vnetConfig, verbatim into vmProfile"},
-    "userAssignedIdentities": _string_list("official name of `identities`"),
-}, description="the build VM's settings and the timeout")
-
-_VALIDATE: Schema = {
-    "anyOf": [
-        {"type": "array", "items": _ref("validationStep"), "description": "validation steps"},
-        _obj({
-            "steps": {"type": "array", "items": _ref("validationStep"),
-                      "description": "validation steps (→ inVMValidations)"},
-            "inVMValidations": {"type": "array", "items": _ref("validationStep"),
-                                "description": "official name of `steps`"},
-            "continueOnFailure": _boolean("distribute even when validation fails "
-                                          "(→ continueDistributeOnFailure)"),
-            "continueDistributeOnFailure": _boolean("official name of `continueOnFailure`"),
-            "sourceValidationOnly": _boolean("validate the source image itself, without a build"),
-        }),
-    ],
-    "description": "validation (→ properties.validate): a list of steps, or {steps, continueOnFailure, "
-                   "sourceValidationOnly}",
-}
-
-_ON_ERROR = ("cleanup", "abort")
-
-
 def _top_level() -> dict[str, Schema]:
+    from .dialect import autorun, customize, distribute, errorhandling, identity, optimize, source, validate, vm
+
     return {
         "description": _string("what the file (or profile) is for; `aibtui profiles` shows it; not emitted"),
         "apiVersion": {**_enum("the API version of the template (default 2024-02-01; --api-version wins)",
@@ -442,28 +297,18 @@ def _top_level() -> dict[str, Schema]:
         "name": _string("the template's resource name", _NAME_PATTERN),
         "location": _string("the Azure region where the image is built, e.g. westus2 (L-01)"),
         "tags": _string_map("tags of the image template resource (T-01)"),
-        "identity": _IDENTITY,
+        "identity": identity.schema(),
         "dependsOn": _string_list("ARM deployment dependencies (D-01); dropped by --format body"),
         "os": _enum("the OS family, for OS-specific rules; profiles set it", "linux", "windows"),
         "generation": _enum("Hyper-V generation of the source, for SRC-01; profiles set it", "V1", "V2"),
-        "source": _SOURCE,
-        "build": _BUILD,
-        "customize": {"type": "array", "items": _ref("step"),
-                      "description": "customization steps, run in order (C-02); merged by name"},
-        "validate": _VALIDATE,
-        "distribute": {"type": "array", "items": _TARGET,
-                       "description": "distribution targets (DI-01); merged by name/runOutputName"},
-        "autoRun": {"anyOf": [_boolean("true → {state: Enabled}"),
-                              _obj({"state": _enum("build on create/update", "Enabled", "Disabled")})],
-                    "description": "build automatically when the template is created or updated"},
-        "errorHandling": _obj({
-            "onCustomizerError": _enum("cleanup (default) or abort (keep the build VM)", *_ON_ERROR),
-            "onValidationError": _enum("cleanup (default) or abort (keep the build VM)", *_ON_ERROR),
-        }, description="what happens to the build VM when a step fails"),
-        "optimize": _obj({
-            "vmBoot": {"anyOf": [_boolean("true → {state: Enabled}"),
-                                 _obj({"state": _enum("optimize for a faster VM boot", "Enabled", "Disabled")})]},
-        }, description="image optimization; {vmBoot: true} → {vmBoot: {state: Enabled}}"),
+        "source": source.schema(),
+        "build": vm.schema(),
+        "customize": customize.schema(),
+        "validate": validate.schema(),
+        "distribute": distribute.schema(),
+        "autoRun": autorun.schema(),
+        "errorHandling": errorhandling.schema(),
+        "optimize": optimize.schema(),
         "properties": {"type": "object",
                        "description": "official `properties` of the template, verbatim (a block pasted "
                                       "from real JSON works as is)"},

@@ -33,6 +33,10 @@ IMPORT_CODES: dict[str, CodeInfo] = {
     "AIB816": CodeInfo(W, None, "dependsOn names resources the import does not carry",
                        "deploy those resources first, or remove dependsOn from the *.aib.yaml"),
     "AIB817": CodeInfo(N, None, "a type was written in another case; written as the schema spells it"),
+    "AIB818": CodeInfo(W, None, "a key the official schema of the apiVersion does not know (or a null value) "
+                       "was dropped, so the imported file compiles",
+                       "if the service needs it, use an apiVersion whose schema has it (`aibtui import "
+                       "--api-version`)"),
     # -- compiling with the `arm:` key ----------------------------------------------------------------
     "AIB860": CodeInfo(N, None, "`arm:` is used by --format arm only; ignored for this format"),
     "AIB861": CodeInfo(E, None, "bad `arm:` section",

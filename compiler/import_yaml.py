@@ -65,7 +65,7 @@ def _resolves_to_str(text: str) -> bool:
     from yaml.resolver import Resolver
 
     tag = Resolver().resolve(ScalarNode, text, (True, False))
-    return tag == "tag:yaml.org,2002:str"
+    return bool(tag == "tag:yaml.org,2002:str")
 
 
 def plain_ok(text: str, *, flow: bool = False) -> bool:

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .diagnostics import Diagnostic, DiagnosticBag, Span
+from . import code_ids as C
+from .diagnostics import Diagnostic, DiagnosticBag, Severity, Span
 from .import_shape import Shaper, Urn, canonical_types
 from .import_yaml import Block, Commented, Flow, FlowMap, Lines, dump
 from .jsonload import load_json
@@ -49,7 +50,7 @@ _CONTAINERS: dict[tuple[str, ...], tuple[str, ...]] = {
     (): ("identity", "tags", "dependsOn"),
 }
 # read from the JSON by templates_from_json; the importer says the same in its own words
-_REWORDED = frozenset({"AIB712", "AIB713", "AIB714", "AIB715"})
+_REWORDED = frozenset({C.AIB712, C.AIB713, C.AIB714, C.AIB715})
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def import_file(path: str | Path, options: ImportOptions | None = None) -> Impor
     diags = DiagnosticBag()
     p = Path(path)
     if p.suffix.lower() == ".bicep":
-        diags.add("AIB716", "Bicep files are not read: compile it with `az bicep build` and import the JSON",
+        diags.add(C.AIB716, "Bicep files are not read: compile it with `az bicep build` and import the JSON",
                   Span(file, 1, 1), hint=f"az bicep build --file {p.name}  (writes {p.with_suffix('.json').name})")
         return ImportResult(file, [], diags.sorted())
     text = read_source(p, diags)
@@ -144,7 +145,7 @@ def _pick(models: list[TemplateModel], root: Mapping | None, options: ImportOpti
     chosen = [m for m, n in zip(models, names, strict=True) if n == options.resource]
     if not chosen:
         shown = ", ".join(n or "(no literal name)" for n in names) or "none"
-        diags.add("AIB802", f"no image template named '{options.resource}' in {file}; found: {shown}",
+        diags.add(C.AIB802, f"no image template named '{options.resource}' in {file}; found: {shown}",
                   root.span if root is not None else Span(file, 1, 1))
     return chosen
 
@@ -233,9 +234,20 @@ def _one(model: TemplateModel, root: Mapping | None, text: str, file: str, optio
     expected["apiVersion"] = api
     expected["type"] = RESOURCE_TYPE
     if doc.get("type") not in (None, RESOURCE_TYPE):
-        diags.add("AIB817", f"type '{doc.get('type')}' is written {RESOURCE_TYPE}", model.span_at(("type",)))
+        # S-01, with the severity `aibtui check` gives the same file (AIB001 is a warning for case)
+        diags.add(C.AIB817, f"type '{doc.get('type')}' is written {RESOURCE_TYPE}", model.span_at(("type",)),
+                  severity=Severity.WARNING, rule="S-01")
     header: list[str] = []
     expected = _drop_unknown(expected, model, diags, header)
+    if not options.api_version and _raw_api_version(model, root) not in STABLE_API_VERSIONS:
+        # the file names no stable version (a preview, or none): take the first stable one whose
+        # schema has every key the template uses (`stagingResourceGroup` came after 2020-02-14)
+        fitted = _fit_version(expected, api)
+        if fitted != api:
+            diags.add(C.AIB813, f"imported as apiVersion {fitted}, the first stable version whose schema has "
+                      f"every key the template uses ({api} lacks some)", model.span_at(("apiVersion",)))
+            api = expected["apiVersion"] = fitted
+    _drop_off_schema(expected, api, model, diags)
     scope = _Scope(dict(model.arm_parameters), {}, True) if _evaluated(model) else _Scope.of(model, root)
     shaper = Shaper(api, model, diags, urn_value=lambda text: _urn_var(scope, text))
     dialect = shaper.document(expected)
@@ -249,7 +261,7 @@ def _one(model: TemplateModel, root: Mapping | None, text: str, file: str, optio
     out.sets = {v.name: v.origin for v in out.variables if v.value is None}
     out.expected = _with_values(expected, out.variables)
     if not scope.followed and values.kept:
-        diags.add("AIB810", "the template sits in a nested deployment; its ARM expressions are kept as "
+        diags.add(C.AIB810, "the template sits in a nested deployment; its ARM expressions are kept as "
                   "written, without declaring what they use", span)
     candidates = shaper.profiles(expected) if options.profiles else []
     name = Path(file).name
@@ -272,7 +284,7 @@ def _one(model: TemplateModel, root: Mapping | None, text: str, file: str, optio
     if options.verify:
         problem = _verify(yaml_text, file, out, DiagnosticBag())
         if problem is not None:
-            diags.add("AIB804", f"the imported file does not compile back to the same template: {problem}", span)
+            diags.add(C.AIB804, f"the imported file does not compile back to the same template: {problem}", span)
         out.exact = problem is None
     return out
 
@@ -296,7 +308,7 @@ def _urn_var(scope: _Scope, text: str) -> str | None:
 def _importable(model: TemplateModel, diags: DiagnosticBag) -> bool:
     props = model.get(("properties",))
     if props is not None and not isinstance(props, dict):
-        diags.add("AIB800", f"`properties` is {_what(props)}, not the template's properties; what it "
+        diags.add(C.AIB800, f"`properties` is {_what(props)}, not the template's properties; what it "
                   "builds is only known when ARM deploys it", model.span_at(("properties",)),
                   hint="import the template ARM deploys (for example from `az image builder show` or a "
                        "GET of the resource), or write the *.aib.yaml by hand")
@@ -311,7 +323,7 @@ def _importable(model: TemplateModel, diags: DiagnosticBag) -> bool:
             if isinstance(value, str) and (is_expression(value) or placeholders(value)):
                 path = ".".join(base + (key,))
                 shown = value if len(value) <= 160 else value[:150] + "...]"
-                diags.add("AIB800", f"`{path}` is supplied by {shown!r}, not written in the template; "
+                diags.add(C.AIB800, f"`{path}` is supplied by {shown!r}, not written in the template; "
                           "aibtui cannot know what it holds", model.span_at(base + (key,)),
                           hint=f"paste the value of {path} into the *.aib.yaml; the rest can be imported once "
                                "it is literal")
@@ -333,13 +345,13 @@ def _api_version(model: TemplateModel, root: Mapping | None, diags: DiagnosticBa
     raw_span = model.span_at(("apiVersion",))
     raw = _raw_api_version(model, root)
     if raw is None:
-        diags.add("AIB814", f"the template gives no literal apiVersion; the file says apiVersion: {api}",
+        diags.add(C.AIB814, f"the template gives no literal apiVersion; the file says apiVersion: {api}",
                   raw_span, hint="change it if you deploy with another version")
     elif raw.lower() in PREVIEW_API_VERSIONS:
-        diags.add("AIB813", f"apiVersion {raw} is a retired preview; imported as {api}, the first stable version",
+        diags.add(C.AIB813, f"apiVersion {raw} is a retired preview; imported as {api}, the first stable version",
                   raw_span)
     elif raw not in STABLE_API_VERSIONS:
-        diags.add("AIB814", f"apiVersion {raw!r} is not a known version; the file says apiVersion: {api}",
+        diags.add(C.AIB814, f"apiVersion {raw!r} is not a known version; the file says apiVersion: {api}",
                   raw_span)
     return api
 
@@ -376,26 +388,123 @@ def _drop_unknown(doc: dict[str, Any], model: TemplateModel, diags: DiagnosticBa
     from .lower import OFFICIAL_PROPERTIES
 
     keep = ("type", "apiVersion", "name", "location", "tags", "identity", "dependsOn", "properties")
+    spelled = {k.lower(): k for k in keep}
     out: dict[str, Any] = {}
     for key, value in doc.items():
-        if key in keep:
+        if key not in keep and key.lower() in spelled and spelled[key.lower()] not in doc:
+            # ARM reads resource property names without regard to case: `Tags` is tags
+            diags.add(C.AIB817, f"`{key}` is written {spelled[key.lower()]}", model.span_at((key,), key=True))
+            out[spelled[key.lower()]] = value
+        elif key in keep:
             out[key] = value
         elif key == "comments" and isinstance(value, str):
             header.extend(line.strip() for line in value.splitlines() if line.strip())
         else:
-            diags.add("AIB815", f"`{key}` is an ARM setting of the resource, not part of the image template; "
+            diags.add(C.AIB815, f"`{key}` is an ARM setting of the resource, not part of the image template; "
                       "dropped", model.span_at((key,), key=True))
     props = out.get("properties")
     if isinstance(props, dict):
         kept = {}
+        official = {k.lower(): k for k in OFFICIAL_PROPERTIES}
         for key, value in props.items():
             if key in OFFICIAL_PROPERTIES:
                 kept[key] = value
+            elif key.lower() in official and official[key.lower()] not in props:
+                diags.add(C.AIB817, f"`properties.{key}` is written {official[key.lower()]}",
+                          model.span_at(("properties", key), key=True))
+                kept[official[key.lower()]] = value
             else:
-                diags.add("AIB815", f"`properties.{key}` is not an image-template property; dropped",
+                diags.add(C.AIB815, f"`properties.{key}` is not an image-template property; dropped",
                           model.span_at(("properties", key), key=True))
         out["properties"] = kept
     return out
+
+
+def _drop_off_schema(doc: dict[str, Any], api: str, model: TemplateModel, diags: DiagnosticBag) -> None:
+    """Import never writes a file that does not compile: a key the official schema of ``api`` does
+    not know (``vmProfile.tags``), and a null value (ARM reads it as absent), are dropped with a
+    warning that points at them in the original."""
+
+    def nulls(value: Any, path: tuple[Any, ...]) -> None:
+        if isinstance(value, dict):
+            for key in list(value):
+                if value[key] is None:
+                    del value[key]
+                    diags.add(C.AIB818, f"`{_dotted(path + (key,))}` is null; dropped (ARM reads it as absent)",
+                              _span_as_written(model, path + (key,)), hint="remove it from the original too")
+                else:
+                    nulls(value[key], path + (key,))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                nulls(item, path + (i,))
+
+    nulls(doc.get("properties"), ("properties",))
+    from .schema import builtin_errors
+
+    for _ in range(8):  # a dropped key can uncover none, but stay bounded
+        unknown = [e for e in builtin_errors(doc, api) if e.code == C.AIB501 and e.path]
+        if not unknown:
+            return
+        for err in unknown:
+            path = err.path
+            parent: Any = doc
+            for part in path[:-1]:
+                parent = parent[part] if isinstance(parent, (dict, list)) else None
+            if not isinstance(parent, dict) or path[-1] not in parent:
+                continue
+            guess = _GUESS.search(err.message)
+            key = str(path[-1])
+            if guess and guess.group(1).lower() == key.lower() and guess.group(1) not in parent:
+                # ARM reads property names without regard to case: `VmProfile` is vmProfile
+                _rename(parent, key, guess.group(1))
+                diags.add(C.AIB817, f"`{_dotted(path)}` is written {guess.group(1)}", _span_as_written(model, path))
+                continue
+            del parent[key]
+            diags.add(C.AIB818, f"`{_dotted(path)}` is not in the schema of apiVersion {api}; dropped",
+                      _span_as_written(model, path))
+
+
+_GUESS = re.compile(r"did you mean '([^']+)'")
+
+
+def _span_as_written(model: TemplateModel, path: tuple[Any, ...]) -> Span | None:
+    """The key's span in the original, whose keys may be spelt in another case (`VmProfile`)."""
+    written: list[Any] = []
+    cur: Any = model.doc
+    for part in path:
+        if isinstance(cur, dict) and isinstance(part, str) and part not in cur:
+            part = next((k for k in cur if isinstance(k, str) and k.lower() == part.lower()), part)
+        written.append(part)
+        cur = cur.get(part) if isinstance(cur, dict) else (
+            cur[part] if isinstance(cur, list) and isinstance(part, int) and part < len(cur) else None)
+    return model.span_at(tuple(written), key=True)
+
+
+def _rename(mapping: dict[str, Any], old: str, new: str) -> None:
+    """Rename a key in place, keeping the order of the keys."""
+    items = [(new if k == old else k, v) for k, v in mapping.items()]
+    mapping.clear()
+    mapping.update(items)
+
+
+def _fit_version(doc: dict[str, Any], api: str) -> str:
+    """``api``, or the first later stable version with fewer keys its schema does not know."""
+    from .schema import builtin_errors
+
+    def unknown(version: str) -> int:
+        return sum(1 for e in builtin_errors(doc, version) if e.code == C.AIB501)
+
+    best, fewest = api, unknown(api)
+    for version in STABLE_API_VERSIONS:
+        if version > api and fewest:
+            count = unknown(version)
+            if count < fewest:
+                best, fewest = version, count
+    return best
+
+
+def _dotted(path: tuple[Any, ...]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
 
 
 def _with_values(expected: dict[str, Any], variables: list[Variable]) -> dict[str, Any]:
@@ -497,7 +606,7 @@ class _Values:
 
     def variable_for_placeholder(self, token: str, inner: str) -> str:
         if token not in self.by_origin:
-            self.diags.add("AIB812", f"placeholder {token} becomes the variable `{_var_name(inner)}` (no value: "
+            self.diags.add(C.AIB812, f"placeholder {token} becomes the variable `{_var_name(inner)}` (no value: "
                            "set it when you compile)", self._span_of(token, part=True))
         return self._declare(inner, token, None, "placeholder", f"SET ME: replaces {token}")
 
@@ -518,7 +627,7 @@ class _Values:
             value = None
             comment = f"SET ME: ARM {kind} '{name}' defaults to the placeholder {literal}"
         if expr not in self.by_origin:
-            self.diags.add("AIB811", f"{expr} becomes the variable `{_var_name(name)}`"
+            self.diags.add(C.AIB811, f"{expr} becomes the variable `{_var_name(name)}`"
                            + (f" = {literal!r}" if value is not None else " (no value: set it when you compile)"),
                            self._span_of(expr))
         return self._declare(name, expr, value, kind, comment)
@@ -526,14 +635,14 @@ class _Values:
     def variable_for_unset(self, expr: str, name: str) -> str:
         """An ARM parameter the evaluation had no value for: a SET ME variable of the same name."""
         if expr not in self.by_origin:
-            self.diags.add("AIB811", f"{expr} has no value; it becomes the variable `{_var_name(name)}` (set it "
+            self.diags.add(C.AIB811, f"{expr} has no value; it becomes the variable `{_var_name(name)}` (set it "
                            "when you compile)", self._span_of(expr))
         return self._declare(name, expr, None, "parameter", f"SET ME: ARM parameter '{name}' (no value given)")
 
     def keep(self, expr: str) -> None:
         if expr not in self.kept:
             self.kept.append(expr)
-            self.diags.add("AIB810", f"ARM expression kept as it is: {expr[:120]}", self._span_of(expr))
+            self.diags.add(C.AIB810, f"ARM expression kept as it is: {expr[:120]}", self._span_of(expr))
         for kind, name in _REFS.findall(expr):
             self.refs[kind.lower()].add(name)
 

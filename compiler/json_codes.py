@@ -19,10 +19,11 @@ JSON_CODES: dict[str, CodeInfo] = {
                        "with a Microsoft.VirtualMachineImages/imageTemplates resource"),
     "AIB711": CodeInfo(N, None, "read-only field ignored",
                        "the service sets it; remove it before you PUT or deploy the template"),
-    "AIB712": CodeInfo(W, None, "retired preview apiVersion",
+    # S-02: an apiVersion the service does not serve is an error, from JSON as from the dialect (AIB410)
+    "AIB712": CodeInfo(E, "S-02", "retired preview apiVersion",
                        "use a stable apiVersion such as 2024-02-01"),
     "AIB713": CodeInfo(N, None, "apiVersion assumed"),
-    "AIB714": CodeInfo(W, None, "unknown apiVersion"),
+    "AIB714": CodeInfo(E, "S-02", "unknown apiVersion"),
     "AIB715": CodeInfo(N, None, "value is an ARM expression and cannot be checked literally"),
     "AIB716": CodeInfo(E, None, "Bicep files are not read",
                        "compile it with `az bicep build` and check the JSON"),

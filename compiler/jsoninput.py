@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import check
+from . import code_ids as C
 from .diagnostics import DiagnosticBag, Span
 from .jsonload import DEFAULT_JSON_BUDGET, load_json
 from .model import (
@@ -112,30 +113,30 @@ def check_json_file(path: str | Path, diags: DiagnosticBag, *, schema_engine: st
     where = Span(file, 1, 1)
     try:
         if p.is_dir():
-            diags.add("AIB100", f"{file} is a directory, not a file", where,
+            diags.add(C.AIB100, f"{file} is a directory, not a file", where,
                       hint="name the template files, e.g. templates/*.json")
             return []
         if not p.exists():
-            diags.add("AIB100", f"{file} does not exist", where)
+            diags.add(C.AIB100, f"{file} does not exist", where)
             return []
         if p.suffix.lower() == ".bicep":
-            diags.add("AIB716", "Bicep files are not read: compile it with `az bicep build` and check the JSON",
+            diags.add(C.AIB716, "Bicep files are not read: compile it with `az bicep build` and check the JSON",
                       where, hint=f"az bicep build --file {p.name}  (writes {p.with_suffix('.json').name})")
             return []
         st = p.stat()
         if not stat.S_ISREG(st.st_mode):  # a FIFO would block, /dev/zero would never end
-            diags.add("AIB100", f"{file} is not a regular file", where)
+            diags.add(C.AIB100, f"{file} is not a regular file", where)
             return []
         if st.st_size > max_bytes:
-            diags.add("AIB702", f"file is {st.st_size} bytes; the limit is {max_bytes}", where)
+            diags.add(C.AIB702, f"file is {st.st_size} bytes; the limit is {max_bytes}", where)
             return []
         with p.open("rb") as fh:
             data = fh.read(max_bytes + 1)  # bounded even if the file grows while we read it
         if len(data) > max_bytes:
-            diags.add("AIB702", f"file is more than {max_bytes} bytes", where)
+            diags.add(C.AIB702, f"file is more than {max_bytes} bytes", where)
             return []
     except OSError as exc:
-        diags.add("AIB100", f"cannot read {file}: {exc.strerror or exc}", where)
+        diags.add(C.AIB100, f"cannot read {file}: {exc.strerror or exc}", where)
         return []
     text = decode_text(data, file, diags)
     if text is None:
@@ -167,12 +168,12 @@ def templates_from_json(node: Node, file: str, diags: DiagnosticBag, *,
     target (subscription, resource group) is unknown instead of a stand-in, so it stays an
     expression."""
     if not isinstance(node, Mapping):
-        diags.add("AIB710", f"the JSON document is {type_name(node)}; an image template is an object",
+        diags.add(C.AIB710, f"the JSON document is {type_name(node)}; an image template is an object",
                   node.span)
         return []
     schema = _text(node.get("$schema")) or ""
     if "deploymentparameters" in schema.lower():
-        diags.add("AIB710", "this is an ARM parameters file, not a template", node.span,
+        diags.add(C.AIB710, "this is an ARM parameters file, not a template", node.span,
                   hint="check the deployment template with it: aibtui check TEMPLATE.json -p PARAMETERS.json")
         return []
     if _is_image_type(node.get("type")):
@@ -183,14 +184,14 @@ def templates_from_json(node: Node, file: str, diags: DiagnosticBag, *,
     if isinstance(props, Mapping) and any(k in props.items for k in _BODY_KEYS):
         return [_model(node, file, diags, _Scope(), shape="body")]
     if any(k in node.items for k in _BODY_KEYS):
-        diags.add("AIB710", "this looks like the `properties` of an image template, without the resource "
+        diags.add(C.AIB710, "this looks like the `properties` of an image template, without the resource "
                   "around it", node.span,
                   hint='wrap it as {"type": "Microsoft.VirtualMachineImages/imageTemplates", '
                   '"apiVersion": "2024-02-01", "location": ..., "identity": ..., "properties": {...}}')
         return []
     if isinstance(props, Mapping) and "template" in props.items:
         return _from_arm(node, file, diags, deployment_only=True)
-    diags.add("AIB710", "no image template here: not an ARM deployment template, no `type` "
+    diags.add(C.AIB710, "no image template here: not an ARM deployment template, no `type` "
               f"{RESOURCE_TYPE}, and no `properties` with source, customize or distribute", node.span)
     return []
 
@@ -217,7 +218,7 @@ def _from_arm(root: Mapping, file: str, diags: DiagnosticBag, *, deployment_only
         found.append(model)
     if not found and not any(t.lower() == RESOURCE_TYPE.lower() for t in outcome.types):
         seen = ", ".join(dict.fromkeys(outcome.types)) or "none"
-        diags.add("AIB710", f"the ARM template has no {RESOURCE_TYPE} resource", root.span,
+        diags.add(C.AIB710, f"the ARM template has no {RESOURCE_TYPE} resource", root.span,
                   hint=f"resource types found: {seen}")
     return found
 
@@ -266,7 +267,7 @@ def _not_checked(model: TemplateModel, evaluated: FoundTemplate, diags: Diagnost
             hint = ("the value exists only when ARM deploys: check the deployed template too "
                     "(`az image builder show ... > t.json`, then `aibtui check t.json`); --strict makes "
                     "anything not checked an error")
-        diags.add("AIB720", f"{label}: `{section}` not checked: {unknown.reason}", unknown.span, hint=hint)
+        diags.add(C.AIB720, f"{label}: `{section}` not checked: {unknown.reason}", unknown.span, hint=hint)
 
 
 def _label(model: TemplateModel, evaluated: FoundTemplate) -> str:
@@ -325,19 +326,19 @@ def _api_version(res: Mapping, scope: _Scope, diags: DiagnosticBag, shape: str) 
     where = raw_node.span if raw_node is not None else res.span
     if raw_node is None:
         what = "a REST body carries it in the URL" if shape == "body" else "the resource has none"
-        diags.add("AIB713", f"no apiVersion ({what}); checked against {DEFAULT_API_VERSION}", where,
+        diags.add(C.AIB713, f"no apiVersion ({what}); checked against {DEFAULT_API_VERSION}", where,
                   hint="add \"apiVersion\" to check against the version you deploy with")
         return DEFAULT_API_VERSION
     raw = raw_node.value if isinstance(raw_node, Scalar) else None
     if not isinstance(raw, str):
-        diags.add("AIB714", f"apiVersion is {type_name(raw_node)}, not a string; checked against "
+        diags.add(C.AIB714, f"apiVersion is {type_name(raw_node)}, not a string; checked against "
                   f"{DEFAULT_API_VERSION}", where)
         return DEFAULT_API_VERSION
     value, source = raw, ""
     if is_expression(raw):
         resolved = _resolve(raw, scope)
         if resolved is None:
-            diags.add("AIB713", f"apiVersion {raw} has no literal value here; checked against "
+            diags.add(C.AIB713, f"apiVersion {raw} has no literal value here; checked against "
                       f"{DEFAULT_API_VERSION}", where,
                       hint="give the parameter a defaultValue (or the variable a literal value) to "
                       "check against the version you deploy with")
@@ -347,18 +348,18 @@ def _api_version(res: Mapping, scope: _Scope, diags: DiagnosticBag, shape: str) 
     if value in STABLE_API_VERSIONS:
         return value
     if value.lower() in PREVIEW_API_VERSIONS:
-        diags.add("AIB712", f"apiVersion {shown} is a retired preview version; checked against "
+        diags.add(C.AIB712, f"apiVersion {shown} is a retired preview version; checked against "
                   f"{FIRST_STABLE_API_VERSION}, the first stable version", where, hint=PREVIEW_HINT)
         return FIRST_STABLE_API_VERSION
     if placeholders(value):
-        diags.add("AIB713", f"apiVersion {shown} is an unfilled placeholder; checked against "
+        diags.add(C.AIB713, f"apiVersion {shown} is an unfilled placeholder; checked against "
                   f"{DEFAULT_API_VERSION}", where, hint=f"write a stable version: {', '.join(STABLE_API_VERSIONS)}")
         return DEFAULT_API_VERSION
     chosen = DEFAULT_API_VERSION
     if _DATE_VERSION.fullmatch(value):
         earlier = [v for v in STABLE_API_VERSIONS if v <= value[:10]]
         chosen = earlier[-1] if earlier else FIRST_STABLE_API_VERSION
-    diags.add("AIB714", f"apiVersion {shown} is not a known version of imageTemplates; checked against "
+    diags.add(C.AIB714, f"apiVersion {shown} is not a known version of imageTemplates; checked against "
               f"{chosen}", where, hint=f"stable versions: {', '.join(STABLE_API_VERSIONS)}")
     return chosen
 
@@ -419,7 +420,7 @@ def _strip(node: Mapping, patterns: tuple[tuple[str, ...], ...], at: tuple[str, 
         if key in drop:
             path = ".".join(at[:-1] + ("<id>",) if at and at[-2:-1] == ("userAssignedIdentities",) else at)
             path = f"{path}.{key}" if path else key
-            diags.add("AIB711", f"`{path}` is read-only (the service sets it); ignored", key_span)
+            diags.add(C.AIB711, f"`{path}` is read-only (the service sets it); ignored", key_span)
             changed = True
             continue
         sub = tuple(p[1:] for p in deeper if p[0] in (key, "*"))
@@ -440,7 +441,7 @@ def _without_keys(node: Mapping, keys: tuple[str, ...], diags: DiagnosticBag) ->
         return node
     for key in present:
         if key == "copy":
-            diags.add("AIB717", "a copy loop: the template is checked once, as written", node.key_spans[key])
+            diags.add(C.AIB717, "a copy loop: the template is checked once, as written", node.key_spans[key])
     items = {k: v for k, v in node.items.items() if k not in present}
     key_spans = {k: v for k, v in node.key_spans.items() if k not in present}
     return Mapping(node.span, items, key_spans)
@@ -457,7 +458,7 @@ def _note_expressions(res: Mapping, diags: DiagnosticBag) -> None:
             value = parent.get(key)
             if isinstance(value, Scalar) and is_expression(value.value):
                 path = ".".join(base + (key,))
-                diags.add("AIB715", f"`{path}` is one ARM expression; what it builds cannot be checked "
+                diags.add(C.AIB715, f"`{path}` is one ARM expression; what it builds cannot be checked "
                           "literally", value.span,
                           hint="only the literal parts of the template are checked")
 

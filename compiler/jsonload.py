@@ -19,6 +19,7 @@ import re
 from bisect import bisect_right
 from typing import Any
 
+from . import code_ids as C
 from .diagnostics import DiagnosticBag, Span
 from .nodes import Mapping, Node, Scalar, Sequence
 from .records import dataclass
@@ -73,7 +74,7 @@ _VALUE, _VALUE_OR_CLOSE, _KEY_OR_CLOSE, _COLON, _AFTER_VALUE = range(5)
 
 
 class _SyntaxFail(Exception):
-    def __init__(self, pos: int, message: str, hint: str | None = None, code: str = "AIB700",
+    def __init__(self, pos: int, message: str, hint: str | None = None, code: str = C.AIB700,
                  end: int | None = None) -> None:
         super().__init__(message)
         self.pos = pos
@@ -133,7 +134,7 @@ def load_json(text: str, file: str, diags: DiagnosticBag,
     if text.startswith("\ufeff"):
         text = text[1:]  # positions are what an editor shows: the BOM is not a column
     if len(text) > budget.max_chars:
-        diags.add("AIB702", f"file is {len(text)} characters; the limit is {budget.max_chars}",
+        diags.add(C.AIB702, f"file is {len(text)} characters; the limit is {budget.max_chars}",
                   Span(file, 1, 1))
         return None
     pos_map = _Positions(text, file)
@@ -268,10 +269,10 @@ def _parse(text: str, pm: _Positions, diags: DiagnosticBag, budget: JsonBudget) 
             continue
         values += 1
         if values > budget.max_values:
-            raise _SyntaxFail(pos, f"more than {budget.max_values} values", code="AIB702")
+            raise _SyntaxFail(pos, f"more than {budget.max_values} values", code=C.AIB702)
         if c == "{" or c == "[":
             if len(stack) >= budget.max_depth:
-                raise _SyntaxFail(pos, f"nesting deeper than {budget.max_depth} levels", code="AIB702")
+                raise _SyntaxFail(pos, f"nesting deeper than {budget.max_depth} levels", code=C.AIB702)
             opened = span(pos, pos + 1)  # replaced by the full span when the bracket closes
             container: Mapping | Sequence = Mapping(opened) if c == "{" else Sequence(opened)
             stack.append(_Frame(container, pos, c))
@@ -323,7 +324,7 @@ def _parse(text: str, pm: _Positions, diags: DiagnosticBag, budget: JsonBudget) 
 def _number(raw: str, pos: int, end: int, pm: _Positions, budget: JsonBudget) -> Scalar:
     if len(raw) > budget.max_number_chars:
         raise _SyntaxFail(pos, f"number literal of {len(raw)} characters; the limit is "
-                          f"{budget.max_number_chars}", code="AIB702", end=end)
+                          f"{budget.max_number_chars}", code=C.AIB702, end=end)
     if "." in raw or "e" in raw or "E" in raw:
         value: Any = float(raw)
         if value in (float("inf"), float("-inf")):
@@ -377,12 +378,12 @@ class _Duplicates:
         self.count += 1
         self.last = span
         if self.count <= self.limit:
-            self.diags.add("AIB701", f"duplicate key \"{key}\" (first at line {first.line}:{first.col}); "
+            self.diags.add(C.AIB701, f"duplicate key \"{key}\" (first at line {first.line}:{first.col}); "
                            "ARM keeps the last one, so the earlier value is ignored", span)
 
     def finish(self) -> None:
         if self.count > self.limit:
-            self.diags.add("AIB701", f"{self.count - self.limit} more duplicate keys after the first "
+            self.diags.add(C.AIB701, f"{self.count - self.limit} more duplicate keys after the first "
                            f"{self.limit} (the last at line {self.last.line if self.last else 0})", self.last)
 
 

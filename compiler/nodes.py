@@ -86,7 +86,7 @@ def type_name(node: Node) -> str:
         return "a mapping"
     if isinstance(node, Sequence):
         return "a list"
-    return value_type_name(node.value)
+    return value_type_name(node.value if isinstance(node, Scalar) else None)
 
 
 def value_type_name(value: Any) -> str:

@@ -11,7 +11,8 @@ from collections.abc import Mapping as MappingABC
 from pathlib import Path
 from typing import Any
 
-from .diagnostics import Diagnostic, DiagnosticBag, Severity
+from . import code_ids as C
+from .diagnostics import Diagnostic, DiagnosticBag, Severity, Span
 from .model import TemplateModel
 from .nodes import Mapping
 from .records import dataclass, field
@@ -66,7 +67,7 @@ def compile_file(path: str | Path, options: CompileOptions | None = None) -> Com
     text = read_source(path, diags)
     node = load_source(text, file, diags) if text is not None else None
     if node is not None and not isinstance(node, Mapping):
-        diags.add("AIB105", "the file must be a YAML mapping (key: value lines)", node.span)
+        diags.add(C.AIB105, "the file must be a YAML mapping (key: value lines)", node.span)
         node = None
     if node is None:
         result.diagnostics = diags.sorted()
@@ -92,7 +93,25 @@ def _compile(node: Mapping, path: Path, options: CompileOptions, diags: Diagnost
         result.diagnostics = diags.sorted()
         return result
     result.dependencies = list(dict.fromkeys([str(top), *resolved.dependencies]))
-    return _finish(resolved.node, result.file, resolved.root, options, diags, result)
+    start = len(diags.items)
+    result = _finish(resolved.node, result.file, resolved.root, options, diags, result)
+    if resolved.via_profile:
+        _from_profiles(result, diags.items[start:], resolved.via_profile)
+    return result
+
+
+def _from_profiles(result: CompileResult, found: list[Diagnostic], via: dict[str, tuple[str, Span]]) -> None:
+    """A finding located in a profile (a library file the user does not edit) is shown at the user's
+    `extends:` entry that brought the profile in, with a "from profile NAME (where)" note."""
+    moved: dict[int, Diagnostic] = {}
+    for d in found:
+        if d.span is None or d.span.file not in via:
+            continue
+        name, entry = via[d.span.file]
+        moved[id(d)] = Diagnostic(code=d.code, severity=d.severity, span=entry, rule=d.rule, hint=d.hint,
+                                  message=f"{d.message} (from profile {name}, {d.span})")
+    if moved:
+        result.diagnostics = sorted((moved.get(id(d), d) for d in result.diagnostics), key=Diagnostic.sort_key)
 
 
 def _finish(node: Mapping, file: str, root: Path, options: CompileOptions, diags: DiagnosticBag,
@@ -122,14 +141,14 @@ def _finish(node: Mapping, file: str, root: Path, options: CompileOptions, diags
                 try:
                     text = dumps(document)
                     if len(text) > budget:
-                        diags.add("AIB120", f"output budget exceeded: the JSON would be {len(text)} characters; "
+                        diags.add(C.AIB120, f"output budget exceeded: the JSON would be {len(text)} characters; "
                                   f"the limit is {budget}", model.span_at(()),
                                   hint="raise the budget with --max-output CHARS if this is intended")
                     else:
                         result.text = text
                         result.document = document
                 except ValueError as exc:
-                    diags.add("AIB401", f"a value cannot be written as JSON: {exc}", model.span_at(()),
+                    diags.add(C.AIB401, f"a value cannot be written as JSON: {exc}", model.span_at(()),
                               hint="NaN, infinities and dates have no JSON form; quote the value")
     result.diagnostics = diags.sorted()
     return result
@@ -145,10 +164,10 @@ def _arm_section(node: Mapping, fmt: str, diags: DiagnosticBag) -> dict[str, Any
         return None
     if not isinstance(value, Mapping) or any(
             k not in ("parameters", "variables") or not isinstance(v, Mapping) for k, v in value.items.items()):
-        diags.add("AIB861", "`arm:` holds `parameters:` and `variables:` mappings, nothing else", value.span)
+        diags.add(C.AIB861, "`arm:` holds `parameters:` and `variables:` mappings, nothing else", value.span)
         return None
     if fmt != "arm":
-        diags.add("AIB860", f"`arm:` (ARM parameters and variables) is not part of --format {fmt}; ignored",
+        diags.add(C.AIB860, f"`arm:` (ARM parameters and variables) is not part of --format {fmt}; ignored",
                   node.key_spans.get("arm", value.span))
         return None
     plain = to_plain(value)

@@ -13,12 +13,14 @@ closures instead of ``exec``:
 - fields inherited from record base classes, ``__match_args__``, ``replace(obj, **changes)``.
 
 Usage is the same as dataclasses: ``@dataclass(frozen=True, slots=True)`` over annotated fields.
-Code outside the compiler uses the standard library's dataclasses.
+``dataclass`` is marked with :func:`typing.dataclass_transform` (PEP 681), so type checkers read a
+record exactly as a standard data class (its ``__init__`` signature, frozen fields). Code outside
+the compiler uses the standard library's dataclasses.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, dataclass_transform
 
 _MISSING: Any = object()
 _FIELDS = "__record_fields__"
@@ -52,6 +54,7 @@ def _is_classvar(annotation: Any) -> bool:
     return isinstance(annotation, str) and annotation.replace("typing.", "").startswith("ClassVar")
 
 
+@dataclass_transform(field_specifiers=(field,))
 def dataclass(cls: type | None = None, /, *, frozen: bool = False, slots: bool = False, eq: bool = True) -> Any:
     def wrap(klass: type) -> type:
         return _process(klass, frozen=frozen, slots=slots, eq=eq)

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from . import code_ids as C
 from .diagnostics import DiagnosticBag, Span
 from .nodes import Mapping, Node, Scalar, Sequence, to_plain
 
@@ -71,10 +72,10 @@ def parse_set_args(args: list[str], diags: DiagnosticBag, *, span_file: str = "<
         name, sep, value = arg.partition("=")
         name = name.strip()
         if not sep:
-            diags.add("AIB304", f"--set {arg!r} has no '='", Span(span_file, i, 1))
+            diags.add(C.AIB304, f"--set {arg!r} has no '='", Span(span_file, i, 1))
             continue
         if not _SET_NAME.match(name):
-            diags.add("AIB304", f"--set {arg!r}: {name!r} is not a variable name (letters, digits, _)",
+            diags.add(C.AIB304, f"--set {arg!r}: {name!r} is not a variable name (letters, digits, _)",
                       Span(span_file, i, 1))
             continue
         out[name] = value
@@ -92,14 +93,14 @@ def _convert_set(name: str, text: str, declared: Node | None, span: Span, diags:
             return True
         if t.lower() in _FALSE:
             return False
-        diags.add("AIB305", f"--set {name}={text}: `{name}` is a boolean; {text!r} is not true or false", span,
+        diags.add(C.AIB305, f"--set {name}={text}: `{name}` is a boolean; {text!r} is not true or false", span,
                   hint="write true or false")
         raise _Failed
     if isinstance(default, int):
         try:
             return int(t, 10)
         except ValueError:
-            diags.add("AIB305", f"--set {name}={text}: `{name}` is an integer; {text!r} is not one", span,
+            diags.add(C.AIB305, f"--set {name}={text}: `{name}` is an integer; {text!r} is not one", span,
                       hint=f"write a whole number, like {default}")
             raise _Failed from None
     if isinstance(default, float):
@@ -108,7 +109,7 @@ def _convert_set(name: str, text: str, declared: Node | None, span: Span, diags:
         except ValueError:
             value = math.nan
         if math.isnan(value) and t.lower() != "nan":
-            diags.add("AIB305", f"--set {name}={text}: `{name}` is a number; {text!r} is not one", span,
+            diags.add(C.AIB305, f"--set {name}={text}: `{name}` is a number; {text!r} is not one", span,
                       hint=f"write a number, like {default}")
             raise _Failed
         return value
@@ -296,21 +297,21 @@ class _Renderer:
 
         result: Any
         if len(self.templates) >= MAX_TEMPLATES:
-            result = ("AIB306", f"more than {MAX_TEMPLATES} different strings use filters or expressions")
+            result = (C.AIB306, f"more than {MAX_TEMPLATES} different strings use filters or expressions")
             self.templates[text] = result
             return None
         try:
             statement = _find_statement(env, text)
             if statement is not None:
-                result = ("AIB302", statement)
+                result = (C.AIB302, statement)
             else:
                 ast = env.parse(text)
                 names = set(meta.find_undeclared_variables(ast))
                 result = (env.from_string(ast), names)
         except TemplateSyntaxError as exc:
-            result = ("AIB301", (exc.lineno or 1, exc.message or str(exc)))
+            result = (C.AIB301, (exc.lineno or 1, exc.message or str(exc)))
         except (RecursionError, MemoryError, SyntaxError, _Limit) as exc:
-            result = ("AIB301", (1, f"the expression is too complex ({type(exc).__name__})"))
+            result = (C.AIB301, (1, f"the expression is too complex ({type(exc).__name__})"))
         self.templates[text] = result
         return None if isinstance(result[0], str) else result
 
@@ -318,19 +319,19 @@ class _Renderer:
         text = node.value
         self._compile(text)
         compiled = self.templates[text]
-        if compiled[0] == "AIB302":
+        if compiled[0] == C.AIB302:
             line = compiled[1]
-            self.diags.add("AIB302", "`{% ... %}` statements are not allowed in values; use an expression "
+            self.diags.add(C.AIB302, "`{% ... %}` statements are not allowed in values; use an expression "
                            "like `{{ name | upper }}`", _position(node, _line_offset(text, line, "{%"),
                                                                   self.sources))
             raise _Failed
-        if compiled[0] == "AIB306":
-            self.diags.add("AIB306", f"expression refused: {compiled[1]}", node.span,
+        if compiled[0] == C.AIB306:
+            self.diags.add(C.AIB306, f"expression refused: {compiled[1]}", node.span,
                            hint="plain `{{ name }}` references have no such limit")
             raise _Failed
-        if compiled[0] == "AIB301":
+        if compiled[0] == C.AIB301:
             line, message = compiled[1]
-            self.diags.add("AIB301", f"template syntax error: {message}",
+            self.diags.add(C.AIB301, f"template syntax error: {message}",
                            _position(node, _line_offset(text, line, "{{"), self.sources),
                            hint="to write {{ literally, use {{ '{{' }} or {% raw %}...{% endraw %}")
             raise _Failed
@@ -352,13 +353,13 @@ class _Renderer:
         except UndefinedError as exc:
             self._undefined(node, exc.message or str(exc))
         except (_Limit, SecurityError) as exc:
-            self.diags.add("AIB306", f"expression refused: {exc}", node.span,
+            self.diags.add(C.AIB306, f"expression refused: {exc}", node.span,
                            hint="templates may only build values of a reasonable size from safe operations")
         except TemplateError as exc:
-            self.diags.add("AIB306", f"template error: {exc.message or exc}", node.span)
+            self.diags.add(C.AIB306, f"template error: {exc.message or exc}", node.span)
         except (ArithmeticError, ValueError, TypeError, LookupError, AttributeError, RecursionError,
                 MemoryError, UnicodeError) as exc:
-            self.diags.add("AIB306", f"template evaluation failed: {type(exc).__name__}: {exc}", node.span)
+            self.diags.add(C.AIB306, f"template evaluation failed: {type(exc).__name__}: {exc}", node.span)
         raise _Failed
 
     def _undefined(self, node: Scalar, message: str) -> None:
@@ -370,7 +371,7 @@ class _Renderer:
             offset = found.start(1) if found else text.find("{{")
             self._report_undefined(node, name, offset)
         else:
-            self.diags.add("AIB300", f"undefined value: {message}", _position(node, text.find("{{"), self.sources))
+            self.diags.add(C.AIB300, f"undefined value: {message}", _position(node, text.find("{{"), self.sources))
 
     def _report_undefined(self, node: Scalar, name: str, offset: int) -> None:
         known = sorted(self.known | set(self.context))
@@ -379,7 +380,7 @@ class _Renderer:
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
         hint = f"did you mean `{close[0]}`?" if close else \
             f"define it under `vars:` or pass --set {name}=VALUE"
-        self.diags.add("AIB300", f"undefined variable `{name}`", _position(node, offset, self.sources), hint=hint)
+        self.diags.add(C.AIB300, f"undefined variable `{name}`", _position(node, offset, self.sources), hint=hint)
 
     # -- the output budget --------------------------------------------------------------------------
 
@@ -394,7 +395,7 @@ class _Renderer:
             return
         where = f"variable `{self.defining}`" if self.defining else "this value"
         used = ", ".join(f"`{n}`" for n in dict.fromkeys(names)) or "an expression"
-        self.diags.add("AIB120", f"output budget exceeded: rendering {where} (using {used}, "
+        self.diags.add(C.AIB120, f"output budget exceeded: rendering {where} (using {used}, "
                        f"{size} characters here) brings the compile to more than {self.budget} characters "
                        "of rendered text", node.span,
                        hint="variables that repeat each other multiply the output; if this is intended, "
@@ -440,7 +441,7 @@ class _Renderer:
                 return Scalar(node.span, value, raw=str(value), plain=True)
             if isinstance(value, dict | list):
                 kind = "a mapping" if isinstance(value, dict) else "a list"
-                self.diags.add("AIB305", f"`{'.'.join(parts[1])}` is {kind}; a value written as "
+                self.diags.add(C.AIB305, f"`{'.'.join(parts[1])}` is {kind}; a value written as "
                                f"\"{{{{ {'.'.join(parts[1])} }}}}\" can only take a string, number or boolean",
                                node.span, hint="write the list or mapping in YAML here, or turn it into text "
                                "with a filter: `| join(' ')` or `| tojson`")
@@ -457,13 +458,13 @@ class _Renderer:
                     try:
                         _measure(value)
                     except _Limit as exc:
-                        self.diags.add("AIB306", f"expression refused: {exc}", node.span)
+                        self.diags.add(C.AIB306, f"expression refused: {exc}", node.span)
                         raise _Failed from None
                 s = str(value)
                 size += len(s)
                 pieces.append(s)
         if size > MAX_TEXT:
-            self.diags.add("AIB306", f"expression refused: the result would be longer than {MAX_TEXT} "
+            self.diags.add(C.AIB306, f"expression refused: the result would be longer than {MAX_TEXT} "
                            "characters", node.span)
             raise _Failed
         self.charge(node, size, [".".join(p) for p in parts[1::2]])
@@ -560,7 +561,7 @@ def _render(node: Mapping, sets: dict[str, str], diags: DiagnosticBag, r: _Rende
     if isinstance(vars_node, Mapping):
         declared = dict(vars_node.items)
     elif vars_node is not None and not (isinstance(vars_node, Scalar) and vars_node.value is None):
-        diags.add("AIB308", f"`vars` must be a mapping, not {_what(vars_node)}", vars_node.span)
+        diags.add(C.AIB308, f"`vars` must be a mapping, not {_what(vars_node)}", vars_node.span)
 
     r.known = set(declared) | set(sets)
     # --set values, typed after the declared defaults.
@@ -598,7 +599,7 @@ def _render(node: Mapping, sets: dict[str, str], diags: DiagnosticBag, r: _Rende
             continue  # the --set value was refused
         if _is_unset(declared[name]):
             span = declared[name].span
-            diags.add("AIB309", f"variable `{name}` has no value: it is declared empty here (a SET ME marker) "
+            diags.add(C.AIB309, f"variable `{name}` has no value: it is declared empty here (a SET ME marker) "
                       "and is used", span,
                       hint=f"--set {name}=...  (or write its value under `vars:`)")
             r.failed.add(name)
@@ -629,7 +630,7 @@ def _render(node: Mapping, sets: dict[str, str], diags: DiagnosticBag, r: _Rende
 
     for name in sets:
         if name not in declared and name not in r.used:
-            diags.add("AIB307", f"--set {name}=... is not used: no `vars:` entry and no string refers to "
+            diags.add(C.AIB307, f"--set {name}=... is not used: no `vars:` entry and no string refers to "
                       f"`{name}`", set_span, hint=_unused_hint(name, declared, r.used))
     if len(diags.errors) > before:
         return None
@@ -698,7 +699,7 @@ def _order(deps: dict[str, list[str]], declared: dict[str, Node], vars_node: Nod
                 span = declared[nxt].span
                 if isinstance(vars_node, Mapping):
                     span = vars_node.key_spans.get(nxt, span)
-                diags.add("AIB303", "variables refer to each other in a cycle: " +
+                diags.add(C.AIB303, "variables refer to each other in a cycle: " +
                           " → ".join([*cycle, nxt]), span,
                           hint="one of them must be given a value that does not use the others")
     return order

@@ -30,6 +30,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from . import code_ids as C
 from .diagnostics import DiagnosticBag, Span
 from .nodes import Mapping, Node, Scalar, Sequence
 from .records import dataclass, field
@@ -86,6 +87,9 @@ class Resolved:
     dependencies: list[str]  # absolute paths of every file read (for make depfiles)
     root: Path
     chain: list[str] = field(default_factory=list)  # profiles/includes applied, in merge order
+    # every file reached through a profile: the `extends:` entry in the user's own files that led
+    # to it (name, span), so findings in a library file can be shown where the user chose it
+    via_profile: dict[str, tuple[str, Span]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -271,6 +275,8 @@ class _Resolver:
         self.chain: list[str] = []
         self.applied: set[Path] = set()
         self.active: list[tuple[Path, str]] = []  # the files being resolved, with their labels
+        self.via_profile: dict[str, tuple[str, Span]] = {}
+        self._via: tuple[str, Span] | None = None  # the user's `extends:` entry being descended
         self.files_read = 0
         self.too_many_reported = False
         self.merger = _Merger(diags)
@@ -288,7 +294,7 @@ class _Resolver:
         if len(self.diags.errors) > before:
             return None
         return Resolved(node=acc, dependencies=list(dict.fromkeys(self.dependencies)), root=self.root,
-                        chain=self.chain)
+                        chain=self.chain, via_profile=self.via_profile)
 
     # -- one file ---------------------------------------------------------------------------------
 
@@ -301,7 +307,13 @@ class _Resolver:
             for entry in self._entries(node, "extends"):
                 target = self._locate_profile(entry, folder)
                 if target is not None:
-                    acc = self._descend(target, entry, depth, acc)
+                    outer = self._via
+                    if outer is None:
+                        self._via = (entry.text, entry.span)
+                    try:
+                        acc = self._descend(target, entry, depth, acc)
+                    finally:
+                        self._via = outer
             for entry in self._entries(node, "include"):
                 target = self._locate_include(entry, folder)
                 if target is not None:
@@ -321,18 +333,20 @@ class _Resolver:
         for i, (active_path, _label) in enumerate(self.active):
             if active_path == target:
                 labels = [label for _p, label in self.active[i:]] + [entry.text]
-                self.diags.add("AIB201", "cycle: " + " → ".join(labels), entry.span,
+                self.diags.add(C.AIB201, "cycle: " + " → ".join(labels), entry.span,
                                hint="a profile or fragment cannot extend or include itself, directly or not")
                 return acc
         if target in self.applied:
             return acc  # reached before (a diamond): its layer is already merged
         if depth + 1 > MAX_DEPTH:
-            self.diags.add("AIB208", f"more than {MAX_DEPTH} levels of extends/include", entry.span)
+            self.diags.add(C.AIB208, f"more than {MAX_DEPTH} levels of extends/include", entry.span)
             return acc
         node = self._load(target, entry.span, entry.text)
         if node is None:
             self.applied.add(target)
             return acc
+        if self._via is not None:
+            self.via_profile.setdefault(str(target), self._via)
         result = self._visit(target, node, entry.text, depth + 1, acc)
         self.chain.append(str(target))
         return result
@@ -350,7 +364,7 @@ class _Resolver:
             if isinstance(item, Scalar) and isinstance(item.value, str) and item.value.strip():
                 out.append(_Entry(item.value.strip(), item.span))
             else:
-                self.diags.add("AIB204", f"each `{key}` entry must be a non-empty string (a profile name or "
+                self.diags.add(C.AIB204, f"each `{key}` entry must be a non-empty string (a profile name or "
                                "a path)", item.span)
         return out
 
@@ -366,7 +380,7 @@ class _Resolver:
         """
         if self._inside(path):
             return True
-        self.diags.add("AIB290", f"`{key}: {entry.text}` resolves to {path}, outside the folders a template may "
+        self.diags.add(C.AIB290, f"`{key}: {entry.text}` resolves to {path}, outside the folders a template may "
                        f"read (the project root {self.root} and the profile search path)", entry.span,
                        hint="move the profile into the project or a profile folder (AIBTUI_PROFILE_PATH), "
                             "or allow its folder with --allow-path DIR")
@@ -375,7 +389,7 @@ class _Resolver:
     def _locate_profile(self, entry: _Entry, folder: Path) -> Path | None:
         text = entry.text
         if _URL.match(text):
-            self.diags.add("AIB205", f"`extends: {text}` is a URL; profiles are local files", entry.span)
+            self.diags.add(C.AIB205, f"`extends: {text}` is a URL; profiles are local files", entry.span)
             return None
         if is_path_reference(text):
             path = safe_resolve(folder / Path(text).expanduser())
@@ -383,7 +397,7 @@ class _Resolver:
                 return None
             if path.is_file():
                 return path
-            self.diags.add("AIB200", f"profile file {text} not found (looked for {path})", entry.span)
+            self.diags.add(C.AIB200, f"profile file {text} not found (looked for {path})", entry.span)
             return None
         candidates = _name_candidates(text, self.options, folder)
         if not text.startswith("."):
@@ -401,26 +415,26 @@ class _Resolver:
         elif known:
             hint = "known profiles: " + ", ".join(known[:12]) + (" ..." if len(known) > 12 else "")
         looked = ", ".join(str(p) for p, _b in candidates[:3])
-        self.diags.add("AIB200", f"profile `{text}` not found (looked in {looked}, ...)", entry.span,
+        self.diags.add(C.AIB200, f"profile `{text}` not found (looked in {looked}, ...)", entry.span,
                        hint=hint or "`aibtui profiles` lists the profiles; a path needs a `/` or a .yaml suffix")
         return None
 
     def _locate_include(self, entry: _Entry, folder: Path) -> Path | None:
         text = entry.text
         if _URL.match(text):
-            self.diags.add("AIB205", f"`include: {text}` is a URL; only local fragments can be included",
+            self.diags.add(C.AIB205, f"`include: {text}` is a URL; only local fragments can be included",
                            entry.span)
             return None
         path = safe_resolve(folder / Path(text).expanduser())
         if not self._inside(path):
-            self.diags.add("AIB202", f"{text} resolves to {path}, outside the project root {self.root}",
+            self.diags.add(C.AIB202, f"{text} resolves to {path}, outside the project root {self.root}",
                            entry.span, hint="keep fragments under the project root, or allow their folder with "
                                             "--allow-path DIR")
             return None
         if not path.is_file():
             what = "is a folder" if path.is_dir() else (
                 "is a broken or looping symbolic link" if path.is_symlink() else "does not exist")
-            self.diags.add("AIB203", f"included file {text} {what} (looked for {path})", entry.span)
+            self.diags.add(C.AIB203, f"included file {text} {what} (looked for {path})", entry.span)
             return None
         return path
 
@@ -431,7 +445,7 @@ class _Resolver:
         if self.files_read > MAX_FILES:
             if not self.too_many_reported:
                 self.too_many_reported = True
-                self.diags.add("AIB209", f"more than {MAX_FILES} files through extends/include",
+                self.diags.add(C.AIB209, f"more than {MAX_FILES} files through extends/include",
                                span or Span(str(path), 1, 1))
             return None
         self.dependencies.append(str(path))
@@ -443,7 +457,7 @@ class _Resolver:
         if node is None:
             return None
         if not isinstance(node, Mapping):
-            self.diags.add("AIB105", f"{label} must be a YAML mapping (key: value lines), not a "
+            self.diags.add(C.AIB105, f"{label} must be a YAML mapping (key: value lines), not a "
                            f"{'list' if isinstance(node, Sequence) else 'single value'}", node.span)
             return None
         return node
@@ -617,7 +631,7 @@ class _Merger:
             if remove:
                 link = chain.by_name.get(name) if name is not None else None
                 if link is None:
-                    self._unknown(name, name_node or item, chain, "AIB206",
+                    self._unknown(name, name_node or item, chain, C.AIB206,
                                   f"cannot remove `{name}`: no inherited step or target has that name")
                 else:
                     chain.unlink(link)
@@ -627,7 +641,7 @@ class _Merger:
                 where, target, target_node = place
                 anchor = chain.by_name.get(target)
                 if anchor is None:
-                    self._unknown(target, target_node, chain, "AIB207",
+                    self._unknown(target, target_node, chain, C.AIB207,
                                   f"`{where}: {target}` names no step or target before this one")
             existing = chain.by_name.get(name) if name is not None else None
             if existing is not None and existing.inherited and name not in merged_names:
@@ -658,13 +672,13 @@ class _Merger:
             if isinstance(rnode, Scalar) and isinstance(rnode.value, bool):
                 remove = rnode.value
             else:
-                self.diags.add("AIB210", "`remove` must be true or false", rnode.span)
+                self.diags.add(C.AIB210, "`remove` must be true or false", rnode.span)
         if remove and name is None:
-            self.diags.add("AIB210", "`remove: true` needs the `name` of the step (or `runOutputName` of the "
+            self.diags.add(C.AIB210, "`remove: true` needs the `name` of the step (or `runOutputName` of the "
                            "target) to remove", rnode.span if rnode is not None else item.span)
             remove = False
         if "before" in item.items and "after" in item.items:
-            self.diags.add("AIB210", "write either `before` or `after`, not both", item.key_spans.get(
+            self.diags.add(C.AIB210, "write either `before` or `after`, not both", item.key_spans.get(
                 "after", item.span))
         for where in ("before", "after"):
             pnode = item.items.get(where)
@@ -672,7 +686,7 @@ class _Merger:
                 continue
             text = _scalar_text(pnode)
             if text is None:
-                self.diags.add("AIB210", f"`{where}` must name a step (a string)", pnode.span)
+                self.diags.add(C.AIB210, f"`{where}` must name a step (a string)", pnode.span)
                 continue
             place = (where, text, pnode)
         clean = Mapping(item.span)

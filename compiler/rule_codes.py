@@ -277,6 +277,13 @@ RULE_CODES: dict[str, CodeInfo] = {
         "end the destination with the file name, e.g. /tmp/app.conf",
     ),
     # -- generalize ---------------------------------------------------------------------------
+    "AIB079": CodeInfo(
+        W,
+        "G-05",
+        "a Hyper-V role image without a deprovisioning override",
+        "Sysprep of a Hyper-V host may need `/mode:vm`, which only an override can pass: write "
+        "c:\\DeprovisioningScript.ps1 in a File or PowerShell step",
+    ),
     "AIB078": CodeInfo(
         W,
         "G-04",

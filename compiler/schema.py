@@ -41,7 +41,9 @@ import re
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from . import code_ids as C
 from .diagnostics import DiagnosticBag
+from .errors import AibtuiError
 from .model import STABLE_API_VERSIONS, JsonPath, TemplateModel, is_expression
 from .nodes import value_type_name
 from .records import dataclass
@@ -70,7 +72,7 @@ ARM_RESOURCE_KEYS: dict[str, Any] = {
 }
 
 
-class SchemaError(Exception):
+class SchemaError(AibtuiError):
     """A schema file uses something the builtin engine does not implement."""
 
 
@@ -364,7 +366,7 @@ def _type_error(v: Any, types: tuple[str, ...], path: JsonPath, rule: str | None
         hint = f"write {v.strip().lower()} without quotes"
     elif "array" in types and not isinstance(v, list):
         hint = "write a list: [a, b] or one '- item' per line"
-    return _Err("AIB502", path, f"{_name(path)} must be {want}, not {got}", rule, hint)
+    return _Err(C.AIB502, path, f"{_name(path)} must be {want}, not {got}", rule, hint)
 
 
 class _Node:
@@ -386,7 +388,7 @@ class _ExprNode(_Node):
 
     def check(self, v: Any, path: JsonPath, errs: list[_Err], rule: str | None) -> None:
         if not is_expression(v):
-            errs.append(_Err("AIB502", path, f"{_name(path)} must be an ARM expression \"[...]\", "
+            errs.append(_Err(C.AIB502, path, f"{_name(path)} must be an ARM expression \"[...]\", "
                              f"not {value_type_name(v)}", rule))
 
 
@@ -457,7 +459,7 @@ class _OneOf(_Node):
             best = max(failures, key=lambda es: (max(len(e.path) for e in es), -len(es)))
             errs.extend(best)
             return
-        errs.append(_Err("AIB500", path, f"{_name(path)} matches more than one of the allowed forms", rule))
+        errs.append(_Err(C.AIB500, path, f"{_name(path)} matches more than one of the allowed forms", rule))
 
 
 class _Plain(_Node):
@@ -487,14 +489,14 @@ class _Plain(_Node):
     def _enum_error(self, v: Any, allowed: tuple[Any, ...], path: JsonPath, rule: str | None) -> _Err:
         shown = ", ".join(str(a) for a in allowed)
         if self.locator.endswith(".apiVersion"):
-            return _Err("AIB504", path, f"apiVersion is {_show(v)}, but the template is being checked against "
+            return _Err(C.AIB504, path, f"apiVersion is {_show(v)}, but the template is being checked against "
                         f"apiVersion {shown}", rule, "the document's apiVersion and --api-version must agree")
         msg = f"{_name(path)} is {_show(v)}; allowed: {shown}"
         if isinstance(v, str):
             guess = did_you_mean(v, [a for a in allowed if isinstance(a, str)])
             if guess is not None:
                 msg += f"; did you mean '{guess}'?"
-        return _Err("AIB504", path, msg, rule)
+        return _Err(C.AIB504, path, msg, rule)
 
     def check(self, v: Any, path: JsonPath, errs: list[_Err], rule: str | None) -> None:
         if self.rule is not None:
@@ -517,19 +519,19 @@ class _Plain(_Node):
             return
         if (self.minimum is not None or self.maximum is not None) and _is_number(v):
             if self.maximum is not None and v > self.maximum:
-                errs.append(_Err("AIB503", path, f"{_name(path)} is {v}; the maximum is {self.maximum}", rule))
+                errs.append(_Err(C.AIB503, path, f"{_name(path)} is {v}; the maximum is {self.maximum}", rule))
             elif self.minimum is not None and v < self.minimum:
-                errs.append(_Err("AIB503", path, f"{_name(path)} is {v}; the minimum is {self.minimum}", rule))
+                errs.append(_Err(C.AIB503, path, f"{_name(path)} is {v}; the minimum is {self.minimum}", rule))
         if self.pattern is not None and isinstance(v, str) and not self.pattern.search(v):
             src = self.pattern.pattern
             words = _PATTERN_WORDS.get(src)
             msg = f"{_name(path)} {_show(v)} does not match {src}" + (f" ({words})" if words else "")
-            errs.append(_Err("AIB505", path, msg, rule))
+            errs.append(_Err(C.AIB505, path, msg, rule))
         if isinstance(v, dict):
             if self.required:
                 for k in self.required:
                     if k not in v:
-                        errs.append(_Err("AIB506", path, f"{self.noun or _name(path)} needs '{k}'",
+                        errs.append(_Err(C.AIB506, path, f"{self.noun or _name(path)} needs '{k}'",
                                          _MISSING_RULES.get(k) or self.prop_rules.get(k, rule)))
             props = self.props
             additional = self.additional
@@ -558,7 +560,7 @@ def _unknown_key(key: str, path: JsonPath, noun: str, allowed: Any, locator: str
         msg += f"; did you mean '{guess}'?"
     names = sorted(allowed)
     hint = f"{noun} takes: {', '.join(names)}" if names and len(names) <= 16 else None
-    return _Err("AIB501", path + (key,), msg, rule, hint, key=True, gate=("key", locator, key))
+    return _Err(C.AIB501, path + (key,), msg, rule, hint, key=True, gate=("key", locator, key))
 
 
 class _Variant:
@@ -607,7 +609,7 @@ class _Union(_Node):
         values = ", ".join(self.variants)
         d = v.get(disc, _MISSING)
         if d is _MISSING:
-            errs.append(_Err("AIB506", path, f"a {self.kind} needs '{disc}' (one of {values})",
+            errs.append(_Err(C.AIB506, path, f"a {self.kind} needs '{disc}' (one of {values})",
                              self.prop_rules.get(disc, rule)))
             self._check_base(v, path, errs, rule)
             return
@@ -617,7 +619,7 @@ class _Union(_Node):
             guess = did_you_mean(d, self.variants) if isinstance(d, str) else None
             if guess is not None:
                 msg += f"; did you mean '{guess}'?"
-            errs.append(_Err("AIB507", path + (disc,), msg, self.prop_rules.get(disc, rule),
+            errs.append(_Err(C.AIB507, path + (disc,), msg, self.prop_rules.get(disc, rule),
                              f"{disc} is one of: {values}",
                              gate=("variant", self.locator, d) if isinstance(d, str) else None))
             self._check_base(v, path, errs, rule)
@@ -626,7 +628,7 @@ class _Union(_Node):
             rule = var.rule
         for k in var.required:
             if k not in v:
-                errs.append(_Err("AIB506", path, f"{var.noun} needs '{k}'",
+                errs.append(_Err(C.AIB506, path, f"{var.noun} needs '{k}'",
                                  var.prop_rules.get(k) or self.prop_rules.get(k) or rule))
         base_props = self.base_props
         for k, item in v.items():
@@ -837,11 +839,11 @@ def _gate_message(err: _Err, api_version: str) -> _Err | None:
         else:
             msg = f"{what} needs apiVersion {' or '.join(later)}; this template uses {api_version}"
         hint = f"set `apiVersion: {first}` in the file or pass --api-version {first}"
-        return err._replace(code="AIB508", message=msg, hint=hint)
+        return err._replace(code=C.AIB508, message=msg, hint=hint)
     last = earlier[-1]
     msg = f"{what} was removed after apiVersion {last}; this template uses {api_version}"
     hint = f"remove it, or set `apiVersion: {last}` in the file (or pass --api-version {last})"
-    return err._replace(code="AIB509", message=msg, hint=hint)
+    return err._replace(code=C.AIB509, message=msg, hint=hint)
 
 
 # -- entry point ------------------------------------------------------------------------------------
@@ -854,11 +856,11 @@ def validate_schema(model: TemplateModel, diags: DiagnosticBag, *, engine: str =
     if version not in STABLE_API_VERSIONS:
         span = model.span_at(("apiVersion",))
         if isinstance(version, _dt.date):
-            diags.add("AIB510", f"apiVersion must be a string, not a date ({version.isoformat()})", span,
+            diags.add(C.AIB510, f"apiVersion must be a string, not a date ({version.isoformat()})", span,
                       hint=f"quote it: apiVersion: '{version.isoformat()}'", rule="S-02")
             return
         kind = "a preview version" if isinstance(version, str) and "preview" in version else "not a stable version"
-        diags.add("AIB510", f"apiVersion {version} is {kind} of imageTemplates; use one of: "
+        diags.add(C.AIB510, f"apiVersion {version} is {kind} of imageTemplates; use one of: "
                   f"{', '.join(STABLE_API_VERSIONS)}", span, rule="S-02")
         return
     errs = builtin_errors(model.doc, version) if engine == "builtin" else jsonschema_errors(model.doc, version)
@@ -871,7 +873,7 @@ def validate_schema(model: TemplateModel, diags: DiagnosticBag, *, engine: str =
         k = (e.code, e.path, e.message)
         if k in seen:
             continue
-        if e.code == "AIB506" and e.path == () and e.message.endswith("'name'") and not model.name_required:
+        if e.code == C.AIB506 and e.path == () and e.message.endswith("'name'") and not model.name_required:
             continue  # a REST body or a dialect file: the name travels in the URL / is checked at emit
         seen.add(k)
         diags.add(e.code, e.message, model.span_at(e.path, key=e.key), hint=e.hint, rule=e.rule)
@@ -902,8 +904,8 @@ def _jsonschema_validator(api_version: str) -> Any:
 
 
 _JS_CODES = {
-    "additionalProperties": "AIB501", "type": "AIB502", "minimum": "AIB503", "maximum": "AIB503",
-    "enum": "AIB504", "const": "AIB504", "pattern": "AIB505", "required": "AIB506",
+    "additionalProperties": C.AIB501, "type": C.AIB502, "minimum": C.AIB503, "maximum": C.AIB503,
+    "enum": C.AIB504, "const": C.AIB504, "pattern": C.AIB505, "required": C.AIB506,
 }
 
 
@@ -944,7 +946,7 @@ def jsonschema_errors(doc: Any, api_version: str) -> list[_Err]:
         leaves = _js_leaves(top) or [top]
         for e in leaves:
             path: JsonPath = tuple(e.absolute_path)
-            code = _JS_CODES.get(e.validator, "AIB500")
+            code = _JS_CODES.get(e.validator, C.AIB500)
             if e.validator == "additionalProperties" and isinstance(e.instance, dict):
                 known = set(e.schema.get("properties", {}))
                 for k in e.instance:
@@ -954,11 +956,11 @@ def jsonschema_errors(doc: Any, api_version: str) -> list[_Err]:
             msg = e.message if len(e.message) <= 200 else e.message[:197] + "..."
             out.append(_Err(code, path, f"{_name(path)}: {msg}"))
     # once per problem: a wrong type says it all (not also "not one of"), and repeats go
-    typed = {e.path for e in out if e.code == "AIB502"}
+    typed = {e.path for e in out if e.code == C.AIB502}
     seen: set[tuple[str, JsonPath, str]] = set()
     kept = []
     for e in out:
-        if (e.path in typed and e.code in ("AIB504", "AIB505")) or (e.code, e.path, e.message) in seen:
+        if (e.path in typed and e.code in (C.AIB504, C.AIB505)) or (e.code, e.path, e.message) in seen:
             continue
         seen.add((e.code, e.path, e.message))
         kept.append(e)

@@ -14,6 +14,7 @@ import stat
 from functools import lru_cache
 from pathlib import Path
 
+from . import code_ids as C
 from .diagnostics import Diagnostic, DiagnosticBag, Span
 from .nodes import Node
 
@@ -39,28 +40,28 @@ def read_source(path: Path, diags: DiagnosticBag, *, span: Span | None = None, l
     try:
         st = path.stat()
     except FileNotFoundError:
-        diags.add("AIB100", f"no such file: {label}", where)
+        diags.add(C.AIB100, f"no such file: {label}", where)
         return None
     except OSError as exc:
-        diags.add("AIB100", f"cannot read {label}: {exc.strerror or exc}", where)
+        diags.add(C.AIB100, f"cannot read {label}: {exc.strerror or exc}", where)
         return None
     if stat.S_ISDIR(st.st_mode):
-        diags.add("AIB100", f"{label} is a folder, not a file", where)
+        diags.add(C.AIB100, f"{label} is a folder, not a file", where)
         return None
     if not stat.S_ISREG(st.st_mode):
-        diags.add("AIB100", f"{label} is not a regular file", where, hint="give the path of a .aib.yaml or .json file")
+        diags.add(C.AIB100, f"{label} is not a regular file", where, hint="give the path of a .aib.yaml or .json file")
         return None
     if st.st_size > MAX_INPUT_BYTES:
-        diags.add("AIB103", f"{label} is {st.st_size} bytes; the limit is {MAX_INPUT_BYTES}", where)
+        diags.add(C.AIB103, f"{label} is {st.st_size} bytes; the limit is {MAX_INPUT_BYTES}", where)
         return None
     try:
         with path.open("rb") as fh:
             data = fh.read(MAX_INPUT_BYTES + 1)
     except OSError as exc:
-        diags.add("AIB100", f"cannot read {label}: {exc.strerror or exc}", where)
+        diags.add(C.AIB100, f"cannot read {label}: {exc.strerror or exc}", where)
         return None
     if len(data) > MAX_INPUT_BYTES:
-        diags.add("AIB103", f"{label} is larger than {MAX_INPUT_BYTES} bytes", where)
+        diags.add(C.AIB103, f"{label} is larger than {MAX_INPUT_BYTES} bytes", where)
         return None
     return decode_text(data, str(path), diags)
 

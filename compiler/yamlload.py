@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from . import code_ids as C
 from .diagnostics import DiagnosticBag, Span
 from .nodes import Mapping, Node, Scalar, Sequence
 from .records import dataclass
@@ -71,7 +72,7 @@ def decode_text(data: bytes, file: str, diags: DiagnosticBag) -> str | None:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        diags.add("AIB108", "file is UTF-16; save it as UTF-8", Span(file, 1, 1),
+        diags.add(C.AIB108, "file is UTF-16; save it as UTF-8", Span(file, 1, 1),
                   hint="most editors offer 'Save with encoding: UTF-8'")
         return None
     try:
@@ -80,7 +81,7 @@ def decode_text(data: bytes, file: str, diags: DiagnosticBag) -> str | None:
         before = data[: exc.start]
         line = before.count(b"\n") + 1
         col = exc.start - (before.rfind(b"\n") + 1) + 1
-        diags.add("AIB108", f"invalid UTF-8 byte 0x{data[exc.start]:02x}", Span(file, line, col),
+        diags.add(C.AIB108, f"invalid UTF-8 byte 0x{data[exc.start]:02x}", Span(file, line, col),
                   hint="save the file as UTF-8")
         return None
 
@@ -88,7 +89,7 @@ def decode_text(data: bytes, file: str, diags: DiagnosticBag) -> str | None:
 def load_yaml(text: str, file: str, diags: DiagnosticBag, budget: Budget = DEFAULT_BUDGET) -> Node | None:
     """Parse one YAML document into nodes. Returns None (with diagnostics) when it cannot."""
     if len(text) > budget.max_bytes:
-        diags.add("AIB103", f"file is {len(text)} characters; the limit is {budget.max_bytes}",
+        diags.add(C.AIB103, f"file is {len(text)} characters; the limit is {budget.max_bytes}",
                   Span(file, 1, 1))
         return None
     if "\t" in text or "\r" in text:
@@ -105,10 +106,10 @@ def load_yaml(text: str, file: str, diags: DiagnosticBag, budget: Budget = DEFAU
             msg = f"{exc.problem} ({exc.context})"
         at = _char_at(text, mark) if mark else ""
         hint = "YAML indentation must use spaces, not tabs" if at == "\t" else _syntax_hint(msg)
-        diags.add("AIB101", msg, span, hint=hint)
+        diags.add(C.AIB101, msg, span, hint=hint)
         return None
     except yaml.YAMLError as exc:  # reader errors (control characters) have no problem_mark
-        diags.add("AIB101", str(exc).splitlines()[0] if str(exc) else "invalid YAML", Span(file, 1, 1))
+        diags.add(C.AIB101, str(exc).splitlines()[0] if str(exc) else "invalid YAML", Span(file, 1, 1))
         return None
 
 
@@ -169,7 +170,7 @@ def _build(text: str, file: str, diags: DiagnosticBag, budget: Budget) -> Node |
         if parent.pending_key is None:
             # this node is a key
             if not isinstance(node, Scalar):
-                fail("AIB106", "a mapping key must be a plain string, not " +
+                fail(C.AIB106, "a mapping key must be a plain string, not " +
                      ("a mapping" if isinstance(node, Mapping) else "a list"), node.span)
             key = node.raw if node.plain else str(node.value)
             parent.pending_merge = node.plain and key == "<<"
@@ -185,7 +186,7 @@ def _build(text: str, file: str, diags: DiagnosticBag, budget: Budget) -> Node |
             return
         if key in parent.explicit:
             first = pnode.key_spans[key]
-            fail("AIB102", f"duplicate key '{key}' (first defined at line {first.line})", key_span)
+            fail(C.AIB102, f"duplicate key '{key}' (first defined at line {first.line})", key_span)
         parent.explicit.add(key)
         pnode.items[key] = node
         pnode.key_spans[key] = key_span
@@ -202,7 +203,7 @@ def _build(text: str, file: str, diags: DiagnosticBag, budget: Budget) -> Node |
                 span = Span(file, sm.line + 1, sm.column + 1, em.line + 1, em.column + 1)
                 total_nodes += 1
                 if total_nodes > budget.max_nodes:
-                    fail("AIB103", f"more than {budget.max_nodes} values", span)
+                    fail(C.AIB103, f"more than {budget.max_nodes} values", span)
                 node = _scalar(event, span, constructor, fail)
                 if event.style == "|":
                     node.block_indent = _content_indent(text, sm.index)
@@ -215,7 +216,7 @@ def _build(text: str, file: str, diags: DiagnosticBag, budget: Budget) -> Node |
             if kind is yaml.DocumentStartEvent:
                 documents += 1
                 if documents > 1:
-                    fail("AIB105", "a second YAML document starts here; a file holds one document",
+                    fail(C.AIB105, "a second YAML document starts here; a file holds one document",
                          _span(file, event.start_mark, event.end_mark),
                          hint="remove the '---' line or split the file")
                 continue
@@ -225,16 +226,16 @@ def _build(text: str, file: str, diags: DiagnosticBag, budget: Budget) -> Node |
             if kind is yaml.AliasEvent:
                 aliases += 1
                 if aliases > budget.max_aliases:
-                    fail("AIB103", f"more than {budget.max_aliases} aliases", span)
+                    fail(C.AIB103, f"more than {budget.max_aliases} aliases", span)
                 name = event.anchor
                 if name in open_anchors:
-                    fail("AIB103", f"alias *{name} refers to a node that contains it (recursive alias)", span)
+                    fail(C.AIB103, f"alias *{name} refers to a node that contains it (recursive alias)", span)
                 if name not in anchors:
-                    fail("AIB101", f"undefined alias *{name}", span, hint=f"define it first with &{name}")
+                    fail(C.AIB101, f"undefined alias *{name}", span, hint=f"define it first with &{name}")
                 target, size = anchors[name]
                 total_nodes += size
                 if total_nodes > budget.max_nodes:
-                    fail("AIB103", f"aliases expand to more than {budget.max_nodes} values", span)
+                    fail(C.AIB103, f"aliases expand to more than {budget.max_nodes} values", span)
                 # Shared, not copied: nodes are never mutated after loading (docs/how-it-works.md),
                 # and the budget above bounds the total work of every later walk.
                 attach(target, size, span)
@@ -242,12 +243,12 @@ def _build(text: str, file: str, diags: DiagnosticBag, budget: Budget) -> Node |
             if kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
                 total_nodes += 1
                 if total_nodes > budget.max_nodes:
-                    fail("AIB103", f"more than {budget.max_nodes} values", span)
+                    fail(C.AIB103, f"more than {budget.max_nodes} values", span)
                 if len(stack) >= budget.max_depth:
-                    fail("AIB103", f"nesting deeper than {budget.max_depth} levels", span)
+                    fail(C.AIB103, f"nesting deeper than {budget.max_depth} levels", span)
                 tag = event.tag
                 if tag not in (None, "!") and tag not in _ALLOWED_TAGS:
-                    fail("AIB107", f"tag {tag} is not supported", span)
+                    fail(C.AIB107, f"tag {tag} is not supported", span)
                 node = Sequence(span) if kind is yaml.SequenceStartEvent else Mapping(span)
                 if event.anchor:
                     open_anchors.add(event.anchor)
@@ -270,7 +271,7 @@ def _build(text: str, file: str, diags: DiagnosticBag, budget: Budget) -> Node |
         if dispose:
             dispose()
     if root is None:
-        diags.add("AIB105", "the file is empty", Span(file, 1, 1),
+        diags.add(C.AIB105, "the file is empty", Span(file, 1, 1),
                   hint="start with `name:`, `source:` and `customize:`; see docs/dialect.md")
         return None
     return root
@@ -298,13 +299,13 @@ def _scalar(event: Any, span: Span, constructor: Any, fail: Any) -> Scalar:
     if tag not in _ALLOWED_TAGS:
         if tag == _STD + "merge":
             return Scalar(span, "<<", "<<", True)
-        fail("AIB107", f"tag {tag} is not supported", span)
+        fail(C.AIB107, f"tag {tag} is not supported", span)
     if tag == _STR_TAG:
         return Scalar(span, value_text, value_text, plain)
     try:
         value = constructor.yaml_constructors[tag](constructor, yaml.ScalarNode(tag, value_text))
     except (yaml.YAMLError, ValueError, KeyError, OverflowError):
-        fail("AIB101", f"cannot read {value_text!r} as {tag.rsplit(':', 1)[-1]}", span)
+        fail(C.AIB101, f"cannot read {value_text!r} as {tag.rsplit(':', 1)[-1]}", span)
     return Scalar(span, value, value_text, plain)
 
 
@@ -317,7 +318,7 @@ def _apply_merges(node: Mapping, frame: _Frame, fail: Any) -> None:
         elif isinstance(src, Sequence) and all(isinstance(s, Mapping) for s in src.items):
             sources.extend(src.items)  # type: ignore[arg-type]
         else:
-            fail("AIB101", "'<<' merges a mapping or a list of mappings", key_span)
+            fail(C.AIB101, "'<<' merges a mapping or a list of mappings", key_span)
     for src in sources:
         for k, v in src.items.items():
             if k not in node.items:

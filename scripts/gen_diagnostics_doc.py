@@ -25,7 +25,8 @@ RANGES = [
 def render() -> str:
     out = ["# Diagnostic codes", "",
            "Every diagnostic aibtui prints has a stable code. This page is generated from the registry",
-           "(`scripts/gen_diagnostics_doc.py`); `rules.md` explains the seed rules in depth.", ""]
+           "(`scripts/gen_diagnostics_doc.py`); `rules.md` explains the seed rules in depth.",
+           "`aibtui explain CODE` prints one entry; each row has an anchor (`diagnostics.md#aib030`).", ""]
     for prefix, title in RANGES:
         codes = sorted(c for c in CODES if c.startswith(prefix))
         if not codes:
@@ -35,7 +36,9 @@ def render() -> str:
         for code in codes:
             info = CODES[code]
             hint = (info.hint or "").replace("|", "\\|")
-            out.append(f"| {code} | {info.severity} | {info.rule or ''} | {info.title.replace('|', '/')} | {hint} |")
+            title = info.title.replace("|", "/")
+            cell = f"<a id=\"{code.lower()}\"></a>{code}"
+            out.append(f"| {cell} | {info.severity} | {info.rule or ''} | {title} | {hint} |")
         out.append("")
     return "\n".join(out)
 

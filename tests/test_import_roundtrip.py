@@ -9,6 +9,7 @@ back through `--set NAME=<placeholder>`.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,34 @@ def _substitute(value: Any, table: dict[str, Any]) -> Any:
     return value
 
 
+_PART = re.compile(r"\.?([^.\[\]]+)|\[(\d+)\]")
+
+
+def _path(dotted: str) -> list[str | int]:
+    return [int(m.group(2)) if m.group(2) else m.group(1) for m in _PART.finditer(dotted)]
+
+
+def _as_imported(original: dict[str, Any], diagnostics: list[Any]) -> dict[str, Any]:
+    """The original with what the importer said it changed so the file compiles (issue 15): keys
+    spelt in another case renamed (AIB817), keys off the schema and null values dropped (AIB818)."""
+    for d in diagnostics:
+        renamed = re.fullmatch(r"`([^`]+)`(?: \(a preview name\))? is written (\w+)", d.message)
+        if d.code == "AIB817" and renamed:
+            *parents, last = _path(renamed.group(1))
+            holder: Any = original
+            for part in parents:
+                holder = holder[part]
+            if last in holder:
+                holder[renamed.group(2)] = holder.pop(last)
+        elif d.code == "AIB818":
+            *parents, last = _path(d.message.split("`")[1])
+            holder = original
+            for part in parents:
+                holder = holder[part]
+            holder.pop(last, None)
+    return original
+
+
 def _originals(text: str, file: str) -> list[dict[str, Any]]:
     diags = DiagnosticBag()
     node = load_json(text, file, diags)
@@ -86,7 +115,7 @@ def _round_trip(tmp_path: Path, text: str, file: str, options: ImportOptions | N
                     if d.severity.value == "error" and d.code[3] in "1234" and d.code != "AIB416"]
         assert not lowering, lowering
         assert compiled.model is not None
-        expected = _canonical(original)
+        expected = _canonical(_as_imported(original, result.diagnostics))
         expected["type"] = RESOURCE_TYPE
         expected["apiVersion"] = compiled.model.doc["apiVersion"]
         expected = _substitute(expected, {v.origin: v.value for v in tpl.variables if v.value is not None})

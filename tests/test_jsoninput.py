@@ -215,7 +215,8 @@ def test_preview_version_is_checked_as_2020_02_14_with_a_warning(version: str) -
     [model] = models
     assert model.api_version == "2020-02-14" and model.doc["apiVersion"] == "2020-02-14"
     [warning] = of(diags, "AIB712")
-    assert warning.severity.value == "warning"
+    # S-02: an error, as AIB410 is for the same apiVersion in the dialect (issue 15: JSON and YAML agree)
+    assert warning.severity.value == "error"
     assert version in warning.message and "2020-02-14" in warning.message and "retired" in warning.message
     assert warning.hint and "`shell`" in warning.hint and "`Shell`" in warning.hint
     assert source_at(text, warning.span) == f'"{version}"'

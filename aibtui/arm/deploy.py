@@ -11,13 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from aibtui.compiler.errors import AibtuiError
+
 from .diff import Change, differences
 from .errors import ArmError
 
 _BUSY = ("Running", "Canceling")
 
 
-class DeployError(Exception):
+class DeployError(AibtuiError):
     """A deploy step that cannot go on; the message is for the user."""
 
 

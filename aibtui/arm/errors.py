@@ -6,8 +6,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from aibtui.compiler.errors import AibtuiError
 
-class ClientError(Exception):
+
+class ClientError(AibtuiError):
     """Anything the CLI reports as a clear one-line error (never a traceback)."""
 
 

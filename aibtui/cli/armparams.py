@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from aibtui.compiler import code_ids as C
+
 # what could not be checked: values known only at deployment (AIB720), expressions not evaluated
 # (AIB715), parts of an ARM template not followed (AIB717: linked templates, depth)
-NOT_CHECKED = ("AIB715", "AIB717", "AIB720")
+NOT_CHECKED = (C.AIB715, C.AIB717, C.AIB720)
 
 
 def add_arm_arguments(parser: argparse.ArgumentParser, *, verb: str = "check") -> None:
@@ -43,7 +45,7 @@ def strict(diagnostics: list[Any]) -> list[Any]:
     out = []
     for d in diagnostics:
         if d.code in NOT_CHECKED:
-            d = Diagnostic(code="AIB726", severity=Severity.ERROR, message=f"not checked (--strict): {d.message}",
+            d = Diagnostic(code=C.AIB726, severity=Severity.ERROR, message=f"not checked (--strict): {d.message}",
                            span=d.span, rule=d.rule,
                            hint="give the missing values with --parameters, or drop --strict to accept a "
                                 "partial check")

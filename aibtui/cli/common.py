@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from aibtui.compiler import code_ids as C
+
 from .main import UsageError
 
 
@@ -80,13 +82,13 @@ def argument_diagnostics(args: argparse.Namespace) -> list:  # type: ignore[type
         try:
             item.encode("utf-8")
         except UnicodeEncodeError:
-            out.append(Diagnostic("AIB123", Severity.ERROR, f"--set {shown(item)}: the value is not valid UTF-8 text",
+            out.append(Diagnostic(C.AIB123, Severity.ERROR, f"--set {shown(item)}: the value is not valid UTF-8 text",
                                   Span("<--set>", i, 1), hint="pass --set values as UTF-8"))
     for label, attr in (("-o", "output"), ("--depfile", "depfile")):
         value = getattr(args, attr, None)
         try:
             str(value or "").encode("utf-8")
         except UnicodeEncodeError:
-            out.append(Diagnostic("AIB123", Severity.ERROR, f"{label} {shown(str(value))}: the path is not valid "
+            out.append(Diagnostic(C.AIB123, Severity.ERROR, f"{label} {shown(str(value))}: the path is not valid "
                                   "UTF-8 text", Span(f"<{label}>", 1, 1), hint="name outputs with UTF-8 paths"))
     return out

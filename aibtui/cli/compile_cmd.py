@@ -18,6 +18,8 @@ import os
 import sys
 from pathlib import Path
 
+from aibtui.compiler import code_ids as C
+
 from .common import add_compile_options, argument_diagnostics, compile_options
 from .diagnostics_out import add_diagnostics_arguments, emit, failed
 from .main import UsageError
@@ -105,9 +107,9 @@ def _write(path: Path, text: str, what: str, diags: list, refresh_after: list[st
         write_if_changed(path, text, refresh_after=refresh_after)
         return True
     except OutputRefused as exc:
-        diags.append(Diagnostic("AIB121", Severity.ERROR, str(exc), Span(str(path), 1, 1)))
+        diags.append(Diagnostic(C.AIB121, Severity.ERROR, str(exc), Span(str(path), 1, 1)))
     except (OSError, UnicodeError) as exc:
-        diags.append(Diagnostic("AIB122", Severity.ERROR, f"cannot write {what} {path}: {_why(path, exc)}",
+        diags.append(Diagnostic(C.AIB122, Severity.ERROR, f"cannot write {what} {path}: {_why(path, exc)}",
                                 Span(str(path), 1, 1),
                                 hint="check that the folder exists and is writable, and that the file is not "
                                      "immutable (lsattr)"))
@@ -165,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
                 if reason is not None:
                     from aibtui.compiler.diagnostics import Diagnostic, Severity, Span
 
-                    diags.append(Diagnostic("AIB121", Severity.ERROR, reason, Span(str(path), 1, 1),
+                    diags.append(Diagnostic(C.AIB121, Severity.ERROR, reason, Span(str(path), 1, 1),
                                             hint="write to a new path or a regular file that is not an input"))
         bad = failed(diags, args.warnings_as_errors) or result.text is None
         if bad or args.check or target is None:
@@ -173,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
         if bad:
             status = 1
             all_ok = False
-            if target is not None and not args.check and not any(d.code == "AIB121" for d in diags):
+            if target is not None and not args.check and not any(d.code == C.AIB121 for d in diags):
                 remove_stale(target)
                 if depfile is not None:
                     remove_stale(depfile)

@@ -13,6 +13,8 @@ import re
 import sys
 from pathlib import Path
 
+from aibtui.compiler import code_ids as C
+
 from .armparams import add_arm_arguments, not_checked, read_arm_parameters, strict
 from .diagnostics_out import add_diagnostics_arguments, emit, failed
 from .main import UsageError
@@ -66,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
 
         bag = DiagnosticBag()
         names = ", ".join(t.name or "(unnamed)" for t in result.templates)
-        bag.add("AIB801", f"{args.file} holds {len(result.templates)} image templates ({names}); one *.aib.yaml "
+        bag.add(C.AIB801, f"{args.file} holds {len(result.templates)} image templates ({names}); one *.aib.yaml "
                 "each needs -o FOLDER, or pick one with --resource NAME", Span(str(args.file), 1, 1))
         diagnostics.extend(bag.items)
     emit(diagnostics, args.diagnostics_format, notes=not args.no_notes)

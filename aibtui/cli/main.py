@@ -13,6 +13,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from types import ModuleType
+
+from aibtui.compiler.errors import AibtuiError
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -20,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("aibtui.cli.check_cmd", "report diagnostics for *.aib.yaml files or existing template JSON"),
     "config": ("aibtui.cli.config_cmd", "print the merged, rendered document with the origin of each value"),
     "schema": ("aibtui.cli.schema_cmd", "print the JSON Schema of the dialect (for yaml-language-server)"),
+    "explain": ("aibtui.cli.explain_cmd", "explain a diagnostic code (AIB030): severity, rule, hint, docs"),
     "profiles": ("aibtui.cli.profiles_cmd", "list built-in and user profiles, or show one"),
     "import": ("aibtui.cli.import_cmd", "turn template JSON or an ARM template into *.aib.yaml"),
     "init": ("aibtui.cli.init_cmd", "create a *.aib.yaml with plain prompts"),
@@ -35,7 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-class UsageError(Exception):
+class UsageError(AibtuiError):
     """A mistake in how the command was called (exit code 2)."""
 
 
@@ -66,9 +70,22 @@ def _top_help() -> str:
     return "\n".join(lines) + "\n"
 
 
-def build_parser(command: str) -> argparse.ArgumentParser:
+def _load(command: str) -> ModuleType | None:
+    """The command's module, imported directly (no find_spec first: it costs `importlib.util` on
+    every start); None when this installation does not ship it."""
+    module_name = COMMANDS[command][0]
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and module_name.startswith(exc.name):
+            return None  # the module (or its package) is absent
+        raise  # the module exists but an import inside it failed: a real error
+
+
+def build_parser(command: str, module: ModuleType | None = None) -> argparse.ArgumentParser:
     module_name, text = COMMANDS[command]
-    module = importlib.import_module(module_name)
+    if module is None:
+        module = importlib.import_module(module_name)
     parser = _Parser(prog=f"aibtui {command}", description=text)
     if hasattr(module, "add_arguments_for"):
         module.add_arguments_for(command, parser)
@@ -96,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(f"aibtui {version('aibtui')}\n")
         return 0
     command = argv[0]
-    if command not in COMMANDS or not _available(COMMANDS[command][0]):
+    loaded = _load(command) if command in COMMANDS else None
+    if loaded is None:
         from difflib import get_close_matches
 
         near = get_close_matches(command, list(COMMANDS), n=1)
@@ -104,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                          + (f"; did you mean '{near[0]}'?" if near else "") + "\n"
                          + "run `aibtui --help` for the list of commands\n")
         return 2
-    parser = build_parser(command)
+    parser = build_parser(command, loaded)
     args = parser.parse_args(argv[1:])
     try:
         if hasattr(args._module, "run_for"):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aibtui.compiler.errors import AibtuiError
+
 from .limits import StepLimits
 
 DEFAULT_LOG_BYTES = 8 * 1024 * 1024  # the stored customization log of one run: head + tail
@@ -49,7 +51,7 @@ class RunPlan:
         return self.rootfs is not None and self.backend is not None
 
 
-class BuildStop(Exception):
+class BuildStop(AibtuiError):
     """Base: the build ends early."""
 
 

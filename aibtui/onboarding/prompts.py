@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TextIO
 
+from aibtui.compiler.errors import AibtuiError
+
 from .answers import Answers, Output, default_outputs, gallery_image_id
 from .recipes import check_field, check_step_name, free_name, make_step, recipes_for
 from .resource_ids import (
@@ -24,7 +26,7 @@ from .resource_ids import (
 Ask = Callable[[str], str]
 
 
-class Aborted(Exception):
+class Aborted(AibtuiError):
     """The user ended the prompts (EOF or Ctrl-C)."""
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aibtui.compiler.errors import AibtuiError
 from aibtui.fsutil import write_if_changed
 
 from .answers import Answers
@@ -12,7 +13,7 @@ from .recipes import stub_scripts
 from .yamltext import render_yaml
 
 
-class TargetExists(Exception):
+class TargetExists(AibtuiError):
     """The file to write exists already (the onboarding never overwrites)."""
 
 

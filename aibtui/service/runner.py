@@ -13,6 +13,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from aibtui.compiler.errors import AibtuiError
+
 from ..localbuild import model as lb
 from ..localbuild.build import TIMEOUT_MESSAGE, BuildHooks, LocalBuild, clean_stale_runs, plan_run, prune_artifacts
 from ..localbuild.rootfs import ImageCatalog
@@ -24,15 +26,15 @@ SIMULATED_BANNER = "SIMULATED RUN: no step of this run is executed; every step b
 SUCCESS_MESSAGE = "simulated run finished: no step was executed"
 
 
-class Canceled(Exception):
+class Canceled(AibtuiError):
     pass
 
 
-class Interrupted(Exception):
+class Interrupted(AibtuiError):
     """The service is stopping while the run is in progress."""
 
 
-class StepFailed(Exception):
+class StepFailed(AibtuiError):
     def __init__(self, step: str, kind: str, why: str) -> None:
         super().__init__(why)
         self.step, self.kind, self.why = step, kind, why

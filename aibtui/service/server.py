@@ -21,6 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from aibtui.compiler.errors import AibtuiError
+
 from ..config import ensure_state_dir
 from . import PROTOCOL_VERSION
 from .api import Api, Reply, Request, error_reply
@@ -36,7 +38,7 @@ MAX_BODY = 4 * 1024 * 1024
 LOOPBACK = "127.0.0.1"
 
 
-class AlreadyRunning(Exception):
+class AlreadyRunning(AibtuiError):
     """Another local service holds this state directory."""
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aibtui.compiler import code_ids as C
+
 SECTIONS = ("customize", "distribute", "build")
 
 
@@ -63,7 +65,7 @@ def _compile_text(text: str, path: Path) -> Compiled:
     node = load_source(text, file, bag)
     if not isinstance(node, Mapping):
         if node is not None:
-            bag.add("AIB105", "the file must be a YAML mapping (key: value lines)", node.span)
+            bag.add(C.AIB105, "the file must be a YAML mapping (key: value lines)", node.span)
         return Compiled(False, None, bag.sorted())
     res = compile_node(node, path, CompileOptions())
     diags = sorted([*bag, *res.diagnostics], key=lambda d: d.sort_key())

@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aibtui.compiler.errors import AibtuiError
+
 LOCAL = "local"
 
 
-class AdapterError(Exception):
+class AdapterError(AibtuiError):
     """A failure to show the user (service refused, unreachable, bad input)."""
 
 

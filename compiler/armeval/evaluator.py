@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from aibtui.compiler import code_ids as C
+
 from ..diagnostics import Span
 from ..nodes import Mapping, Node, Scalar, Sequence
 from ..records import dataclass
@@ -124,7 +126,7 @@ class Evaluator:
                     except BudgetError:
                         raise
                     except EvalError as exc:
-                        self.problems.append(Problem("AIB721", f"{_short(v)} cannot be evaluated: {exc.message}",
+                        self.problems.append(Problem(C.AIB721, f"{_short(v)} cannot be evaluated: {exc.message}",
                                                      exc.span or node.span))
                         return Unknown(node.span, v[1:-1], f"it cannot be evaluated: {exc.message}")
             return node

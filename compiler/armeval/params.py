@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from aibtui.compiler import code_ids as C
+
 from ..diagnostics import DiagnosticBag, Span
 from ..nodes import Mapping, Node
 from .values import CliScalar, Unknown
@@ -54,21 +56,21 @@ def _read_file(path: Path, diags: DiagnosticBag, where: Span) -> dict[str, Node]
 
     file = str(path)
     if path.suffix.lower() == ".bicepparam":
-        diags.add("AIB725", f"--parameters {file}: a Bicep parameters file is not read", where,
+        diags.add(C.AIB725, f"--parameters {file}: a Bicep parameters file is not read", where,
                   hint=f"az bicep build-params --file {path.name}  (writes {path.with_suffix('.json').name})")
         return None
     if not path.is_file():
         hint = "give NAME=VALUE, or the path of an ARM parameters file (JSON)"
-        diags.add("AIB725", f"--parameters {file}: no such file, and not NAME=VALUE", where, hint=hint)
+        diags.add(C.AIB725, f"--parameters {file}: no such file, and not NAME=VALUE", where, hint=hint)
         return None
     try:
         with path.open("rb") as fh:
             data = fh.read(MAX_PARAMETERS_FILE + 1)
     except OSError as exc:
-        diags.add("AIB725", f"--parameters {file}: cannot read: {exc.strerror or exc}", where)
+        diags.add(C.AIB725, f"--parameters {file}: cannot read: {exc.strerror or exc}", where)
         return None
     if len(data) > MAX_PARAMETERS_FILE:
-        diags.add("AIB725", f"--parameters {file}: more than {MAX_PARAMETERS_FILE} bytes", where)
+        diags.add(C.AIB725, f"--parameters {file}: more than {MAX_PARAMETERS_FILE} bytes", where)
         return None
     text = decode_text(data, file, diags)
     if text is None:
@@ -83,13 +85,13 @@ def _from_text(text: str, file: str, diags: DiagnosticBag) -> dict[str, Node] | 
     if node is None:
         return None
     if not isinstance(node, Mapping):
-        diags.add("AIB725", f"--parameters {file}: an ARM parameters file is a JSON object", node.span)
+        diags.add(C.AIB725, f"--parameters {file}: an ARM parameters file is a JSON object", node.span)
         return None
     params = node.get("parameters")
     if params is None and "$schema" not in node.items:
         params = node  # az also accepts the bare {"name": {"value": ...}} object
     if not isinstance(params, Mapping):
-        diags.add("AIB725", f"--parameters {file}: no `parameters` object", node.span,
+        diags.add(C.AIB725, f"--parameters {file}: no `parameters` object", node.span,
                   hint='an ARM parameters file is {"$schema": ..., "parameters": {"NAME": {"value": ...}}}')
         return None
     out: dict[str, Node] = {}
@@ -100,7 +102,7 @@ def _from_text(text: str, file: str, diags: DiagnosticBag) -> dict[str, Node] | 
             out[name] = Unknown(spec.span, f"parameters('{name}')",
                                 f"parameter '{name}' is a Key Vault reference, read at deployment", parameter=name)
         else:
-            diags.add("AIB725", f"--parameters {file}: parameter '{name}' has no `value` (or Key Vault "
+            diags.add(C.AIB725, f"--parameters {file}: parameter '{name}' has no `value` (or Key Vault "
                       "`reference`)", params.key_spans.get(name, spec.span),
                       hint=f'write "{name}": {{"value": ...}}')
             return None

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from aibtui.compiler import code_ids as C
+
 from ..diagnostics import Span
 from ..nodes import Mapping, Node, Scalar, Sequence
 from ..records import dataclass, field
@@ -138,7 +140,7 @@ class TemplateScope:
             return Scalar(decl.span, None, plain=False)
         if self.label:  # a nested template: its deployment must pass the value
             why = f"{self.label} does not pass parameter '{name}', which has no default"
-            ev.problems.append(Problem("AIB721", f"{why}: ARM refuses the deployment", decl.span))
+            ev.problems.append(Problem(C.AIB721, f"{why}: ARM refuses the deployment", decl.span))
             self.arm_parameters.setdefault(name, {"type": declared_type or "string"})
             return Unknown(decl.span, f"parameters('{name}')", why, parameter=name)
         secure = declared_type.startswith("secure")
@@ -279,7 +281,7 @@ def _undeclared(root: Mapping, scope: TemplateScope, passed: dict[str, Node], ou
     for name, value in passed.items():
         if name.lower() not in scope.declared:
             declared = ", ".join(sorted(scope.declared)) or "none"
-            out.problems.append(Problem("AIB723", f"parameter '{name}' is given, but the template does not "
+            out.problems.append(Problem(C.AIB723, f"parameter '{name}' is given, but the template does not "
                                         f"declare it (declared: {declared})", value.span,
                                         "ARM refuses a deployment with an undeclared parameter"))
 
@@ -294,7 +296,7 @@ def _walk(ev: Evaluator, tpl: Mapping, env: Env, out: Outcome, depth: int, where
     elif isinstance(resources, Mapping):  # languageVersion 2.0: symbolic names
         items = list(resources.items.values())
     else:
-        out.not_followed.append(Problem("AIB720", "`resources` is not a list or an object of resources; not "
+        out.not_followed.append(Problem(C.AIB720, "`resources` is not a list or an object of resources; not "
                                         "followed", resources.span))
         return
     for res in items:
@@ -320,13 +322,13 @@ def _resource(ev: Evaluator, res: Mapping, env: Env, out: Outcome, depth: int, w
             continue
         if low == IMAGE_TYPE:
             if len(out.found) >= MAX_TEMPLATES:
-                if not any(p.code == "AIB722" and "image templates" in p.message for p in out.problems):
-                    out.problems.append(Problem("AIB722", f"more than {MAX_TEMPLATES} image templates; the rest "
+                if not any(p.code == C.AIB722 and "image templates" in p.message for p in out.problems):
+                    out.problems.append(Problem(C.AIB722, f"more than {MAX_TEMPLATES} image templates; the rest "
                                                 "are not checked", res.span))
                 continue
             existing = res.get("existing")
             if isinstance(existing, Scalar) and existing.value is True:
-                out.problems.append(Problem("AIB724", "an existing imageTemplates resource is only referenced, "
+                out.problems.append(Problem(C.AIB724, "an existing imageTemplates resource is only referenced, "
                                             "not deployed; not checked", existing.span))
                 continue
             _image(ev, res, each_env, out, each_where)
@@ -350,17 +352,17 @@ def _copy_envs(ev: Evaluator, copy: Mapping, env: Env, out: Outcome, where: str,
         _problem(out, exc, "the copy count")
         return [(env.with_copy(name, 0), _join(where, f"copy '{name}' index 0"))]
     if isinstance(count, Unknown):
-        out.not_followed.append(Problem("AIB720", f"the number of {tname} resources made by copy loop '{name}' is "
+        out.not_followed.append(Problem(C.AIB720, f"the number of {tname} resources made by copy loop '{name}' is "
                                         f"known only at deployment ({count.reason}); checked once, as index 0",
                                         count.span))
         return [(env.with_copy(name, 0), _join(where, f"copy '{name}' index 0"))]
     n = count.value if isinstance(count, Scalar) else None
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        out.problems.append(Problem("AIB721", f"copy loop '{name}': count is not a non-negative integer",
+        out.problems.append(Problem(C.AIB721, f"copy loop '{name}': count is not a non-negative integer",
                                     count.span))
         return []
     if n > ev.budget.max_copy:
-        out.problems.append(Problem("AIB722", f"copy loop '{name}' has {n} iterations; ARM allows "
+        out.problems.append(Problem(C.AIB722, f"copy loop '{name}' has {n} iterations; ARM allows "
                                     f"{ev.budget.max_copy}", count.span))
         n = ev.budget.max_copy
     return [(env.with_copy(name, i), _join(where, f"copy '{name}' index {i}")) for i in range(n)]
@@ -382,7 +384,7 @@ def _condition(ev: Evaluator, res: Mapping, env: Env, out: Outcome, where: str) 
     if isinstance(value, Scalar) and value.value is False:
         if not _holds_image(res):
             return False
-        out.problems.append(Problem("AIB724", "condition is false with these parameters: the resource is not "
+        out.problems.append(Problem(C.AIB724, "condition is false with these parameters: the resource is not "
                                     "deployed, so it is not checked" + (f" ({where})" if where else ""),
                                     cond.span))
         return False
@@ -405,7 +407,7 @@ def _holds_image(res: Mapping) -> bool:
 
 
 def _problem(out: Outcome, exc: EvalError, what: str) -> None:
-    code = "AIB722" if isinstance(exc, BudgetError) else "AIB721"
+    code = C.AIB722 if isinstance(exc, BudgetError) else C.AIB721
     out.problems.append(Problem(code, f"{what} cannot be evaluated: {exc.message}", exc.span))
 
 
@@ -434,7 +436,7 @@ def _image_items(ev: Evaluator, res: Mapping, env: Env, out: Outcome, items: dic
         try:
             value = ev.value(child, env)
         except EvalError as exc:
-            code = "AIB722" if isinstance(exc, BudgetError) else "AIB721"
+            code = C.AIB722 if isinstance(exc, BudgetError) else C.AIB721
             reason = f"it cannot be evaluated: {exc.message}"
             out.problems.append(Problem(code, f"`{key}` cannot be evaluated: {exc.message}", exc.span or child.span))
             value = Unknown(child.span, _raw_text(child), reason)
@@ -479,16 +481,16 @@ def _deployment(ev: Evaluator, res: Mapping, env: Env, out: Outcome, depth: int,
     if inner is None:
         link = props.get("templateLink")
         if link is not None:
-            out.not_followed.append(Problem("AIB717", f"{here}: a linked template (templateLink) is not fetched; "
+            out.not_followed.append(Problem(C.AIB717, f"{here}: a linked template (templateLink) is not fetched; "
                                             "its resources are not checked", link.span,
                                             "check the linked template file itself"))
         return
     if not isinstance(inner, Mapping):
-        out.not_followed.append(Problem("AIB720", f"{here}: `template` is an expression; the resources it "
+        out.not_followed.append(Problem(C.AIB720, f"{here}: `template` is an expression; the resources it "
                                         "makes are not checked", inner.span))
         return
     if depth >= MAX_NESTED:
-        out.not_followed.append(Problem("AIB717", f"nested deployments deeper than {MAX_NESTED} levels are not "
+        out.not_followed.append(Problem(C.AIB717, f"nested deployments deeper than {MAX_NESTED} levels are not "
                                         "followed", inner.span))
         return
     options = props.get("expressionEvaluationOptions")
@@ -531,7 +533,7 @@ def _deployment(ev: Evaluator, res: Mapping, env: Env, out: Outcome, depth: int,
     if isinstance(params, Mapping):
         for name in params.items:
             if name.lower() not in scope.declared:
-                out.problems.append(Problem("AIB723", f"{here}: parameter '{name}' is passed, but the nested "
+                out.problems.append(Problem(C.AIB723, f"{here}: parameter '{name}' is passed, but the nested "
                                             "template does not declare it", params.key_spans.get(name, params.span),
                                             "ARM refuses a deployment with an undeclared parameter"))
     _walk(ev, inner, scope.env(), out, depth + 1, here)

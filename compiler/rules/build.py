@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .. import code_ids as C
 from .context import RuleContext, as_dict, is_int, is_str
 from .resourceids import SUBNET
 
@@ -27,7 +28,7 @@ def check(ctx: RuleContext) -> None:
         value = vnet.get(key)
         if is_str(value) and value and not ctx.opaque(value) and not SUBNET.match(value):
             ctx.report(
-                "AIB012",
+                C.AIB012,
                 f"{key} {value!r} is not a full Microsoft.Network/virtualNetworks/.../subnets resource id",
                 VM + ("vnetConfig", key),
             )
@@ -45,7 +46,7 @@ def _vm_size(ctx: RuleContext, value: Any, path: tuple[str, ...]) -> None:
     if _VM_SIZE.match(candidate):
         guess = candidate
     ctx.report(
-        "AIB010",
+        C.AIB010,
         f"{path[-1]} {value!r} does not look like an Azure VM size",
         path,
         hint=f"did you mean {guess!r}?" if guess else None,
@@ -58,7 +59,7 @@ def _disk(ctx: RuleContext, value: Any) -> None:
     path = VM + ("osDiskSizeGB",)
     if value > MAX_OS_DISK_GB:
         ctx.report(
-            "AIB011",
+            C.AIB011,
             f"osDiskSizeGB {value} is larger than Azure's largest OS disk ({MAX_OS_DISK_GB} GB)",
             path,
         )
@@ -73,7 +74,7 @@ def _disk(ctx: RuleContext, value: Any) -> None:
         and value < WINDOWS_DISK_GB
     ):
         ctx.report(
-            "AIB011",
+            C.AIB011,
             f"osDiskSizeGB {value} is smaller than the {WINDOWS_DISK_GB} GB OS disk of Windows "
             "marketplace images; the disk can only grow",
             path,
@@ -81,7 +82,7 @@ def _disk(ctx: RuleContext, value: Any) -> None:
         )
     elif value < MIN_LINUX_DISK_GB:
         ctx.report(
-            "AIB011",
+            C.AIB011,
             f"osDiskSizeGB {value} is smaller than any marketplace image's OS disk "
             f"({MIN_LINUX_DISK_GB} GB or more); the disk can only grow, never shrink",
             path,
@@ -93,6 +94,6 @@ def _timeout(ctx: RuleContext, value: Any) -> None:
         return
     path = ("properties", "buildTimeoutInMinutes")
     if value == 0:
-        ctx.report("AIB040", "buildTimeoutInMinutes 0 means the default, 240 minutes", path)
+        ctx.report(C.AIB040, "buildTimeoutInMinutes 0 means the default, 240 minutes", path)
     elif 0 < value < 60 and ctx.os_family == "windows":
-        ctx.report("AIB041", f"buildTimeoutInMinutes {value} is below 60 on a Windows image", path)
+        ctx.report(C.AIB041, f"buildTimeoutInMinutes {value} is below 60 on a Windows image", path)

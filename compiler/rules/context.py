@@ -7,7 +7,7 @@ the helpers here never raise on a dict where a list was expected, a missing key,
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
 from ..diagnostics import DiagnosticBag, Severity
 from ..model import JsonPath, TemplateModel, is_opaque
@@ -28,7 +28,7 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def is_str(value: Any) -> bool:
+def is_str(value: Any) -> TypeGuard[str]:
     return isinstance(value, str)
 
 
@@ -40,7 +40,7 @@ class Step(NamedTuple):
     """One customizer or in-VM validator: where it is, its kind and its mapping."""
 
     path: JsonPath
-    index: int
+    index: int  # type: ignore[assignment]  # (shadows tuple.index, as the field name says best)
     kind: str  # the `type` value ("" when absent or not a string)
     body: dict[str, Any]
     validation: bool  # True for properties.validate.inVMValidations

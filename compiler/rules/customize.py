@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from types import MappingProxyType
 
+from .. import code_ids as C
 from .context import RuleContext, Step, as_list, is_int, is_str
 from .rootcmds import check_root_commands
 from .secrets import find_secret, maybe_secret
@@ -31,7 +32,7 @@ def check(ctx: RuleContext) -> None:
         if step.kind == "Shell":
             if ctx.os_family == "windows":
                 ctx.report(
-                    "AIB058",
+                    C.AIB058,
                     f"Shell step {_label(step)} cannot run on a Windows image",
                     step.path + ("type",),
                 )
@@ -56,7 +57,7 @@ def _names(ctx: RuleContext) -> None:
             if name is None or (is_str(name) and not name.strip()):
                 what = "in-VM validation" if base[-1] == "inVMValidations" else "customize step"
                 ctx.report(
-                    "AIB051",
+                    C.AIB051,
                     f"{what} #{i + 1} ({item.get('type', 'no type')}) has no name",
                     base + (i,) + (("name",) if "name" in item else ()),
                 )
@@ -65,7 +66,7 @@ def _names(ctx: RuleContext) -> None:
                 continue
             if name in seen:
                 ctx.report(
-                    "AIB050",
+                    C.AIB050,
                     f"step name {name!r} is used by steps #{seen[name] + 1} and #{i + 1}",
                     base + (i, "name"),
                 )
@@ -76,12 +77,12 @@ def _names(ctx: RuleContext) -> None:
 def _uri(ctx: RuleContext, step: Step) -> None:
     key = _URI_KEYS.get(step.kind)
     value = step.body.get(key) if key else None
-    if not is_str(value) or not value or ctx.opaque(value):
+    if key is None or not is_str(value) or not value or ctx.opaque(value):
         return
     why = fetchable(value)
     if why is not None:
         ctx.report(
-            "AIB052", f"{key} {value!r} cannot be downloaded by the build VM: {why}", step.path + (key,)
+            C.AIB052, f"{key} {value!r} cannot be downloaded by the build VM: {why}", step.path + (key,)
         )
 
 
@@ -99,11 +100,11 @@ def _checksum(ctx: RuleContext, step: Step) -> None:
         if value.lower().startswith("sha256:") or value.lower().startswith("sha256="):
             hint = "drop the 'sha256:' prefix; give the 64 hexadecimal digits only"
         ctx.report(
-            "AIB055", f"sha256Checksum {shown!r} is not 64 hexadecimal characters{extra}", path, hint=hint
+            C.AIB055, f"sha256Checksum {shown!r} is not 64 hexadecimal characters{extra}", path, hint=hint
         )
     uri_key = _URI_KEYS[step.kind]
     if step.kind in _SCRIPT_KINDS and not step.body.get(uri_key) and "inline" in step.body:
-        ctx.report("AIB056", f"step {_label(step)} has sha256Checksum but runs inline commands", path)
+        ctx.report(C.AIB056, f"step {_label(step)} has sha256Checksum but runs inline commands", path)
 
 
 def _secrets(ctx: RuleContext, step: Step) -> None:
@@ -113,7 +114,7 @@ def _secrets(ctx: RuleContext, step: Step) -> None:
             hit = find_secret(line) if is_str(line) and not ctx.opaque(line) else None
             if hit:
                 ctx.report(
-                    "AIB053",
+                    C.AIB053,
                     f"inline command {i + 1} of step {_label(step)} looks like it holds "
                     f"{hit.kind} ({hit.excerpt})",
                     step.path + ("inline", i),
@@ -123,7 +124,7 @@ def _secrets(ctx: RuleContext, step: Step) -> None:
         hit = find_secret(text) if is_str(text) and not ctx.opaque(text) else None
         if hit:
             ctx.report(
-                "AIB053",
+                C.AIB053,
                 f"{key} of step {_label(step)} looks like it holds {hit.kind} ({hit.excerpt})",
                 step.path + (key,),
             )
@@ -139,16 +140,16 @@ def _script_source(ctx: RuleContext, step: Step) -> None:
     has_inline = "inline" in body and body.get("inline") is not None
     if has_uri and has_inline:
         ctx.report(
-            "AIB054",
+            C.AIB054,
             f"{step.kind} step {_label(step)} has both scriptUri and inline",
             step.path + ("inline",),
             key=True,
         )
     elif not has_uri and not has_inline:
-        ctx.report("AIB054", f"{step.kind} step {_label(step)} has neither scriptUri nor inline", step.path)
+        ctx.report(C.AIB054, f"{step.kind} step {_label(step)} has neither scriptUri nor inline", step.path)
     elif has_inline and isinstance(body.get("inline"), list) and not body["inline"]:
         ctx.report(
-            "AIB054", f"{step.kind} step {_label(step)} has an empty inline list", step.path + ("inline",)
+            C.AIB054, f"{step.kind} step {_label(step)} has an empty inline list", step.path + ("inline",)
         )
 
 
@@ -156,7 +157,7 @@ def _powershell(ctx: RuleContext, step: Step) -> None:
     body = step.body
     if body.get("runAsSystem") is True and body.get("runElevated") is not True:
         ctx.report(
-            "AIB063",
+            C.AIB063,
             f"PowerShell step {_label(step)} sets runAsSystem without runElevated",
             step.path + ("runAsSystem",),
         )
@@ -168,14 +169,14 @@ def _powershell(ctx: RuleContext, step: Step) -> None:
         if is_int(code):
             if not _EXIT_MIN <= code <= _EXIT_MAX:
                 ctx.report(
-                    "AIB064",
+                    C.AIB064,
                     f"exit code {code} is outside the 32-bit range",
                     step.path + ("validExitCodes", i),
                 )
             ints.append(code)
     if ints and len(ints) == len(codes) and 0 not in ints:
         ctx.report(
-            "AIB062",
+            C.AIB062,
             f"validExitCodes {ints} of step {_label(step)} leaves out 0, so a script that "
             "succeeds fails the build",
             step.path + ("validExitCodes",),

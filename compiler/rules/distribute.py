@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import code_ids as C
 from ..model import JsonPath
 from .context import RuleContext, as_list, is_str
 from .regions import is_known_region, normalize_region
@@ -18,7 +19,7 @@ def check(ctx: RuleContext) -> None:
     dist = ctx.props.get("distribute")
     if isinstance(dist, list) and not dist:
         ctx.report(
-            "AIB080", "distribute is empty; the build would produce nothing", ("properties", "distribute")
+            C.AIB080, "distribute is empty; the build would produce nothing", ("properties", "distribute")
         )
     seen: dict[str, int] = {}
     for path, target in ctx.distributors():
@@ -28,7 +29,7 @@ def check(ctx: RuleContext) -> None:
             low = name.lower()  # run outputs are ARM child resources: names compare without case
             if low in seen:
                 ctx.report(
-                    "AIB081",
+                    C.AIB081,
                     f"runOutputName {name!r} is used by targets #{seen[low]} and #{number}",
                     path + ("runOutputName",),
                 )
@@ -41,7 +42,7 @@ def check(ctx: RuleContext) -> None:
             _shared_image(ctx, path, target)
         elif kind == "VHD" and not target.get("uri"):
             ctx.report(
-                "AIB091",
+                C.AIB091,
                 f"VHD target {name!r} is written to the staging resource group's storage account",
                 path + ("type",),
             )
@@ -58,20 +59,21 @@ def _managed_image(ctx: RuleContext, path: JsonPath, target: dict[str, Any]) -> 
     image = target.get("imageId")
     if is_str(image) and image and not ctx.opaque(image) and not MANAGED_IMAGE.match(image):
         ctx.report(
-            "AIB082",
+            C.AIB082,
             f"ManagedImage imageId {image!r} is not a Microsoft.Compute/images resource id",
             path + ("imageId",),
         )
     loc = target.get("location")
     if is_str(loc):
         if not loc.strip():
-            ctx.report("AIB083", "ManagedImage target has an empty location", path + ("location",))
+            ctx.report(C.AIB083, "ManagedImage target has an empty location", path + ("location",))
             return
-        check_region(ctx, loc, path + ("location",), "ManagedImage location")
+        if loc != ctx.doc.get("location"):  # the template's own location (the dialect's default) is said once
+            check_region(ctx, loc, path + ("location",), "ManagedImage location")
         here = _template_region(ctx)
         if here and not ctx.opaque(loc) and is_known_region(loc) and normalize_region(loc) != here:
             ctx.report(
-                "AIB090",
+                C.AIB090,
                 f"the managed image is created in {loc!r}, the template builds in "
                 f"{ctx.doc.get('location')!r}",
                 path + ("location",),
@@ -85,13 +87,13 @@ def _shared_image(ctx: RuleContext, path: JsonPath, target: dict[str, Any]) -> N
             version = gid.rstrip("/").rsplit("/", 1)[-1]
             if not GALLERY_VERSION_NAME.match(version):
                 ctx.report(
-                    "AIB089",
+                    C.AIB089,
                     f"gallery image version {version!r} is not Major.Minor.Patch",
                     path + ("galleryImageId",),
                 )
         elif not GALLERY_IMAGE_DEFINITION.match(gid):
             ctx.report(
-                "AIB084",
+                C.AIB084,
                 f"galleryImageId {gid!r} is not a gallery image definition or version id",
                 path + ("galleryImageId",),
             )
@@ -100,7 +102,7 @@ def _shared_image(ctx: RuleContext, path: JsonPath, target: dict[str, Any]) -> N
     has_tgt = "targetRegions" in target and target.get("targetRegions") is not None
     if has_rep and has_tgt:
         ctx.report(
-            "AIB087",
+            C.AIB087,
             "replicationRegions and targetRegions are both set; the service accepts one",
             path + ("replicationRegions",),
             key=True,
@@ -116,22 +118,30 @@ def _shared_image(ctx: RuleContext, path: JsonPath, target: dict[str, Any]) -> N
             )
     for key in ("replicationRegions", "targetRegions"):
         if isinstance(target.get(key), list) and not target[key]:
-            ctx.report("AIB088", f"{key} is empty", path + (key,))
+            ctx.report(C.AIB088, f"{key} is empty", path + (key,))
     seen: set[str] = set()
     literal: list[str] = []
+    # once per region: its second entry says how often it is listed, and an unknown region is named
+    # once (L-01)
+    counts: dict[str, list[JsonPath]] = {}
     for region, rpath in names:
         if not is_str(region) or not region or ctx.opaque(region):
             continue
-        check_region(ctx, region, rpath, "replication region")
         norm = normalize_region(region)
-        if norm in seen:
-            ctx.report("AIB086", f"region {region!r} is listed twice", rpath)
+        if norm not in seen:
+            check_region(ctx, region, rpath, "replication region")
+        counts.setdefault(norm, []).append(rpath)
         seen.add(norm)
         literal.append(norm)
+    for paths in counts.values():
+        if len(paths) > 1:
+            region = ctx.model.get(paths[1])
+            times = "twice" if len(paths) == 2 else f"{len(paths)} times"
+            ctx.report(C.AIB086, f"region {region!r} is listed {times}", paths[1])
     here = _template_region(ctx)
     if here and literal and here not in seen:
         ctx.report(
-            "AIB090",
+            C.AIB090,
             f"the template builds in {ctx.doc.get('location')!r}, which is not among the "
             "replication regions; if the image definition lives elsewhere the build takes longer",
             path + (("targetRegions",) if has_tgt else ("replicationRegions",)),
@@ -145,7 +155,7 @@ def _storage_type(ctx: RuleContext, value: Any, path: JsonPath) -> None:
         and not ctx.schema_reported(path, "Premium_LRS")
     ):
         ctx.report(
-            "AIB085",
+            C.AIB085,
             f"storageAccountType 'Premium_LRS' needs apiVersion {_PREMIUM_SINCE} or later "
             f"(this template uses {ctx.api_version})",
             path,

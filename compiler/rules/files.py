@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 
+from .. import code_ids as C
 from .context import RuleContext, Step, is_str
 from .urls import is_github_tree
 
@@ -23,11 +24,11 @@ def _file(ctx: RuleContext, step: Step) -> None:
     label = repr(name) if is_str(name) and name else f"#{step.index + 1}"
     missing = [k for k in ("sourceUri", "destination") if body.get(k) in (None, "")]
     if missing:
-        ctx.report("AIB070", f"File step {label} lacks {' and '.join(missing)}", step.path)
+        ctx.report(C.AIB070, f"File step {label} lacks {' and '.join(missing)}", step.path)
     src = body.get("sourceUri")
     if is_str(src) and src and not ctx.opaque(src) and (src.endswith("/") or is_github_tree(src)):
         ctx.report(
-            "AIB071",
+            C.AIB071,
             f"sourceUri {src!r} names a directory; the File step downloads a single file",
             step.path + ("sourceUri",),
         )
@@ -37,7 +38,7 @@ def _file(ctx: RuleContext, step: Step) -> None:
     path = step.path + ("destination",)
     if dest.endswith(("/", "\\")):
         ctx.report(
-            "AIB074",
+            C.AIB074,
             f"destination {dest!r} ends with a separator; give the full path and file name",
             path,
             hint=f"for example {dest}{_basename(src) or 'file.txt'}",
@@ -48,7 +49,7 @@ def _file(ctx: RuleContext, step: Step) -> None:
         norm = posixpath.normpath(dest) if dest.startswith("/") else dest
         if norm == "/tmp":
             ctx.report(
-                "AIB074",
+                C.AIB074,
                 f"destination {dest!r} is the /tmp directory; give the file name too",
                 path,
                 hint=f"for example /tmp/{_basename(src) or 'file.txt'}",
@@ -60,14 +61,14 @@ def _file(ctx: RuleContext, step: Step) -> None:
                 else ("a relative path" if not dest.startswith("/") else "outside /tmp")
             )
             ctx.report(
-                "AIB072",
+                C.AIB072,
                 f"destination {dest!r} is {where}; on Linux Image Builder can only write under /tmp",
                 path,
                 hint=f"download to /tmp/{posixpath.basename(dest.replace(chr(92), '/')) or 'file'} "
                 "and move it with a Shell step (sudo mv)",
             )
     elif ctx.os_family == "windows" and not windows_path:
-        ctx.report("AIB073", f"destination {dest!r} is not an absolute Windows path", path)
+        ctx.report(C.AIB073, f"destination {dest!r} is not an absolute Windows path", path)
 
 
 def _basename(uri: object) -> str:

@@ -1,19 +1,27 @@
-"""G-04: the deprovisioning override is read from one exact path; near misses are silently ignored."""
+"""G-04: the deprovisioning override is read from one exact path; near misses are silently ignored.
+G-05: an image that installs the Hyper-V role may need Sysprep's `/mode:vm`, which only the override passes."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from .. import code_ids as C
 from .context import RuleContext, Step, as_list, is_str
 
 LINUX_SCRIPT = "/tmp/DeprovisioningScript.sh"
 WINDOWS_SCRIPT = "c:\\DeprovisioningScript.ps1"
 _PATHS = re.compile(r"""(?:\$env:SystemDrive|%SystemDrive%|[A-Za-z]:)?[\\/][^\s'"<>|;&,()`]*""")
 _CANDIDATE = re.compile(r"(?i)de-?provision")
+_HYPERV_ROLE = re.compile(
+    r"(?i)(?:(?:Install|Add)-WindowsFeature\b[^\n]*?\bHyper-V\b(?!-)"
+    r"|Enable-WindowsOptionalFeature\b[^\n]*?\bMicrosoft-Hyper-V(?:-All|-Hypervisor)?\b(?!-)"
+    r"|dism(?:\.exe)?\b[^\n]*?/FeatureName:Microsoft-Hyper-V(?:-All|-Hypervisor)?\b(?!-))"
+)
 
 
 def check(ctx: RuleContext) -> None:
+    _hyperv(ctx)
     for step in ctx.steps():
         if step.validation:
             continue
@@ -36,7 +44,7 @@ def _check(ctx: RuleContext, step: Step, text: Any, path: tuple[Any, ...]) -> No
         problem = _problem(token, ctx.os_family)
         if problem:
             ctx.report(
-                "AIB078",
+                C.AIB078,
                 f"{token!r} {problem}",
                 path,
                 hint=f"write the override to {_expected(ctx.os_family, token)} exactly; any other name "
@@ -68,3 +76,28 @@ def _expected(os_family: str | None, token: str) -> str:
     if os_family == "linux":
         return LINUX_SCRIPT
     return WINDOWS_SCRIPT if token.lower().endswith(".ps1") or ":" in token[:3] else LINUX_SCRIPT
+
+
+def _hyperv(ctx: RuleContext) -> None:
+    """G-05: the first command that installs the Hyper-V role, when no step writes the override."""
+    if ctx.os_family == "linux":
+        return
+    first: tuple[Any, ...] | None = None
+    for step in ctx.steps():
+        if step.validation:
+            continue
+        if step.kind == "File":
+            dest = step.body.get("destination")
+            if is_str(dest) and _is_windows_script(dest):
+                return
+        elif step.kind == "PowerShell":
+            for i, line in enumerate(as_list(step.body.get("inline"))):
+                if not is_str(line):
+                    continue
+                if "deprovisioningscript.ps1" in line.lower():
+                    return
+                if first is None and _HYPERV_ROLE.search(line):
+                    first = step.path + ("inline", i)
+    if first is not None:
+        ctx.report(C.AIB079, "this step installs the Hyper-V role, and no step writes the deprovisioning "
+                   "override c:\\DeprovisioningScript.ps1; Sysprep may need `/mode:vm` for such an image", first)

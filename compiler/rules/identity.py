@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import code_ids as C
 from ..model import JsonPath
 from .context import RuleContext, as_list, is_str
 from .resourceids import USER_ASSIGNED_IDENTITY
@@ -17,7 +18,7 @@ def check(ctx: RuleContext) -> None:
         # Quiet when the schema's "needs 'identity'" already said it (check_model runs it first).
         if "identity" in doc or not ctx.schema_reported(where, "'identity'"):
             ctx.report(
-                "AIB020",
+                C.AIB020,
                 "the template has no identity; Image Builder needs a user-assigned managed "
                 "identity to read scripts and write images",
                 where,
@@ -30,28 +31,28 @@ def check(ctx: RuleContext) -> None:
 def _identity(ctx: RuleContext, identity: dict[str, Any]) -> None:
     kind = identity.get("type")
     if kind is None:
-        ctx.report("AIB022", "identity has no type", ("identity",))
+        ctx.report(C.AIB022, "identity has no type", ("identity",))
     elif is_str(kind) and not ctx.opaque(kind) and kind != "UserAssigned":
         if kind == "None":
             ctx.report(
-                "AIB020",
+                C.AIB020,
                 "identity type None removes the identity the build needs",
                 ("identity", "type"),
                 hint="set type: UserAssigned and name the identity under userAssignedIdentities",
             )
         else:
             ctx.report(
-                "AIB022",
+                C.AIB022,
                 f"identity type is {kind!r}; Image Builder supports only UserAssigned",
                 ("identity", "type"),
             )
     ids = identity.get("userAssignedIdentities")
     if isinstance(ids, dict):
         if not ids and kind != "None":
-            ctx.report("AIB020", "userAssignedIdentities is empty", ("identity", "userAssignedIdentities"))
+            ctx.report(C.AIB020, "userAssignedIdentities is empty", ("identity", "userAssignedIdentities"))
         if len(ids) > 1:
             ctx.report(
-                "AIB021",
+                C.AIB021,
                 f"{len(ids)} identities are listed; Image Builder supports exactly one",
                 ("identity", "userAssignedIdentities"),
                 key=True,
@@ -60,7 +61,7 @@ def _identity(ctx: RuleContext, identity: dict[str, Any]) -> None:
             _identity_id(ctx, key, ("identity", "userAssignedIdentities", key), key=True)
     elif ids is None and kind == "UserAssigned":
         ctx.report(
-            "AIB020", "identity type is UserAssigned but no userAssignedIdentities are named", ("identity",)
+            C.AIB020, "identity type is UserAssigned but no userAssignedIdentities are named", ("identity",)
         )
 
 
@@ -74,7 +75,7 @@ def _identity_id(ctx: RuleContext, value: Any, path: JsonPath, *, key: bool = Fa
     else:
         why = ""
     ctx.report(
-        "AIB023",
+        C.AIB023,
         f"{value!r} is not a Microsoft.ManagedIdentity/userAssignedIdentities resource id{why}",
         path,
         key=key,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Any
 
+from .. import code_ids as C
 from ..model import JsonPath, is_expression, placeholders
 from .context import RuleContext, is_str
 from .urls import fetchable, github_raw, is_plain_http
@@ -34,21 +35,21 @@ def check(ctx: RuleContext) -> None:
     for step in ctx.steps():
         key = _URI_KEYS.get(step.kind)
         uri = step.body.get(key) if key else None
-        if not is_str(uri) or not uri or ctx.opaque(uri) or fetchable(uri) is not None:
+        if key is None or not is_str(uri) or not uri or ctx.opaque(uri) or fetchable(uri) is not None:
             continue
         path = step.path + (key,)
         raw = github_raw(uri)
         if raw:
-            ctx.report("AIB601", f"{key} {uri!r} is GitHub's HTML page for the file", path, hint=f"use {raw}")
+            ctx.report(C.AIB601, f"{key} {uri!r} is GitHub's HTML page for the file", path, hint=f"use {raw}")
         if is_plain_http(uri):
             ctx.report(
-                "AIB603", f"{key} {uri!r} is fetched over plain http", path, hint="use https://" + uri[7:]
+                C.AIB603, f"{key} {uri!r} is fetched over plain http", path, hint="use https://" + uri[7:]
             )
         checksum = step.body.get("sha256Checksum")
         if not (is_str(checksum) and checksum):
             name = step.body.get("name")
             label = repr(name) if is_str(name) and name else f"#{step.index + 1}"
-            ctx.report("AIB600", f"step {label} downloads {uri!r} without a sha256Checksum", path)
+            ctx.report(C.AIB600, f"step {label} downloads {uri!r} without a sha256Checksum", path)
     _placeholders(ctx, ctx.doc, ())
 
 
@@ -72,14 +73,14 @@ def _placeholders(ctx: RuleContext, value: Any, path: JsonPath) -> None:
                 found = _unfilled(k)
                 if found:
                     ctx.report(
-                        "AIB602", f"key {k!r} holds the placeholder {', '.join(found)}", p + (k,), key=True
+                        C.AIB602, f"key {k!r} holds the placeholder {', '.join(found)}", p + (k,), key=True
                     )
             if isinstance(v, str):
                 if "<" in v and not is_expression(v):
                     found = _unfilled(v)
                     if found:
                         what = "placeholder" if len(found) == 1 else "placeholders"
-                        ctx.report("AIB602", f"{k} holds the {what} {', '.join(found)}", p + (k,))
+                        ctx.report(C.AIB602, f"{k} holds the {what} {', '.join(found)}", p + (k,))
             elif isinstance(v, (dict, list)):
                 children.append((v, p + (k,)))
         work.extend(reversed(children))  # document order when popped

@@ -76,12 +76,12 @@ def infer_os_family(doc: Any) -> str | None:
         steps = props.get(key)
         if isinstance(steps, list):
             kinds.update(
-                s.get("type") for s in steps if isinstance(s, dict) and isinstance(s.get("type"), str)
+                str(s["type"]) for s in steps if isinstance(s, dict) and isinstance(s.get("type"), str)
             )
     validate = props.get("validate")
     if isinstance(validate, dict) and isinstance(validate.get("inVMValidations"), list):
         kinds.update(
-            s.get("type")
+            str(s["type"])
             for s in validate["inVMValidations"]
             if isinstance(s, dict) and isinstance(s.get("type"), str)
         )

@@ -7,6 +7,7 @@ A segment is any non-empty text without a slash, so quickstart ids such as
 
 from __future__ import annotations
 
+import functools
 import re
 
 
@@ -25,19 +26,27 @@ class _IdShape:
         self.open_ended = open_ended  # the last `*` stands for one or more segments
 
     def match(self, value: str) -> bool:
-        if not value.startswith("/"):
+        return _match(self.tail, self.open_ended, value)
+
+
+_SPACE = re.compile(r"\s")
+
+
+@functools.lru_cache(maxsize=4096)  # pure; the same ids recur across steps, targets and recompiles
+def _match(tail: tuple[str, ...], open_ended: bool, value: str) -> bool:
+    if not value.startswith("/") or _SPACE.search(value):
+        return False
+    parts = value[1:].split("/")
+    want = ("subscriptions", "*", "resourcegroups", "*", "providers", *tail)
+    if len(parts) < len(want) if open_ended else len(parts) != len(want):
+        return False
+    for i, part in enumerate(parts):
+        if not part:
             return False
-        parts = value[1:].split("/")
-        want = ("subscriptions", "*", "resourcegroups", "*", "providers", *self.tail)
-        if len(parts) < len(want) if self.open_ended else len(parts) != len(want):
+        w = want[i] if i < len(want) else "*"
+        if w != "*" and part.lower() != w:
             return False
-        for i, part in enumerate(parts):
-            if not part or any(c.isspace() for c in part):
-                return False
-            w = want[i] if i < len(want) else "*"
-            if w != "*" and part.lower() != w:
-                return False
-        return True
+    return True
 
 
 USER_ASSIGNED_IDENTITY = _IdShape("Microsoft.ManagedIdentity/userAssignedIdentities/*")

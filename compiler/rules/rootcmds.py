@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from .. import code_ids as C
 from .context import RuleContext, Step, as_list
 from .shellcmd import Command, commands
 
@@ -57,6 +58,8 @@ _CONFIRMING: Mapping[str, frozenset[str]] = MappingProxyType(
     }
 )
 _YES_FLAGS = _words("-y --yes --assume-yes --assumeyes -n --non-interactive --no-confirm --noconfirm")
+# apt-get(8): quiet level 2 (`-qq`, `-q=2`) implies -y.
+_APT_QUIET2 = _words("-qq -q=2 --quiet=2 -qqq")
 _ALWAYS_ROOT = _words(
     "service useradd usermod userdel groupadd groupdel groupmod gpasswd chpasswd visudo mount umount "
     "modprobe "
@@ -99,20 +102,43 @@ class _Relevant:
 _RELEVANT = _Relevant()
 
 
-def _protected(path: str) -> bool:
+def _under(norm: str, folders: tuple[str, ...] | list[str]) -> bool:
+    return any(norm == f or norm.startswith(f + "/") for f in folders)
+
+
+def _protected(path: str, handed_over: list[str] | None = None) -> bool:
+    """A root-owned system path, unless an earlier command of the step gave it to the build user."""
     if not path.startswith("/"):
         return False
     norm = posixpath.normpath(path)
-    if any(norm == w or norm.startswith(w + "/") for w in _WORLD_WRITABLE):
+    if _under(norm, _WORLD_WRITABLE) or (handed_over and _under(norm, handed_over)):
         return False
-    return any(norm == p or norm.startswith(p + "/") for p in _PROTECTED)
+    return _under(norm, _PROTECTED)
+
+
+_OPEN_MODE = re.compile(r"^(?:[0-7]?[0-7][0-7]7|(?:[ugoa]*[+=][rwxX]*w[rwxX]*,?)+)$")
+
+
+def _hands_over(cmd: Command) -> list[str]:
+    """Paths that ``cmd`` gives to a non-root user (`sudo chown -R me /opt/app`, `chmod 777 /opt/x`):
+    later commands of the same step may write under them without sudo."""
+    prog = posixpath.basename(cmd.words[0])
+    args = _args(cmd.words)
+    if prog in ("chown", "chgrp") and len(args) >= 2:
+        owner = args[0].split(":")[0].split(".")[0]
+        if prog == "chown" and owner in ("root", "0", ""):
+            return []
+        return [posixpath.normpath(a) for a in args[1:] if a.startswith("/")]
+    if prog == "chmod" and len(args) >= 2 and _OPEN_MODE.match(args[0]):
+        return [posixpath.normpath(a) for a in args[1:] if a.startswith("/")]
+    return []
 
 
 def _args(words: tuple[str, ...]) -> list[str]:
     return [w for w in words[1:] if not w.startswith("-")]
 
 
-def _needs_root(cmd: Command) -> str | None:
+def _needs_root(cmd: Command, handed_over: list[str]) -> str | None:
     """Why ``cmd`` needs root (a short phrase), or None."""
     words = cmd.words
     prog = posixpath.basename(words[0])
@@ -155,7 +181,7 @@ def _needs_root(cmd: Command) -> str | None:
             if w in opts:
                 targets.append(words[i + 1])
     for target in targets:
-        if _protected(target):
+        if _protected(target, handed_over):
             return f"{prog} writing {target}"
     return None
 
@@ -184,25 +210,27 @@ def _findings(lines: list[object]) -> tuple[_Finding, ...]:
     """(code, inline index, message, hint) for every finding in an inline list: a pure function."""
     out: list[_Finding] = []
     reported: set[tuple[str, int]] = set()
+    handed_over: list[str] = []
     for cmd in commands(lines, _RELEVANT):
-        if not cmd.sudo and ("AIB057", cmd.index) not in reported:
-            why = _needs_root(cmd)
+        if not cmd.sudo and (C.AIB057, cmd.index) not in reported:
+            why = _needs_root(cmd, handed_over)
             hint = f"write: sudo {cmd.text}"
             if why is None:
-                target = next((t for t in cmd.redirects if _protected(t)), None)
+                target = next((t for t in cmd.redirects if _protected(t, handed_over)), None)
                 if target is not None:
                     why = f"writing {target}"
                     hint = f"pipe into sudo tee instead: ... | sudo tee {target} (tee -a appends)"
             if why is not None:
-                reported.add(("AIB057", cmd.index))
-                out.append(("AIB057", cmd.index, f"{cmd.text!r} needs root ({why}) but does not use sudo", hint))
-        if cmd.sudo and ("AIB606", cmd.index) not in reported:
+                reported.add((C.AIB057, cmd.index))
+                out.append((C.AIB057, cmd.index, f"{cmd.text!r} needs root ({why}) but does not use sudo", hint))
+        if cmd.sudo and (C.AIB606, cmd.index) not in reported:
             target = next((t for t in cmd.redirects if _protected(t)), None)
             if target is not None:
-                reported.add(("AIB606", cmd.index))
-                out.append(("AIB606", cmd.index, f"in {cmd.text!r} the redirection to {target} runs without sudo",
+                reported.add((C.AIB606, cmd.index))
+                out.append((C.AIB606, cmd.index, f"in {cmd.text!r} the redirection to {target} runs without sudo",
                             None))
         _confirm(out, cmd, reported)
+        handed_over += _hands_over(cmd)
     return tuple(out)
 
 
@@ -210,14 +238,16 @@ def _confirm(out: list[_Finding], cmd: Command, reported: set[tuple[str, int]]) 
     prog = posixpath.basename(cmd.words[0])
     subs = _CONFIRMING.get(prog)
     args = _args(cmd.words)
-    if not subs or not args or args[0] not in subs or ("AIB604", cmd.index) in reported:
+    if not subs or not args or args[0] not in subs or (C.AIB604, cmd.index) in reported:
         return
     for w in cmd.words[1:]:
+        if prog in ("apt-get", "apt") and w in _APT_QUIET2:
+            return
         if w in _YES_FLAGS or (w.startswith("-") and not w.startswith("--") and "y" in w[1:]):
             return
         if w.startswith("--assume-yes") or w.startswith("-oAPT::Get::Assume-Yes"):
             return
-    reported.add(("AIB604", cmd.index))
+    reported.add((C.AIB604, cmd.index))
     flag = "--non-interactive" if prog == "zypper" else "-y"
-    out.append(("AIB604", cmd.index, f"{cmd.text!r} may stop at a confirmation prompt",
+    out.append((C.AIB604, cmd.index, f"{cmd.text!r} may stop at a confirmation prompt",
                 f"add {flag}: a prompt waits until the build times out"))

@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 from ..records import dataclass
 
-_VALUE = r"""(?P<q>['"]?)(?P<v>(?![$%][({A-Za-z_]|\$\{|\$env:|-|\(|\[)[^\s'"]{3,})(?P=q)"""
+# Not a value: a variable or command substitution, an option, a path (`/etc/app.conf`) or a regex (`.*`).
+_VALUE = r"""(?P<q>['"]?)(?P<v>(?![$%][({A-Za-z_]|\$\{|\$env:|-|\(|\[|/|\.\*)[^\s'"]{3,})(?P=q)"""
 # SECRET_NAME=, TOKEN_URL=, KEY_VAULT_NAME= ... name where a secret lives, not the secret itself.
 _NOT_SECRET_SUFFIX = (
     r"(?!_?(?:NAME|URL|URI|PATH|FILE|ID|TYPE|VAULT|ENDPOINT|LENGTH|LEN|POLICY|SCOPE|HEADER|EXPIRY)\b)"
@@ -34,7 +35,7 @@ _SOURCES: tuple[tuple[str, Callable[[], re.Pattern[str]]], ...] = (
     ("a bearer token", lambda: re.compile(r"(?i)\b(?:Bearer|Basic)\s+(?P<v>(?![$%])[A-Za-z0-9\-._~+/]{16,}=*)")),
     (
         "a password in a connection string",
-        lambda: re.compile(r"(?i)(?:^|[;\s'\"])(?:Password|Pwd)\s*=\s*(?P<v>(?![$%])[^;\s'\"]{3,})"),
+        lambda: re.compile(r"(?i)(?:^|[;\s'\"])(?:Password|Pwd)\s*=(?P<v>(?![$%/])[^;\s'\"]{3,})"),
     ),
     ("an AWS secret key", lambda: re.compile(r"(?i)aws_secret_access_key\s*[=:]\s*" + _VALUE)),
     (
@@ -42,7 +43,8 @@ _SOURCES: tuple[tuple[str, Callable[[], re.Pattern[str]]], ...] = (
         lambda: re.compile(
             r"(?i)\b[A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|API_?KEY|ACCESS_?KEY|AUTH_?TOKEN|CLIENT_SECRET|TOKEN)"
             + _NOT_SECRET_SUFFIX
-            + r"[A-Z0-9_]*\s*[=:]\s*"
+            # `X=v`, `X = v` (PowerShell), `x: v`; not `grep X= file` (a shell `X= ` is an empty value)
+            + r"[A-Z0-9_]*(?:=|\s+=\s*|\s*:\s*)"
             + _VALUE
         ),
     ),
@@ -54,7 +56,7 @@ _SOURCES: tuple[tuple[str, Callable[[], re.Pattern[str]]], ...] = (
             + _VALUE
         ),
     ),
-    ("a password switch", lambda: re.compile(r"(?i)(?:^|\s)(?:/p:|/password:)" + _VALUE)),
+    ("a password switch", lambda: re.compile(r"(?i)(?:^|\s)(?:/p:|/password:|/pass:)" + _VALUE)),
     (
         "a password after -p",
         lambda: re.compile(
@@ -69,19 +71,29 @@ _SOURCES: tuple[tuple[str, Callable[[], re.Pattern[str]]], ...] = (
     (
         "a plain-text SecureString",
         lambda: re.compile(
-            r"(?i)ConvertTo-SecureString\s+(?:-String\s+)?" + r"""(?P<q>['"])(?P<v>[^'"$]{3,})(?P=q)"""
+            r"(?i)ConvertTo-SecureString\s+(?:-(?!String\b)\w+\s+)*(?:-String\s+)?"
+            r"""(?:'(?P<v>[^']{3,})'|"(?P<v2>[^"`]{3,})")"""
         ),
     ),
     (
         "a password given to chpasswd/passwd",
         lambda: re.compile(
-            r"""(?i)echo\s+(?P<q>['"]?)(?P<v>[^\s'"$:]+:[^\s'"$]{3,}|[^\s'"$]{3,})(?P=q)\s*\|\s*(?:sudo\s+)?"""
-            r"(?:chpasswd|passwd\s+--stdin)"
+            # single quotes keep `$`, `&` and `@` literal: 'root:P@ss&w$rd' is a password, "$PW" is not
+            r"""(?i)(?:echo|printf)\s+(?:-[a-z]+\s+)*(?:'[^']*'\s+)?"""
+            r"""(?:'(?P<v>[^']{3,})'|"(?P<v2>[^"`]{3,})"|(?P<v3>[^\s'"$|;]{3,}))"""
+            r"\s*\|\s*(?:sudo\s+)?(?:/usr/sbin/)?(?:chpasswd|passwd\b)"
         ),
     ),
     (
         "a password in `net user`",
         lambda: re.compile(r"""(?i)\bnet\s+user\s+\S+\s+(?P<q>['"]?)(?P<v>(?![/*$%])[^\s'"]{3,})(?P=q)\s+/add"""),
+    ),
+    (
+        "a password hashed inline by `openssl passwd`",
+        lambda: re.compile(
+            r"""(?i)\bopenssl\s+passwd\s+(?:-(?:salt|in)\s+\S+\s+|-\S+\s+)*"""
+            r"""(?:'(?P<v>[^']{3,})'|"(?P<v2>[^"`]{3,})"|(?P<v3>(?![-$])[^\s'"$|;)]{3,}))"""
+        ),
     ),
 )
 
@@ -114,6 +126,8 @@ _FRAGMENTS = (
     "net user",
     "/p:",
     "==",
+    "securestring",
+    "openssl",
 )
 
 
@@ -140,12 +154,13 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
     "a secret assignment": ("passw", "secret", "key", "token"),
     "a password or key argument": ("--pass", "--secret", "--token", "--client-secret", "-password", "-accesstoken",
                                    "--account-key", "--sas-token", "-storageaccountkey", "-sastoken"),
-    "a password switch": ("/p:", "/password:"),
+    "a password switch": ("/p:", "/password:", "/pass:"),
     "a password after -p": ("-p",),
     "user:password credentials": ("-u", "--user", "://"),
     "a plain-text SecureString": ("convertto-securestring",),
     "a password given to chpasswd/passwd": ("passwd",),
     "a password in `net user`": ("user",),
+    "a password hashed inline by `openssl passwd`": ("openssl",),
 }
 
 
@@ -190,8 +205,22 @@ def find_secret(text: str) -> SecretHit | None:
         return None
     low = text.lower()
     for kind, pattern in _candidates(low):
-        m = pattern.search(text)
-        if m:
-            value = m.groupdict().get("v") or m.group(0)
+        for m in pattern.finditer(text):
+            groups = m.groupdict()
+            if groups.get("v2") and not _literal_enough(groups["v2"]):
+                continue  # "bob:$PW", "$env:PW": expansions, no literal secret
+            value = groups.get("v") or groups.get("v2") or groups.get("v3") or m.group(0)
             return SecretHit(kind, redact(value))
     return None
+
+
+_EXPANSION = re.compile(r"\$(?:\{[^}]*\}|\([^)]*\)|env:\w+|[A-Za-z_]\w*|[$#?!@*0-9-])")
+
+
+def _literal_enough(quoted: str) -> bool:
+    """Inside double quotes the shell (or PowerShell) expands `$...`: what is left literal, after a
+    `user:` prefix, must still look like a password (3 characters or more)."""
+    literal = _EXPANSION.sub("", quoted)
+    if ":" in literal and not literal.startswith(":"):
+        literal = literal.split(":", 1)[1]
+    return len(literal.strip()) >= 3

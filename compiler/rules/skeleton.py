@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .. import code_ids as C
 from ..diagnostics import Severity
 from ..model import RESOURCE_TYPE, JsonPath
 from .context import RuleContext, as_list, is_str
@@ -22,7 +23,7 @@ def check(ctx: RuleContext) -> None:
     _type(ctx, doc.get("type"))
     if ctx.api_version == "2020-02-14" and "apiVersion" in doc:
         ctx.report(
-            "AIB002",
+            C.AIB002,
             "apiVersion 2020-02-14 is the seed's version; later stable versions accept "
             "Gen2 sources, in-VM validation and targetRegions",
             ("apiVersion",),
@@ -39,12 +40,13 @@ def check(ctx: RuleContext) -> None:
 def _type(ctx: RuleContext, value: Any) -> None:
     if not is_str(value) or ctx.opaque(value) or value == RESOURCE_TYPE:
         return
-    near = (
-        " (the type is case-sensitive in templates; write it exactly)"
-        if value.lower() == RESOURCE_TYPE.lower()
-        else ""
-    )
-    ctx.report("AIB001", f"resource type is {value!r}, not {RESOURCE_TYPE!r}{near}", ("type",))
+    if value.lower() == RESOURCE_TYPE.lower():
+        # ARM accepts any case; tools that compare the type exactly do not (a warning, as on import)
+        ctx.report(C.AIB001, f"resource type is {value!r}: write it exactly {RESOURCE_TYPE!r}", ("type",),
+                   hint="ARM ignores the case of resource types, but scripts and policies that compare "
+                   "it exactly miss this template", severity=Severity.WARNING)
+        return
+    ctx.report(C.AIB001, f"resource type is {value!r}, not {RESOURCE_TYPE!r}", ("type",))
 
 
 def check_region(ctx: RuleContext, value: Any, path: JsonPath, what: str = "location") -> None:
@@ -53,7 +55,7 @@ def check_region(ctx: RuleContext, value: Any, path: JsonPath, what: str = "loca
         return
     guess = suggest_region(value)
     hint = f"did you mean {guess!r}?" if guess else None
-    ctx.report("AIB005", f"{what} {value!r} is not a known Azure region", path, hint=hint)
+    ctx.report(C.AIB005, f"{what} {value!r} is not a known Azure region", path, hint=hint)
 
 
 def check_tags(ctx: RuleContext, path: JsonPath) -> None:
@@ -62,14 +64,14 @@ def check_tags(ctx: RuleContext, path: JsonPath) -> None:
         return
     if len(tags) > MAX_TAGS:
         ctx.report(
-            "AIB008", f"{path[-1]} has {len(tags)} tags; Azure allows at most {MAX_TAGS}", path, key=True
+            C.AIB008, f"{path[-1]} has {len(tags)} tags; Azure allows at most {MAX_TAGS}", path, key=True
         )
     for name, value in tags.items():
         if not is_str(name) or ctx.opaque(name):
             continue
         if len(name) > MAX_TAG_NAME:
             ctx.report(
-                "AIB008",
+                C.AIB008,
                 f"tag name {name[:40]!r}... is {len(name)} characters; the limit is {MAX_TAG_NAME}",
                 path + (name,),
                 key=True,
@@ -77,14 +79,14 @@ def check_tags(ctx: RuleContext, path: JsonPath) -> None:
         bad = _BAD_TAG_CHARS.search(name)
         if bad:
             ctx.report(
-                "AIB008",
+                C.AIB008,
                 f"tag name {name!r} contains {bad.group()!r}, which Azure does not allow in tag names",
                 path + (name,),
                 key=True,
             )
         if is_str(value) and len(value) > MAX_TAG_VALUE:
             ctx.report(
-                "AIB008",
+                C.AIB008,
                 f"value of tag {name!r} is {len(value)} characters; the limit is {MAX_TAG_VALUE}",
                 path + (name,),
             )
@@ -96,17 +98,17 @@ def _depends_on(ctx: RuleContext, value: Any) -> None:
         path = ("dependsOn", i)
         if not is_str(entry) or not entry.strip():
             shown = repr(entry) if not isinstance(entry, (dict, list)) else type(entry).__name__
-            ctx.report("AIB009", f"dependsOn entry {shown} is not a resource name, id or expression", path)
+            ctx.report(C.AIB009, f"dependsOn entry {shown} is not a resource name, id or expression", path)
             continue
         if ctx.opaque(entry):
             continue
         if entry != entry.strip() or any(c.isspace() for c in entry):
-            ctx.report("AIB009", f"dependsOn entry {entry!r} contains whitespace", path)
+            ctx.report(C.AIB009, f"dependsOn entry {entry!r} contains whitespace", path)
             continue
         low = entry.lower()
         if low in seen:
             ctx.report(
-                "AIB009",
+                C.AIB009,
                 f"dependsOn lists {entry!r} twice (first as entry {seen[low]})",
                 path,
                 hint="remove the repeated entry",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from .. import code_ids as C
 from .context import RuleContext, Step, as_list, is_str
 
 _GO_DURATION = re.compile(r"^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$")
@@ -23,7 +24,7 @@ def check(ctx: RuleContext) -> None:
             for i, line in enumerate(as_list(step.body.get("inline"))):
                 if is_str(line) and _SELF_RESTART.search(line):
                     ctx.report(
-                        "AIB605",
+                        C.AIB605,
                         f"inline command {line!r} restarts the VM outside a WindowsRestart step",
                         step.path + ("inline", i),
                     )
@@ -32,7 +33,7 @@ def check(ctx: RuleContext) -> None:
 
 def _restart(ctx: RuleContext, step: Step) -> None:
     if ctx.os_family == "linux":
-        ctx.report("AIB060", "WindowsRestart step in a Linux image", step.path + ("type",))
+        ctx.report(C.AIB060, "WindowsRestart step in a Linux image", step.path + ("type",))
     timeout = step.body.get("restartTimeout")
     if is_str(timeout) and timeout and not ctx.opaque(timeout) and not _GO_DURATION.match(timeout):
         compact = timeout.replace(" ", "").lower()
@@ -53,7 +54,7 @@ def _restart(ctx: RuleContext, step: Step) -> None:
         if timeout.strip().isdigit():
             hint = f"give a unit: {timeout.strip()}m for minutes"
         ctx.report(
-            "AIB061",
+            C.AIB061,
             f"restartTimeout {timeout!r} is not a magnitude and unit like 5m or 2h",
             step.path + ("restartTimeout",),
             hint=hint,
@@ -62,7 +63,7 @@ def _restart(ctx: RuleContext, step: Step) -> None:
 
 def _update(ctx: RuleContext, step: Step, previous: Step | None) -> None:
     if ctx.os_family == "linux":
-        ctx.report("AIB065", "WindowsUpdate step in a Linux image", step.path + ("type",))
+        ctx.report(C.AIB065, "WindowsUpdate step in a Linux image", step.path + ("type",))
         return
     for i, flt in enumerate(as_list(step.body.get("filters"))):
         if (
@@ -72,7 +73,7 @@ def _update(ctx: RuleContext, step: Step, previous: Step | None) -> None:
             and not flt.lower().startswith(("include:", "exclude:"))
         ):
             ctx.report(
-                "AIB066",
+                C.AIB066,
                 f"filter {flt!r} does not start with include: or exclude:",
                 step.path + ("filters", i),
                 hint=f'write "include:{flt}" or "exclude:{flt}"',
@@ -83,11 +84,15 @@ def _update(ctx: RuleContext, step: Step, previous: Step | None) -> None:
     label = repr(name) if is_str(name) and name else f"#{step.index + 1}"
     prev = previous.body.get("name")
     prev_label = repr(prev) if is_str(prev) and prev else f"#{previous.index + 1}"
-    ctx.report(
-        "AIB067",
+    where = step.path + ("type",)
+    value, key = ctx.model.span_at(where), ctx.model.span_at(where, key=True)
+    # `windowsUpdate:` with its settings below: the key's line, not the first line of the settings
+    span = key if key is not None and value is not None and key.line != value.line else value
+    ctx.diags.add(
+        C.AIB067,
         f"WindowsUpdate step {label} follows step {prev_label} ({previous.kind or 'no type'}) "
         "without a restart or a pause",
-        step.path + ("type",),
+        span,
     )
 
 
