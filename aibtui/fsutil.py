@@ -14,8 +14,10 @@ import os
 import stat
 from pathlib import Path
 
+from aibtui.compiler.errors import AibtuiError
 
-class OutputRefused(OSError):
+
+class OutputRefused(AibtuiError, OSError):
     """The output path exists and is not a regular file (or would overwrite an input)."""
 
 

@@ -23,11 +23,13 @@ import socket
 import ssl
 from urllib.parse import urljoin, urlsplit
 
+from aibtui.compiler.errors import AibtuiError
+
 MAX_REDIRECTS = 5
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
-class Refused(OSError):
+class Refused(AibtuiError, OSError):
     """The download was refused (a non-public address, a bad scheme, too many redirects)."""
 
 

@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..errors import AibtuiError
+
 MAX_EXPRESSION_CHARS = 64 * 1024
 MAX_NESTING = 64
 _CACHE: dict[str, Any] = {}
@@ -38,7 +40,7 @@ _TOKEN = re.compile(
 )
 
 
-class ExpressionSyntaxError(ValueError):
+class ExpressionSyntaxError(AibtuiError, ValueError):
     def __init__(self, message: str, offset: int) -> None:
         super().__init__(message)
         self.offset = offset

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..diagnostics import Span
+from ..errors import AibtuiError
 from ..nodes import Mapping, Node, Scalar, Sequence
 
 
@@ -41,13 +42,13 @@ class CliScalar(Scalar):
     """A ``--parameters name=value`` value: text, converted to the parameter's declared type."""
 
 
-class UnknownInside(Exception):
+class UnknownInside(AibtuiError):
     def __init__(self, unknown: Unknown) -> None:
         super().__init__(unknown.reason)
         self.unknown = unknown
 
 
-class EvalError(Exception):
+class EvalError(AibtuiError):
     """The expression is wrong (ARM would refuse the deployment): a type error, a missing name..."""
 
     def __init__(self, message: str, span: Span | None = None) -> None:
