@@ -12,8 +12,16 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from ..service import LOCAL_LOCATION, LOCAL_RESOURCE_GROUP, LOCAL_SUBSCRIPTION, PROTOCOL_VERSION
-from ..service.statefiles import LOG_FILE, Discovery, read_discovery, read_or_create_token
+from ..localstate import (
+    LOCAL_LOCATION,
+    LOCAL_RESOURCE_GROUP,
+    LOCAL_SUBSCRIPTION,
+    LOG_FILE,
+    PROTOCOL_VERSION,
+    Discovery,
+    read_discovery,
+    read_or_create_token,
+)
 from .client import ArmClient, RetryPolicy
 from .errors import ClientError, TransportError
 from .http import HttpRequest, StdlibTransport
