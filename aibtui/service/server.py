@@ -123,6 +123,14 @@ class _Protocol(H11Protocol):
         if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
             self._arm()
 
+    def shutdown(self) -> None:
+        """The service stops: an idle connection goes at once (closing TLS politely would wait for a
+        close_notify that an idle pooled client never sends), a busy one after its answer."""
+        if self.cycle is None or self.cycle.response_complete:
+            self.transport.abort()
+        else:
+            super().shutdown()
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
