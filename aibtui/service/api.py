@@ -445,7 +445,7 @@ class Api:
         token = req.q("$skiptoken")
         if token:
             try:
-                after = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("utf-8")
+                after = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True).decode()
             except (ValueError, UnicodeDecodeError):
                 return error_reply(400, "InvalidParameter", "The $skipToken is not one this service issued.",
                                    req.api_version, target="$skipToken")
