@@ -170,7 +170,7 @@ class Api:
         return f"/subscriptions/{tpl.sub}/resourceGroups/{tpl.rg}/providers/{TEMPLATE_TYPE}/{tpl.name}"
 
     def template_json(self, tpl: TemplateRow) -> dict[str, Any]:
-        body = json.loads(json.dumps(tpl.body))
+        body = tpl.body  # parsed from the row for this answer: copied where changed, never mutated
         props = dict(body.get("properties") or {})
         props["provisioningState"] = tpl.provisioning_state
         if tpl.provisioning_error and tpl.provisioning_state == "Failed":
