@@ -30,7 +30,6 @@ from aibtui.config import LocalBuildConfig
 from aibtui.localbuild import steps
 from aibtui.localbuild.rootfs import find_static_busybox, make_busybox_rootfs
 from aibtui.localbuild.sandbox import detect_backend
-from aibtui.service import provisioning
 from aibtui.service.server import LocalService
 from aibtui.service.testing import FAST, local_service, sample_body
 
@@ -116,8 +115,6 @@ def files(monkeypatch: pytest.MonkeyPatch) -> Iterator[Files]:
     t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     t.start()
     real = steps._open_url
-    real_missing = provisioning._host_missing  # the service's provisioning check resolves script hosts too
-    monkeypatch.setattr(provisioning, "_host_missing", lambda h: None if h == "files.test" else real_missing(h))
     monkeypatch.setattr(steps, "_open_url", lambda url, timeout: real(
         url.replace("https://files.test", f"http://127.0.0.1:{srv.server_address[1]}"), timeout))
     try:

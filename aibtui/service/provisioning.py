@@ -3,22 +3,26 @@
 Azure Image Builder answers the PUT ``201 Creating`` and then fetches what the template refers to;
 a script it cannot download ends the template ``provisioningState: Failed`` with a
 ``provisioningError`` (``NoCustomizerScript``, ``NoValidatorScript``...). The local service does the
-part it can do without the network: every script/file URL's host must resolve. A host the resolver
-says does not exist (``EAI_NONAME``), or a name under a reserved TLD that never resolves
-(``.invalid``, ``.test``, ``.example``; RFC 2606/6761), fails provisioning; a resolver that cannot
-answer right now (``EAI_AGAIN``, timeout) does not: the service cannot tell.
+part it can do without downloading: every script/file URL's host must resolve. A host under the
+``.invalid`` TLD (RFC 6761: never resolves) fails provisioning; so does a host the resolver says does
+not exist (``EAI_NONAME``) *while it resolves example.com* (RFC 2606's name that always exists).
+When the resolver cannot answer (no network, a sandbox without DNS, ``EAI_AGAIN``, a timeout), the
+service cannot tell, and fails nothing.
 """
 
 from __future__ import annotations
 
 import socket
+import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 from urllib.parse import urlsplit
 
 RESOLVE_TIMEOUT = 5.0
-NEVER_RESOLVES = (".invalid", ".test", ".example")
+NEVER_RESOLVES = (".invalid",)
+KNOWN_NAME = "example.com"  # resolves wherever DNS works
+_probe: tuple[float, bool] | None = None  # (when, whether the resolver answered for KNOWN_NAME)
 _URL_KEYS = ("scriptUri", "sourceUri")
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="aibtui-resolve")
 
@@ -42,19 +46,34 @@ def referenced_urls(body: dict[str, Any]) -> list[tuple[str, str, str]]:
     return out
 
 
-def _host_missing(host: str) -> str | None:
-    """Why ``host`` cannot be reached, or None when it resolves (or the resolver cannot tell)."""
-    h = host.rstrip(".").lower()
-    if h.endswith(NEVER_RESOLVES) or h in ("invalid", "test", "example"):
-        return f"the host '{host}' is under a reserved domain that never resolves"
+def _resolve(host: str) -> int | None:
+    """None when ``host`` resolves, else the gaierror number (-1: no answer in time, other errors)."""
     try:
-        _POOL.submit(socket.getaddrinfo, h, 443, 0, socket.SOCK_STREAM).result(RESOLVE_TIMEOUT)
+        _POOL.submit(socket.getaddrinfo, host, 443, 0, socket.SOCK_STREAM).result(RESOLVE_TIMEOUT)
     except socket.gaierror as exc:
-        if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)):
-            return f"the host '{host}' cannot be resolved ({exc.strerror})"
-        return None
+        return exc.errno
     except (FutureTimeout, OSError, UnicodeError):
-        return None
+        return -1
+    return None
+
+
+def _resolver_works() -> bool:
+    """Does the resolver answer for a name that exists everywhere? (cached for five minutes)"""
+    global _probe
+    now = time.monotonic()
+    if _probe is None or now - _probe[0] > 300:
+        _probe = (now, _resolve(KNOWN_NAME) is None)
+    return _probe[1]
+
+
+def _host_missing(host: str) -> str | None:
+    """Why ``host`` cannot be reached, or None when it resolves (or the service cannot tell)."""
+    h = host.rstrip(".").lower()
+    if h.endswith(NEVER_RESOLVES) or h == "invalid":
+        return f"the host '{host}' is under the reserved domain .invalid, which never resolves"
+    err = _resolve(h)
+    if err in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)) and _resolver_works():
+        return f"the host '{host}' cannot be resolved (no such name)"
     return None
 
 
