@@ -107,3 +107,15 @@ def test_token_is_created_atomically_and_never_empty(tmp_path: Path) -> None:
     os.chmod(tmp_path / "token", 0o600)
     with pytest.raises(PermissionError, match="empty"):
         read_or_create_token(tmp_path)
+
+
+def test_aibtui_client_over_https_verifies_the_published_ca(tmp_path: Path) -> None:
+    with local_service(tmp_path) as svc:
+        c = local_client(tmp_path, api_version="2024-02-01", base_url=svc.https_url)
+        c.create_template("t", sample_body()).result(timeout=10)
+        assert [t["name"] for t in c.list_templates()] == ["t"]
+        (tmp_path / "service.json").unlink()  # no published CA: the self-signed certificate is refused
+        blind = local_client(tmp_path, api_version="2024-02-01", base_url=svc.https_url,
+                             retry=RetryPolicy(attempts=1, backoff=0.01, timeout=5, poll_interval=0.01))
+        with pytest.raises(Exception, match="(?i)certificate"):
+            list(blind.list_templates())
