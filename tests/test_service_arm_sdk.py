@@ -200,3 +200,23 @@ def test_compute_sdk_reads_marketplace_images(svc: LocalService) -> None:
                                               "22_04-lts-gen2", versions[-1].name)
     assert image.name == versions[-1].name
     json.dumps(image.as_dict())
+
+
+def test_managed_identity_credential_signs_in_to_the_local_service(svc: LocalService,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    identity = pytest.importorskip("azure.identity")
+    assert svc.tls is not None
+    monkeypatch.setenv("IDENTITY_ENDPOINT", f"{svc.https_url}/_aibtui/msi/token")
+    monkeypatch.setenv("IDENTITY_HEADER", svc.token)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(svc.tls.ca_file))
+    for name in ("MSI_ENDPOINT", "MSI_SECRET", "IDENTITY_SERVER_THUMBPRINT", "IMDS_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    cred = identity.ManagedIdentityCredential()
+    token = cred.get_token("https://management.azure.com/.default").token
+    assert token != svc.token and token.count(".") == 2  # a JWT the service issued, not the token file
+    client = ImageBuilderClient(cred, LOCAL_SUBSCRIPTION, base_url=svc.https_url,
+                                connection_verify=str(svc.tls.ca_file))
+    assert list(client.virtual_machine_image_templates.list()) == []
+    monkeypatch.setenv("IDENTITY_HEADER", "wrong")
+    with pytest.raises(Exception):  # noqa: B017 - azure-identity's own error type for a refused sign-in
+        identity.ManagedIdentityCredential().get_token("https://management.azure.com/.default")
