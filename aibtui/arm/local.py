@@ -12,8 +12,16 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from ..service import LOCAL_LOCATION, LOCAL_RESOURCE_GROUP, LOCAL_SUBSCRIPTION, PROTOCOL_VERSION
-from ..service.statefiles import LOG_FILE, Discovery, read_discovery, read_or_create_token
+from ..localstate import (
+    LOCAL_LOCATION,
+    LOCAL_RESOURCE_GROUP,
+    LOCAL_SUBSCRIPTION,
+    LOG_FILE,
+    PROTOCOL_VERSION,
+    Discovery,
+    read_discovery,
+    read_or_create_token,
+)
 from .client import ArmClient, RetryPolicy
 from .errors import ClientError, TransportError
 from .http import HttpRequest, StdlibTransport
@@ -119,7 +127,8 @@ def ensure_service(state: Path, *, env: Mapping[str, str] | None = None, timeout
 def local_client(state: Path, *, api_version: str, debug: Callable[[str], None] | None = None,
                  retry: RetryPolicy | None = None, start: bool = True,
                  base_url: str | None = None) -> ArmClient:
-    """A client for the local service. ``base_url`` skips discovery (tests with an in-process service)."""
+    """A client for the local service. ``base_url`` skips discovery (tests with an in-process service);
+    an HTTPS one is verified against the CA file the service publishes."""
     if base_url is None:
         if start:
             info = ensure_service(state)
@@ -128,8 +137,14 @@ def local_client(state: Path, *, api_version: str, debug: Callable[[str], None] 
             if found is None:
                 raise ClientError(f"no local service is running for {state}")
             info = found
+        # plain HTTP on loopback: the stdlib transport opens a connection per request, and a TLS
+        # handshake each time would slow every poll; an https base_url is verified against the CA
         base_url = info.base_url
+        ca_file = info.ca_file
+    else:
+        found = read_discovery(state)
+        ca_file = found.ca_file if found is not None else None
     token = read_or_create_token(state)
-    return ArmClient(base_url, StdlibTransport(), lambda: {"Authorization": f"Bearer {token}"},
+    return ArmClient(base_url, StdlibTransport(ca_file), lambda: {"Authorization": f"Bearer {token}"},
                      subscription=LOCAL_SUBSCRIPTION, resource_group=LOCAL_RESOURCE_GROUP, api_version=api_version,
                      retry=retry or LOCAL_RETRY, debug=debug, provider="local", location=LOCAL_LOCATION)

@@ -1,13 +1,15 @@
 """The embedded local image-builder service.
 
-It speaks the ARM REST protocol of ``Microsoft.VirtualMachineImages/imageTemplates`` on 127.0.0.1,
-keeps its state in SQLite (WAL) and guards every request with a per-user bearer token. Runs are
-*simulated* until local execution lands: every step is logged as not executed. See
-``docs/local-service.md``.
+It speaks the ARM REST protocol of ``Microsoft.VirtualMachineImages/imageTemplates`` (and the ARM
+resources around it) on 127.0.0.1 over HTTPS and HTTP, served by uvicorn, keeps its state in SQLite
+(WAL) and guards every request with a per-user bearer token. Linux builds run for real in a sandbox
+when a root filesystem is at hand; other runs are simulated and say so. See ``docs/local-service.md``.
 """
 
-SERVICE_NAME = "aibtui-local"
-LOCAL_SUBSCRIPTION = "00000000-0000-0000-0000-00000000a1b7"
-LOCAL_RESOURCE_GROUP = "aibtui-local"
-LOCAL_LOCATION = "local"
-PROTOCOL_VERSION = "1"  # bump when the REST surface changes: a CLI replaces an idle older service
+from ..localstate import (  # noqa: F401 - one definition, shared with clients
+    LOCAL_LOCATION,
+    LOCAL_RESOURCE_GROUP,
+    LOCAL_SUBSCRIPTION,
+    PROTOCOL_VERSION,
+    SERVICE_NAME,
+)
