@@ -54,7 +54,8 @@ class Identity:
     def describe(self) -> str:
         tenant = f" in tenant {self.tenant}" if self.tenant else ""
         detail = f" ({self.detail})" if self.detail else ""
-        return f"{self.name}{tenant} via --auth {self.kind}{detail}"
+        how = "" if self.kind == "local" else f" via --auth {self.kind}"
+        return f"{self.name}{tenant}{how}{detail}"
 
 
 def _azure_error(exc: Exception, what: str) -> ClientError:
@@ -107,6 +108,24 @@ class Operation:
     @property
     def poller(self) -> Any:
         return self._poller
+
+    def _initial_header(self, name: str) -> str | None:
+        initial = getattr(self._poller.polling_method(), "_initial_response", None)
+        return None if initial is None else initial.http_response.headers.get(name)
+
+    @property
+    def async_url(self) -> str | None:
+        """The ``Azure-AsyncOperation`` link of the first answer (None: polled another way)."""
+        return self._initial_header("Azure-AsyncOperation")
+
+    @property
+    def initial_status(self) -> int | None:
+        initial = getattr(self._poller.polling_method(), "_initial_response", None)
+        return None if initial is None else int(initial.http_response.status_code)
+
+    @property
+    def location_url(self) -> str | None:
+        return self._initial_header("Location")
 
     @property
     def status(self) -> str:

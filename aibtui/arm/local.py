@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from ..service import LOCAL_LOCATION, LOCAL_RESOURCE_GROUP, LOCAL_SUBSCRIPTION, PROTOCOL_VERSION
 from ..service.statefiles import LOG_FILE, Discovery, read_discovery, read_or_create_token
@@ -29,7 +30,7 @@ def _ca_file(info: Discovery) -> str | None:
 
 
 def _open(base_url: str, token: str, settings: ClientSettings, *, ca_file: str | None = None,
-          debug: Callable[[str], None] | None = None) -> ArmClient:
+          debug: Callable[[str], None] | None = None, http_transport: Any = None) -> ArmClient:
     """The same ARM pipeline as Azure, with the service's token and CA. A service from before HTTPS
     (plain http on 127.0.0.1) still gets its own token: it never leaves the loopback interface."""
     loopback_http = base_url.startswith("http://127.0.0.1:")
@@ -37,7 +38,8 @@ def _open(base_url: str, token: str, settings: ClientSettings, *, ca_file: str |
                            resource_group=LOCAL_RESOURCE_GROUP, api_version="2024-02-01", settings=settings,
                            provider="local", location=LOCAL_LOCATION,
                            identity=Identity("local", "the local service's per-user token"), debug=debug,
-                           ca_file=ca_file, options={"enforce_https": False} if loopback_http else None)
+                           ca_file=ca_file, http_transport=http_transport,
+                           options={"enforce_https": False} if loopback_http else None)
 
 
 def _health(info: Discovery, token: str, timeout: float = 2.0) -> dict | None:
@@ -133,7 +135,7 @@ def ensure_service(state: Path, *, env: Mapping[str, str] | None = None, timeout
 
 def local_client(state: Path, *, api_version: str, debug: Callable[[str], None] | None = None,
                  retry: RetryPolicy | None = None, start: bool = True,
-                 base_url: str | None = None, ca_file: str | None = None) -> ArmClient:
+                 base_url: str | None = None, ca_file: str | None = None, http_transport: Any = None) -> ArmClient:
     """A client for the local service. ``base_url`` skips discovery (tests with an in-process service)."""
     if base_url is None:
         if start:
@@ -146,6 +148,6 @@ def local_client(state: Path, *, api_version: str, debug: Callable[[str], None] 
         base_url = info.base_url
         ca_file = ca_file or _ca_file(info)
     token = read_or_create_token(state)
-    client = _open(base_url, token, retry or LOCAL_RETRY, ca_file=ca_file, debug=debug)
+    client = _open(base_url, token, retry or LOCAL_RETRY, ca_file=ca_file, debug=debug, http_transport=http_transport)
     client.api_version = api_version
     return client

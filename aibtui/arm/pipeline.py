@@ -78,8 +78,8 @@ class _DebugHandler(logging.Handler):
         try:
             for line in record.getMessage().splitlines():
                 self.sink(redact_text(line))
-        except Exception:  # noqa: BLE001 - logging must never break a request
-            self.handleError(record)
+        except Exception:  # noqa: BLE001 - --debug output must never break a request (e.g. a closed pipe)
+            pass
 
 
 def http_logger(debug: Callable[[str], None] | None) -> logging.Logger:
@@ -119,6 +119,9 @@ def make_pipeline_client(endpoint: str, credential: Any, scopes: tuple[str, ...]
             kw["connection_verify"] = ca_file
         http_transport = RequestsTransport(**kw)
     logging_policy = ARMHttpLoggingPolicy(logger=http_logger(debug))
+    # ours and ARM's harmless ones; everything else (sig=, tokens) stays REDACTED
+    logging_policy.allowed_query_params.update({"api-version", "$skiptoken", "$filter", "after", "runId", "wait"})
+    logging_policy.allowed_header_names.update({"Azure-AsyncOperation", "Location", "Retry-After", "retry-after-ms"})
     policies = [
         RequestIdPolicy(),
         HeadersPolicy({"Accept": "application/json"}),

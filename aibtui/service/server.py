@@ -48,6 +48,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # keep-alive clients (azure-core's requests session): no 40 ms delayed-ACK stall
     server: _Server
     server_version = "aibtui-local"
     sys_version = ""
