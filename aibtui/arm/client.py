@@ -151,7 +151,14 @@ class Operation:
             raise _azure_error(exc, "polling the operation") from exc
         if not self.done():
             raise ClientError(f"the operation did not finish within {timeout:g}s")
-        return self.status
+        status = self.status
+        if status in ("Failed", "Canceled") and self.error is None:  # ended at once (a 200 saying Failed)
+            body = self._poller.result(0) or {}
+            props = body.get("properties") or {} if isinstance(body, dict) else {}
+            perr = props.get("provisioningError") or {}
+            self.error = ArmError(200, str(perr.get("provisioningErrorCode") or status),
+                                  str(perr.get("message") or f"the operation ended {status}"))
+        return status
 
     def result(self, timeout: float | None = None) -> Any:
         """The final resource (PUT: the template), or raises the operation's error."""
@@ -244,7 +251,8 @@ class ArmClient:
         return f"{self.base_url}{quote(path)}?api-version={api_version or self.api_version}{extra}"
 
     def _check_host(self, url: str) -> None:
-        if urlsplit(url).netloc.lower() != urlsplit(self.base_url).netloc.lower():
+        got, base = urlsplit(url), urlsplit(self.base_url)
+        if (got.scheme.lower(), got.netloc.lower()) != (base.scheme.lower(), base.netloc.lower()):
             raise ClientError(f"refusing to follow a link to another host: {redact_text(url)}")
 
     def _run_pipeline(self, method: str, url: str, body: Any = None, **options: Any) -> Any:
