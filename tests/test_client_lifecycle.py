@@ -8,10 +8,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from rawhttp import HttpRequest, StdlibTransport
 
 from aibtui.arm.client import ArmClient, RetryPolicy
 from aibtui.arm.errors import ArmError
-from rawhttp import HttpRequest, StdlibTransport
 from aibtui.arm.local import local_client
 from aibtui.service.runner import NOT_EXECUTED
 from aibtui.service.server import LocalService

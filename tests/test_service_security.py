@@ -8,8 +8,8 @@ import stat
 from pathlib import Path
 
 import pytest
-
 from rawhttp import HttpRequest, StdlibTransport
+
 from aibtui.arm.local import local_client
 from aibtui.arm.redact import redact_headers, redact_text
 from aibtui.service.server import AlreadyRunning, LocalService
