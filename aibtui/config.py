@@ -82,9 +82,10 @@ def state_dir(env: Mapping[str, str] | None = None) -> Path:
 
 
 def ensure_state_dir(path: Path) -> Path:
-    """Create the state directory readable by its owner only."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+    """Create the state directory readable by its owner only (tightened to 0700 if it exists looser)."""
+    from .localstate import ensure_state_dir as ensure
+
+    return ensure(path)
 
 
 def load_config(env: Mapping[str, str] | None = None) -> UserConfig:

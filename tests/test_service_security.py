@@ -54,7 +54,7 @@ def test_listens_on_loopback_only_and_writes_discovery(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="127.0.0.1 only"):
         LocalService(tmp_path, host="0.0.0.0")
     with local_service(tmp_path) as svc:
-        assert svc._httpd is not None and svc._httpd.server_address[0] == "127.0.0.1"
+        assert [host for host, _ in svc.addresses] == ["127.0.0.1", "127.0.0.1"]
         info = read_discovery(tmp_path)
         assert info is not None and info.port == svc.port and info.pid == os.getpid()
         with pytest.raises(AlreadyRunning):

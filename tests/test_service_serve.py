@@ -51,3 +51,59 @@ def test_compiler_diagnostics_come_back_in_the_400(tmp_path: Path) -> None:
         codes = {d["code"] for d in err.value.details}
         assert any(code.startswith("AIB") for code in codes), err.value.details
         assert "960" in json.dumps(err.value.details)
+
+
+def _serve(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "AIBTUI_STATE_DIR": str(tmp_path)}
+    return subprocess.run([sys.executable, "-m", "aibtui.cli.main", "serve", *args], env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_serve_start_status_stop_in_the_background_over_https(tmp_path: Path) -> None:
+    import ssl
+    import urllib.request
+
+    state = tmp_path / "state"
+    state.mkdir(mode=0o755)  # looser than it should be: the service tightens it
+    first = _serve(state, "--start", "--output", "json")
+    try:
+        assert first.returncode == 0, first.stderr
+        info = json.loads(first.stdout)
+        assert info["url"].startswith("https://127.0.0.1:") and info["pid"] > 0
+        assert info["subscriptionId"] == "00000000-0000-0000-0000-00000000a1b7"
+        assert (state.stat().st_mode & 0o777) == 0o700
+        assert (Path(info["tokenFile"]).stat().st_mode & 0o777) == 0o600
+        assert ((state / "tls" / "server.key").stat().st_mode & 0o777) == 0o600
+        again = _serve(state, "--start", "--output", "json")  # idempotent: the same service
+        assert again.returncode == 0 and json.loads(again.stdout)["pid"] == info["pid"]
+        status = _serve(state, "--status", "--output", "json")
+        assert status.returncode == 0 and json.loads(status.stdout)["url"] == info["url"]
+        # an ordinary TLS client, verifying against the published CA only, sends the token over HTTPS
+        ctx = ssl.create_default_context(cafile=info["caFile"])
+        token = Path(info["tokenFile"]).read_text().strip()
+        req = urllib.request.Request(f"{info['url']}/subscriptions/{info['subscriptionId']}/providers/"
+                                     "Microsoft.VirtualMachineImages/imageTemplates?api-version=2024-02-01",
+                                     headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(req, context=ctx, timeout=10) as resp:
+            assert resp.status == 200
+        with pytest.raises(urllib.error.URLError):  # and without that CA the certificate is refused
+            urllib.request.urlopen(req, context=ssl.create_default_context(), timeout=10)
+    finally:
+        stopped = _serve(state, "--stop", "--output", "json")
+    assert stopped.returncode == 0 and json.loads(stopped.stdout)["stopped"] is True, stopped.stderr
+    assert read_discovery(state) is None
+    none = _serve(state, "--status")
+    assert none.returncode == 1 and "no local service is running" in none.stdout
+    assert _serve(state, "--stop").returncode == 0  # stopping nothing is not an error
+
+
+def test_token_is_created_atomically_and_never_empty(tmp_path: Path) -> None:
+    from aibtui.localstate import read_or_create_token
+
+    tokens = {read_or_create_token(tmp_path) for _ in range(3)}
+    assert len(tokens) == 1 and len(tokens.pop()) >= 40
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    (tmp_path / "token").write_text("")
+    os.chmod(tmp_path / "token", 0o600)
+    with pytest.raises(PermissionError, match="empty"):
+        read_or_create_token(tmp_path)

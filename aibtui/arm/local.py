@@ -12,8 +12,16 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..service import LOCAL_LOCATION, LOCAL_RESOURCE_GROUP, LOCAL_SUBSCRIPTION, PROTOCOL_VERSION
-from ..service.statefiles import LOG_FILE, Discovery, read_discovery, read_or_create_token
+from ..localstate import (
+    LOCAL_LOCATION,
+    LOCAL_RESOURCE_GROUP,
+    LOCAL_SUBSCRIPTION,
+    LOG_FILE,
+    PROTOCOL_VERSION,
+    Discovery,
+    read_discovery,
+    read_or_create_token,
+)
 from .client import ArmClient, Identity, open_arm_client
 from .errors import ClientError
 from .pipeline import ClientSettings, RetryPolicy, StaticToken
@@ -25,14 +33,19 @@ LOCAL_SCOPE = ("aibtui-local/.default",)
 
 def _ca_file(info: Discovery) -> str | None:
     """The local service's CA certificate (HTTPS), when its discovery file names one."""
-    ca = getattr(info, "ca_file", None)
-    return str(ca) if ca else None
+    return info.ca_file if info.https_url else None
+
+
+def _url(info: Discovery) -> str:
+    """HTTPS (verified against the service's own CA) when the service offers it."""
+    return info.https_url or info.base_url
 
 
 def _open(base_url: str, token: str, settings: ClientSettings, *, ca_file: str | None = None,
           debug: Callable[[str], None] | None = None, http_transport: Any = None) -> ArmClient:
-    """The same ARM pipeline as Azure, with the service's token and CA. A service from before HTTPS
-    (plain http on 127.0.0.1) still gets its own token: it never leaves the loopback interface."""
+    """The same ARM pipeline as Azure, with the service's token and CA. The service's plain-http
+    listener (127.0.0.1 only; tests and tools) is accepted for its own token: it never leaves the
+    loopback interface. Every other http:// URL is refused by the challenge-auth policy."""
     loopback_http = base_url.startswith("http://127.0.0.1:")
     return open_arm_client(base_url, StaticToken(token), LOCAL_SCOPE, subscription=LOCAL_SUBSCRIPTION,
                            resource_group=LOCAL_RESOURCE_GROUP, api_version="2024-02-01", settings=settings,
@@ -43,9 +56,9 @@ def _open(base_url: str, token: str, settings: ClientSettings, *, ca_file: str |
 
 
 def _health(info: Discovery, token: str, timeout: float = 2.0) -> dict | None:
-    client = _open(info.base_url, token, ClientSettings(attempts=1, timeout=timeout), ca_file=_ca_file(info))
+    client = _open(_url(info), token, ClientSettings(attempts=1, timeout=timeout), ca_file=_ca_file(info))
     try:
-        body = client.get_json(f"{info.base_url}/_aibtui/health")
+        body = client.get_json(f"{_url(info)}/_aibtui/health")
     except ClientError:
         return None
     finally:
@@ -59,9 +72,9 @@ def _healthy(info: Discovery, token: str, timeout: float = 2.0) -> bool:
 
 def _retire(state: Path, info: Discovery, token: str, timeout: float = 5.0) -> None:
     """Ask an idle service of another protocol version to stop, and wait until it has."""
-    client = _open(info.base_url, token, ClientSettings(attempts=1, timeout=timeout), ca_file=_ca_file(info))
+    client = _open(_url(info), token, ClientSettings(attempts=1, timeout=timeout), ca_file=_ca_file(info))
     try:
-        client.send("POST", f"{info.base_url}/_aibtui/shutdown", ok=(200, 202, 204))
+        client.send("POST", f"{_url(info)}/_aibtui/shutdown", ok=(200, 202, 204))
     except ClientError:
         pass
     finally:
@@ -145,7 +158,7 @@ def local_client(state: Path, *, api_version: str, debug: Callable[[str], None] 
             if found is None:
                 raise ClientError(f"no local service is running for {state}")
             info = found
-        base_url = info.base_url
+        base_url = _url(info)
         ca_file = ca_file or _ca_file(info)
     token = read_or_create_token(state)
     client = _open(base_url, token, retry or LOCAL_RETRY, ca_file=ca_file, debug=debug, http_transport=http_transport)

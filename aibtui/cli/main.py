@@ -31,7 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("aibtui.cli.ops_cmd", "list image templates"),
     "delete": ("aibtui.cli.ops_cmd", "delete an image template"),
     "images": ("aibtui.cli.ops_cmd", "browse marketplace images"),
-    "serve": ("aibtui.cli.serve_cmd", "run the embedded local image-builder service in the foreground"),
+    "serve": ("aibtui.cli.serve_cmd", "the local image-builder service (foreground, --start, --stop, --status)"),
 }
 
 

@@ -6,8 +6,10 @@ keeps its state in SQLite (WAL) and guards every request with a per-user bearer 
 ``docs/local-service.md``.
 """
 
-SERVICE_NAME = "aibtui-local"
-LOCAL_SUBSCRIPTION = "00000000-0000-0000-0000-00000000a1b7"
-LOCAL_RESOURCE_GROUP = "aibtui-local"
-LOCAL_LOCATION = "local"
-PROTOCOL_VERSION = "1"  # bump when the REST surface changes: a CLI replaces an idle older service
+from ..localstate import (  # noqa: F401 - one definition, shared with clients
+    LOCAL_LOCATION,
+    LOCAL_RESOURCE_GROUP,
+    LOCAL_SUBSCRIPTION,
+    PROTOCOL_VERSION,
+    SERVICE_NAME,
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from aibtui.cli.serve_cmd import main
+from .control import main
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

@@ -50,13 +50,18 @@ def _artifact(dist: dict[str, Any], name: str, run_id: str) -> tuple[str | None,
     return None, f"https://aibtui-local.invalid/simulated/{name}/{run_id}.vhd"
 
 
+HOLD_TAG = "aibtuiTestHold"  # honoured only when the service runs with AIBTUI_TEST_HOLD_RUNS=1
+
+
 class Runner:
     """Runs one build per thread: real (``aibtui.localbuild``) or simulated, as :meth:`plan` decides."""
 
     def __init__(self, store: Store, step_delay: float, fail_step: Callable[[], str | None],
                  local: lb.LocalOptions | None = None,
-                 detect: Callable[[str | None], tuple[str | None, str]] = detect_backend) -> None:
+                 detect: Callable[[str | None], tuple[str | None, str]] = detect_backend, *,
+                 hold: bool = False) -> None:
         self.store = store
+        self.hold = hold  # test-only: runs of templates tagged HOLD_TAG=true wait in Building until canceled
         self.step_delay = step_delay
         self._fail_step = fail_step
         self.local = local or lb.LocalOptions(work_dir=store.path.parent / "local")
@@ -135,6 +140,11 @@ class Runner:
             self._pause(run_id, ev)
             sub = "Building"
             store.set_run(run_id, sub_state=sub, message="Building (simulated): no VM is provisioned")
+            if self.hold and str((body.get("tags") or {}).get(HOLD_TAG, "")).lower() == "true":
+                log(f"test hold: the run waits here until it is canceled (tag {HOLD_TAG})")
+                while not self._stopping.is_set() and not store.cancel_requested(run_id):
+                    ev.wait(0.05)
+                    ev.clear()
             src = props.get("source") or {}
             label = ":".join(str(src.get(k, "")) for k in ("publisher", "offer", "sku", "version")) \
                 if src.get("type") == "PlatformImage" else str(src.get("imageId") or src.get("imageVersionId")

@@ -1,176 +1,170 @@
-"""The local service's HTTP server: loopback only, bearer token on every request, optional faults.
+"""The local service's server: uvicorn (ASGI, h11) on 127.0.0.1, HTTP and HTTPS, bearer token.
 
-``LocalService(state_dir, settings).start()`` binds 127.0.0.1 on a free port, recovers runs a
-killed service left behind, writes ``service.json`` (port, pid) and serves in threads until
-``stop()``, a ``POST /_aibtui/shutdown``, or ``idle_timeout`` seconds with no request and no run.
+``LocalService(state_dir, settings).start()`` takes the state directory's lock, recovers runs a
+killed service left behind, makes the TLS files on first start, binds two loopback listeners
+(plain HTTP for aibtui's own client, HTTPS for Azure clients that refuse to send a token in clear),
+writes ``service.json`` and serves until ``stop()``, a ``POST /_aibtui/shutdown``, or
+``idle_timeout`` seconds with no request and no run.
+
+Why uvicorn: one event loop holds thousands of idle keep-alive connections without a thread each;
+``limit_concurrency`` bounds connections, a bounded thread pool bounds the synchronous SQLite
+handlers; ``timeout_keep_alive`` closes idle keep-alive connections, and our h11 protocol subclass
+adds a deadline for reading a whole request (headers and body), which uvicorn lacks; sockets get
+``TCP_NODELAY`` (no Nagle delay on keep-alive answers) and a listen backlog of 2048 (bursts).
 Request logs name method, path and status; never a header, so never the token.
 """
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import hmac
 import json
 import logging
 import os
+import resource
 import socket
 import threading
 import time
-import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-from ..config import ensure_state_dir
-from . import PROTOCOL_VERSION
+import h11
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from . import LOCAL_SUBSCRIPTION, PROTOCOL_VERSION
 from .api import Api, Reply, Request, error_reply
+from .asgi import CURRENT_TRANSPORT, MAX_BODY, AsgiApp
 from .catalog import Catalog
 from .faults import FaultPlan
 from .runner import Runner
 from .settings import ServiceSettings
-from .statefiles import DB_FILE, LOCK_FILE, Discovery, read_or_create_token, remove_discovery, write_discovery
+from .statefiles import (
+    DB_FILE,
+    LOCK_FILE,
+    TOKEN_FILE,
+    Discovery,
+    ensure_state_dir,
+    read_or_create_token,
+    remove_discovery,
+    write_discovery,
+)
 from .store import Store
+from .tls import TlsFiles, ensure_tls
 
 LOG = logging.getLogger("aibtui.service")
-MAX_BODY = 4 * 1024 * 1024
 LOOPBACK = "127.0.0.1"
+BACKLOG = 2048
+__all__ = ["MAX_BODY", "AlreadyRunning", "LocalService"]
 
 
 class AlreadyRunning(Exception):
     """Another local service holds this state directory."""
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    service: LocalService
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # keep-alive clients (azure-core's requests session): no 40 ms delayed-ACK stall
-    server: _Server
-    server_version = "aibtui-local"
-    sys_version = ""
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
-        return None  # we log our own line per request, without headers
-
-    def _dispatch(self) -> None:
-        svc = self.server.service
-        started = time.monotonic()
-        svc.touch()
-        path_only = self.path.split("?", 1)[0]
-        status = 0
+def raise_nofile_limit() -> int:
+    """Raise the soft RLIMIT_NOFILE to the hard limit (idle connections each hold a descriptor)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
         try:
-            status = self._handle(svc)
-        finally:
-            LOG.info("%s %s %s %.1fms", self.command, path_only, status or "dropped",
-                     (time.monotonic() - started) * 1000)
-            svc.touch()
-
-    do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = _dispatch  # noqa: N815
-
-    def finish(self) -> None:  # the connection is over: release this thread's database connection
-        try:
-            super().finish()
-        finally:
-            store = self.server.service.store
-            if store is not None:
-                store.close_thread()
-
-    def _handle(self, svc: LocalService) -> int:
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        try:
-            length = int(headers.get("content-length") or 0)
-        except ValueError:
-            length = -1
-        if length < 0:
-            return self._send(Reply(400, {"error": {"code": "InvalidRequest", "message": "bad Content-Length"}}),
-                              close=True)
-        if length > MAX_BODY:
-            return self._send(Reply(413, {"error": {"code": "RequestTooLarge", "message": "body over 4 MiB"}}),
-                              close=True)
-        body = self.rfile.read(length) if length else b""
-        req = Request.parse(self.command, self.path, headers, body, svc.base_url)
-        if not svc.authorized(headers.get("authorization", "")):
-            return self._send(error_reply(401, "AuthenticationFailed",
-                                          "Missing or wrong bearer token: the local service accepts only requests "
-                                          "carrying the token from its state directory.", req.api_version,
-                                          headers={"WWW-Authenticate": 'Bearer realm="aibtui-local"'}))
-        if req.path == "/_aibtui/faults":
-            return self._send(svc.faults_endpoint(req))
-        if req.path == "/_aibtui/shutdown" and req.method == "POST":
-            threading.Thread(target=svc.stop, daemon=True).start()
-            return self._send(Reply(202, {"stopping": True}), close=True)
-        rule = svc.faults.take(req.method, req.path) if svc.settings.fault_mode else None
-        if rule is not None:
-            if rule.action == "drop-before":
-                return self._drop()
-            if rule.action == "stall":
-                time.sleep(rule.seconds)
-            elif rule.action in ("429", "500", "503"):
-                code = int(rule.action)
-                hdrs = {"Retry-After": str(rule.retry_after)} if code == 429 else {}
-                return self._send(error_reply(code, "TooManyRequests" if code == 429 else "InternalServerError",
-                                              f"fault injected: {code}", req.api_version, headers=hdrs))
-        try:
-            reply = svc.api.handle(req)
-        except Exception as exc:  # noqa: BLE001 - answer like ARM does, keep serving
-            LOG.exception("internal error")
-            reply = error_reply(500, "InternalServerError", f"{type(exc).__name__}: {exc}", req.api_version)
-        if rule is not None and rule.action == "drop-after":
-            return self._drop()
-        return self._send(reply)
-
-    def _drop(self) -> int:
-        self.close_connection = True
-        try:
-            self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
             pass
-        return 0
+    return soft if soft != resource.RLIM_INFINITY else 1 << 20
 
-    def _send(self, reply: Reply, close: bool = False) -> int:
-        data = b"" if reply.body is None else (json.dumps(reply.body, indent=None) + "\n").encode("utf-8")
-        self.send_response(reply.status)
-        if reply.body is not None:
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("x-ms-request-id", str(uuid.uuid4()))
-        rid = self.headers.get("x-ms-client-request-id")
-        if rid:
-            self.send_header("x-ms-client-request-id", rid[:100])
-        for k, v in reply.headers.items():
-            self.send_header(k, v)
-        if close:
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        out: BinaryIO = self.wfile  # type: ignore[assignment]
-        out.write(data)
-        return reply.status
+
+class _Protocol(H11Protocol):
+    """uvicorn's h11 protocol plus a deadline for reading each request and TCP_NODELAY.
+
+    uvicorn closes a keep-alive connection idle after an answer, but a fresh connection, or one that
+    trickles its headers a byte at a time, would be held forever: here the whole request (from the
+    connection or the previous answer until the end of the body) must arrive within
+    ``request_read_timeout`` seconds, else the connection is closed.
+    """
+
+    read_timeout: float = 30.0
+    _deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+        self._arm()
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(self.read_timeout, self._read_timed_out)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _read_timed_out(self) -> None:
+        self._deadline = None
+        if self.conn.their_state in (h11.IDLE, h11.SEND_BODY) and not self.transport.is_closing():
+            self.transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        CURRENT_TRANSPORT.set(self.transport)
+        super().data_received(data)
+        if self.conn.their_state not in (h11.IDLE, h11.SEND_BODY):
+            self._disarm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
+            self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+
+def _listen(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((LOOPBACK, port))
+        sock.listen(BACKLOG)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
 
 
 class LocalService:
     def __init__(self, state: Path, settings: ServiceSettings | None = None, *, port: int = 0,
-                 host: str = LOOPBACK) -> None:
+                 host: str = LOOPBACK, https_port: int = 0) -> None:
         if host != LOOPBACK:
             raise ValueError("the local service listens on 127.0.0.1 only")
         self.state = ensure_state_dir(Path(state))
         self.settings = settings or ServiceSettings()
         self._port_wanted = port
+        self._https_port_wanted = https_port
         self.faults = FaultPlan()
         self._last = time.monotonic()
         self._stopped = threading.Event()  # set when stop() has finished
         self._stopping = threading.Lock()
         self._stop_begun = False
         self._lock_fh: Any = None
-        self._httpd: _Server | None = None
+        self._servers: list[uvicorn.Server] = []
+        self._sockets: list[socket.socket] = []
+        self._loop_thread: threading.Thread | None = None
         self._threads: list[threading.Thread] = []
         self.token = ""
+        self.tls: TlsFiles | None = None
         self.store: Store | None = None
         self.runner: Runner | None = None
+        self.pool = ThreadPoolExecutor(max_workers=max(2, self.settings.workers), thread_name_prefix="aibtui-req")
         self.api: Api
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -181,36 +175,81 @@ class LocalService:
         except OSError as exc:
             self._lock_fh.close()
             raise AlreadyRunning(f"another local service is running with state in {self.state}") from exc
+        try:
+            self._start()
+        except BaseException:
+            self._release()
+            raise
+        return self.port
+
+    def _start(self) -> None:
         self.token = read_or_create_token(self.state)
+        self.tls = ensure_tls(self.state)
         self.store = Store(self.state / DB_FILE)
         recovered = self.store.recover()
         if recovered:
             LOG.warning("marked %d interrupted run(s) Failed", len(recovered))
         self.runner = Runner(self.store, self.settings.step_delay, lambda: self.faults.fail_step,
-                             self.settings.local_options(self.state))
+                             self.settings.local_options(self.state), hold=self.settings.hold_runs)
         self.api = Api(self.store, self.runner, self.settings, Catalog())
-        self._httpd = _Server((LOOPBACK, self._port_wanted), _Handler)
-        self._httpd.service = self
-        t = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                             name="aibtui-http", daemon=True)
-        t.start()
-        self._threads.append(t)
+        nofile = raise_nofile_limit()
+        self._sockets = [_listen(self._port_wanted), _listen(self._https_port_wanted)]
+        app = AsgiApp(self)
+        _Protocol.read_timeout = self.settings.request_read_timeout
+        common: dict[str, Any] = dict(
+            http=_Protocol, lifespan="off", log_config=None, access_log=False, server_header=False,
+            timeout_keep_alive=self.settings.keep_alive_timeout, backlog=BACKLOG, timeout_graceful_shutdown=3,
+            limit_concurrency=max(64, nofile - 256), h11_max_incomplete_event_size=64 * 1024, proxy_headers=False)
+        self._servers = [uvicorn.Server(uvicorn.Config(app, **common)),
+                         uvicorn.Server(uvicorn.Config(app, ssl_certfile=str(self.tls.cert_file),
+                                                       ssl_keyfile=str(self.tls.key_file), **common))]
+        for srv in self._servers:
+            srv.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # the owner handles signals
+        self._loop_thread = threading.Thread(target=self._serve, name="aibtui-asgi", daemon=True)
+        self._loop_thread.start()
+        deadline = time.monotonic() + 15
+        while not all(s.started for s in self._servers):
+            if not self._loop_thread.is_alive() or time.monotonic() > deadline:
+                raise OSError("the HTTP server did not start")
+            time.sleep(0.005)
         if self.settings.idle_timeout:
             w = threading.Thread(target=self._watch_idle, name="aibtui-idle", daemon=True)
             w.start()
             self._threads.append(w)
-        write_discovery(self.state, Discovery(port=self.port, pid=os.getpid(), version=PROTOCOL_VERSION))
-        LOG.info("listening on %s (state %s)", self.base_url, self.state)
-        return self.port
+        write_discovery(self.state, Discovery(port=self.port, pid=os.getpid(), version=PROTOCOL_VERSION,
+                                              https_port=self.https_port, ca_file=str(self.tls.ca_file),
+                                              token_file=str(self.state / TOKEN_FILE),
+                                              subscription_id=LOCAL_SUBSCRIPTION))
+        LOG.info("listening on %s and %s (state %s)", self.base_url, self.https_url, self.state)
+
+    def _serve(self) -> None:
+        async def main() -> None:
+            await asyncio.gather(*(srv.serve(sockets=[sock]) for srv, sock in zip(self._servers, self._sockets,
+                                                                                   strict=True)))
+        try:
+            asyncio.run(main())
+        except Exception:  # noqa: BLE001 - logged; start() sees the thread die
+            LOG.exception("the HTTP server failed")
 
     @property
     def port(self) -> int:
-        assert self._httpd is not None
-        return int(self._httpd.server_address[1])
+        return int(self._sockets[0].getsockname()[1])
+
+    @property
+    def https_port(self) -> int:
+        return int(self._sockets[1].getsockname()[1])
 
     @property
     def base_url(self) -> str:
         return f"http://{LOOPBACK}:{self.port}"
+
+    @property
+    def https_url(self) -> str:
+        return f"https://{LOOPBACK}:{self.https_port}"
+
+    @property
+    def addresses(self) -> list[tuple[str, int]]:
+        return [s.getsockname()[:2] for s in self._sockets]
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._stopped.wait(timeout)
@@ -220,16 +259,24 @@ class LocalService:
             if self._stop_begun:
                 return
             self._stop_begun = True
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
+        for srv in self._servers:
+            srv.should_exit = True
+        if self._loop_thread is not None and self._loop_thread is not threading.current_thread():
+            self._loop_thread.join(10)
+        for sock in self._sockets:
+            sock.close()
         if self.runner is not None:
             self.runner.stop()
+        self.pool.shutdown(wait=False, cancel_futures=True)
         remove_discovery(self.state, os.getpid())
-        if self._lock_fh is not None:
-            self._lock_fh.close()
+        self._release()
         LOG.info("stopped")
         self._stopped.set()
+
+    def _release(self) -> None:
+        if self._lock_fh is not None:
+            self._lock_fh.close()
+            self._lock_fh = None
 
     def __enter__(self) -> LocalService:
         self.start()
@@ -239,6 +286,14 @@ class LocalService:
         self.stop()
 
     # -- requests ----------------------------------------------------------------------------
+    def handle(self, req: Request) -> Reply:
+        """The synchronous part of a request (on the thread pool)."""
+        try:
+            return self.api.handle(req)
+        except Exception as exc:  # noqa: BLE001 - answer like ARM does, keep serving
+            LOG.exception("internal error")
+            return error_reply(500, "InternalServerError", f"{type(exc).__name__}: {exc}", req.api_version)
+
     def touch(self) -> None:
         self._last = time.monotonic()
 

@@ -22,6 +22,10 @@ class ServiceSettings:
     retry_after: int = 1  # Retry-After (seconds) on 202 answers, for clients that read only that
     retry_after_ms: int = 100  # retry-after-ms on 202 answers: the poll interval our client uses
     local: LocalBuildConfig = LocalBuildConfig()  # [local] of the config file: rootfs mapping, download, sandbox
+    workers: int = 32  # threads running request handlers (SQLite, validation): bounded concurrency
+    request_read_timeout: float = 30.0  # seconds to receive a whole request (headers + body), else closed
+    keep_alive_timeout: float = 15.0  # seconds an idle keep-alive connection stays open after an answer
+    hold_runs: bool = False  # test-only: runs of templates tagged aibtuiTestHold=true wait until canceled
     minute_seconds: float = 60.0  # length of a buildTimeoutInMinutes minute in local builds (tests shrink it)
 
     def local_options(self, state: Path) -> LocalOptions:
@@ -44,6 +48,10 @@ class ServiceSettings:
             kw.update(step_delay=d, provision_delay=d / 2, delete_delay=d / 4, retry_after_ms=max(2, int(d * 500)))
         if env.get("AIBTUI_SERVICE_PAGE_SIZE"):
             kw["page_size"] = max(1, int(env["AIBTUI_SERVICE_PAGE_SIZE"]))
+        if env.get("AIBTUI_SERVICE_READ_TIMEOUT"):
+            kw["request_read_timeout"] = max(0.1, float(env["AIBTUI_SERVICE_READ_TIMEOUT"]))
+        if env.get("AIBTUI_TEST_HOLD_RUNS") == "1":
+            kw["hold_runs"] = True
         if env.get("AIBTUI_FAULT_MODE") == "1":
             kw["fault_mode"] = True
         kw.update({k: v for k, v in overrides.items() if v is not None})
