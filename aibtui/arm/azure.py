@@ -141,7 +141,8 @@ def context_from_cli(subscription: str | None = None, *, tenant: str | None = No
     user = account.get("user") or {}
     kind = {"user": "user", "servicePrincipal": "service principal"}.get(str(user.get("type")), "account")
     identity = Identity("cli", str(user.get("name") or "the az login account"), tenant,
-                        f"az login {kind}, subscription {account.get('name') or sub}")
+                        f"az login {kind}, subscription {account.get('name') or sub}",
+                        assignee=str(user["name"]) if user.get("name") else None)
     suffix = getattr(getattr(cli_ctx.cloud, "suffixes", None), "storage_endpoint", None) or "core.windows.net"
     return AzureContext(credential=credential, subscription=str(sub), tenant=tenant,
                         arm_endpoint=str(endpoints.resource_manager), scopes=scopes, cloud=str(cli_ctx.cloud.name),
@@ -169,15 +170,17 @@ def context_from_identity(kind: str, subscription: str | None = None, *, tenant:
         if missing:
             raise ClientError(f"--auth env: set {', '.join(missing)} (a service principal)")
         identity = Identity("env", f"service principal {client_id}", tenant,
-                            "secret" if env.get("AZURE_CLIENT_SECRET") else "certificate")
+                            "secret" if env.get("AZURE_CLIENT_SECRET") else "certificate", assignee=client_id)
     elif kind == "identity":
         if env.get("AZURE_FEDERATED_TOKEN_FILE"):
             if not (client_id and tenant):
                 raise ClientError("--auth identity with AZURE_FEDERATED_TOKEN_FILE (workload identity) needs "
                                   "AZURE_CLIENT_ID and AZURE_TENANT_ID")
-            identity = Identity("identity", f"workload identity {client_id}", tenant, "OIDC federation")
+            identity = Identity("identity", f"workload identity {client_id}", tenant, "OIDC federation",
+                                assignee=client_id)
         else:
-            identity = Identity("identity", f"managed identity {client_id or '(system-assigned)'}", tenant)
+            identity = Identity("identity", f"managed identity {client_id or '(system-assigned)'}", tenant,
+                                assignee=client_id)
     elif kind == "default":
         identity = Identity("default", "DefaultAzureCredential", tenant,
                             "the first of environment, workload identity, managed identity, az login that works")

@@ -50,6 +50,7 @@ class Identity:
     name: str  # a user name, an app id, a managed identity's client id, ...
     tenant: str | None = None
     detail: str = ""
+    assignee: str | None = None  # what `az role assignment create --assignee` takes for it
 
     def describe(self) -> str:
         tenant = f" in tenant {self.tenant}" if self.tenant else ""

@@ -71,8 +71,9 @@ def apply_deploy(client: Any, plan: DeployPlan, body: dict[str, Any]) -> None:
         if plan.busy:
             raise DeployError(f"{plan.name} has a run in progress; cancel it first, or wait")
         client.delete_template(plan.name).result()
+    op = client.create_template(plan.name, body)  # a refused PUT raises here, to the caller
     try:
-        created = client.create_template(plan.name, body).result() or {}
+        created = op.result() or {}
     except ArmError:  # provisioning ended Failed: the template says why
         created = client.find_template(plan.name) or {}
     props = created.get("properties") or {}
