@@ -198,7 +198,8 @@ def test_the_staging_account_is_found_through_arm() -> None:
 
     from aibtui.arm.azure import azure_client, context_from_cli
 
-    ctx = context_from_cli(None, cli_ctx=china_cli({("defaults", "group"): "rg"}), profile=FakeProfile(FakeCredential()))
+    ctx = context_from_cli(None, cli_ctx=china_cli({("defaults", "group"): "rg"}),
+                           profile=FakeProfile(FakeCredential()))
     groups = {"value": [{"name": "other"}, {"name": "IT_rg_web_5f1a"}]}
     accounts = {"value": [{"id": ACCOUNT_ID, "properties": {"primaryEndpoints": {
         "blob": "https://abcstaging.blob.core.chinacloudapi.cn/"}}}]}

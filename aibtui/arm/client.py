@@ -228,6 +228,7 @@ class ArmClient:
     options: dict[str, Any] = field(default_factory=dict)  # per-request pipeline options
     credential: Any = None  # the TokenCredential (the staging log's blob client uses it too)
     storage_suffix: str = "core.windows.net"  # blob endpoints of this cloud
+    scopes: tuple[str, ...] = ()  # what the credential's tokens are for
 
     @property
     def base_url(self) -> str:
@@ -496,7 +497,7 @@ def open_arm_client(endpoint: str, credential: Any, scopes: tuple[str, ...], *, 
     pipeline = make_pipeline_client(endpoint, credential, scopes, settings, ca_file=ca_file, debug=debug,
                                     http_transport=http_transport)
     client = ArmClient(pipeline, subscription, resource_group, api_version, settings, provider, location,
-                       identity, debug, dict(options or {}), credential)
+                       identity, debug, dict(options or {}), credential, scopes=tuple(scopes))
     if debug is not None and identity is not None:
         debug(f"{provider}: {endpoint} as {identity.describe()}")
     return client
