@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ClientError
+from .errors import ArmError, ClientError
 
 CONTAINER = "packerlogs"
 LOG_BLOB = "customization.log"
@@ -119,7 +119,10 @@ class StagingLog:
         ended = st.get("runState") in TERMINAL
         if not st:
             return {"runId": None, "lines": [], "next": 0, "complete": True}
-        account = self.find_account(tpl, name)
+        try:
+            account = self.find_account(tpl, name)
+        except ArmError as exc:  # not an error of the build: the watch goes on without the log
+            raise ClientError(f"cannot find the staging storage account of {name}: {exc}") from exc
         container = self._container(account)
         try:
             blob_name = f"{run_id}/{LOG_BLOB}" if run_id else self.latest_run_blob(container)

@@ -142,7 +142,17 @@ class AsgiApp:
         if req.path == "/_aibtui/shutdown" and req.method == "POST":
             threading.Thread(target=svc.stop, daemon=True).start()
             return await _send(send, Reply(202, {"stopping": True}), ids, close=True)
+        if svc.settings.fault_mode:  # test-only: ARM's resource provider registration (faults.py)
+            reg = _PROVIDER.match(req.path)
+            if reg and (req.method, reg["register"]) in (("POST", "/register"), ("GET", None)):
+                return await _send(send, Reply(200, {"namespace": reg["ns"], "registrationState": "Registered"}),
+                                   ids)
         rule = svc.faults.take(req.method, req.path) if svc.settings.fault_mode else None
+        if rule is not None and rule.action == "unregistered":
+            return await _send(send, error_reply(
+                409, "MissingSubscriptionRegistration", "The subscription is not registered to use namespace "
+                "'Microsoft.VirtualMachineImages'. See https://aka.ms/rps-not-found for how to register "
+                "subscriptions.", req.api_version), ids)
         if rule is not None:
             if rule.action == "drop-before":
                 return _drop()
@@ -169,6 +179,9 @@ class AsgiApp:
         if rule is not None and rule.action == "drop-after":
             return _drop()
         return await _send(send, reply, ids)
+
+
+_PROVIDER = re.compile(r"^/subscriptions/[^/]+/providers/(?P<ns>[A-Za-z0-9.]+)(?P<register>/register)?$")
 
 
 def _ids(headers: dict[str, str]) -> dict[str, str]:
