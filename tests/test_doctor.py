@@ -215,3 +215,20 @@ def test_doctor_command_without_azure_login_is_a_failed_check(tmp_path, monkeypa
     assert main(["doctor", "--provider", "azure"]) == 1
     out = capsys.readouterr().out
     assert "[FAIL] signed in: --auth env: set AZURE_TENANT_ID, AZURE_CLIENT_ID" in out and "Traceback" not in out
+
+
+def test_preflight_of_the_wizard_does_not_start_a_service(tmp_path, monkeypatch) -> None:
+    from aibtui.arm.doctor import preflight
+    from aibtui.service.testing import local_service
+
+    state = tmp_path / "state"
+    monkeypatch.setenv("AIBTUI_STATE_DIR", str(state))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.delenv("AIBTUI_PROVIDER", raising=False)
+    checks = preflight()
+    assert [c.format() for c in checks] == [
+        "[ok  ] local service: not running now; it starts on demand with the first build"]
+    assert not (state / "service.json").exists()
+    with local_service(state):
+        names = [c.name for c in preflight()]
+    assert names == ["local service", "sign-in", "real local builds"]

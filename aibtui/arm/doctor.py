@@ -303,6 +303,32 @@ def local_checks(state: Any, open_client: Callable[[], Any]) -> Iterator[Check]:
                                  "[local.rootfs] in the config)")
 
 
+def preflight(start_service: bool = False) -> list[Check]:
+    """The checks of the configured provider, without a template (the onboarding wizard's last page).
+    ``start_service``: start the local service when none runs (else: say it starts on demand)."""
+    from ..config import load_config, state_dir
+    from .provider import Target, open_client
+
+    provider = load_config().provider
+    if provider == "local":
+        from .local import local_client, running_service
+
+        state = state_dir()
+        if not start_service and (not state.is_dir() or running_service(state) is None):
+            return [Check("local service", True, "not running now; it starts on demand with the first build")]
+
+        def opener() -> Any:
+            return local_client(state, api_version="2024-02-01", start=start_service)
+
+        return list(local_checks(state, opener))
+    try:
+        client = open_client(Target(provider=provider))
+    except ClientError as exc:
+        first, _, rest = str(exc).partition("\n")
+        return [Check("signed in", False, first, rest.strip().removeprefix("run ") or "az login")]
+    return list(azure_checks(client))
+
+
 def run_doctor(checks: Iterator[Check], write: Callable[[str], None]) -> int:
     failed = 0
     for c in checks:

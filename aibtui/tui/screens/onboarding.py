@@ -105,6 +105,7 @@ class OnboardingScreen(Screen[None]):
                     yield Static("", id="yaml-preview")
                 with Vertical(id="page-done"):
                     yield Static("", id="done-text")
+                    yield Static("", id="doctor-text")  # `aibtui doctor` for the configured provider
                     with Horizontal(classes="buttons"):
                         yield Button("Build locally (b)", id="build-local", variant="primary", compact=True)
                         yield Button("Open in the editor (e)", id="open-editor", compact=True)
@@ -424,6 +425,29 @@ class OnboardingScreen(Screen[None]):
         self.query_one("#done-text", Static).update(text)
         self.page = PAGES.index("done")
         self._show()
+        self._doctor()
+
+    @work(thread=True, exclusive=True, group="doctor")
+    def _doctor(self) -> None:
+        """The preflight checks of `aibtui doctor` (docs/operations.md), shown under the summary."""
+        from aibtui.arm.doctor import preflight
+        from aibtui.arm.errors import ClientError
+        from aibtui.config import ConfigError
+
+        try:
+            lines = [c.format() for c in preflight()]
+        except (ClientError, ConfigError, OSError) as exc:
+            lines = [f"[FAIL] doctor: {exc}"]
+        self.app.call_from_thread(self._show_doctor, lines)
+
+    def _show_doctor(self, lines: list[str]) -> None:
+        text = Text("\npreflight (aibtui doctor):\n", style="bold")
+        for line in lines:
+            text.append(line + "\n", style="red" if line.startswith("[FAIL]") else "green")
+        try:
+            self.query_one("#doctor-text", Static).update(text)
+        except NoMatches:  # the wizard was closed meanwhile
+            pass
 
     def on_key(self, event: Any) -> None:
         if self.page_id == "done" and event.key in ("b", "e"):
