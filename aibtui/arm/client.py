@@ -99,19 +99,29 @@ def _azure_error(exc: Exception, what: str) -> ClientError:
 
 
 class Operation:
-    """A long-running operation: azure-core's ``LROPoller`` with the answers the CLI and TUI use."""
+    """A long-running operation: azure-core's ``LROPoller`` with the answers the CLI and TUI use.
 
-    def __init__(self, poller: Any, *, recovered: bool = False) -> None:
-        self._poller = poller
+    The poller (and its polling thread) starts only when someone waits: a run nobody waits for (the
+    CLI watches lastRunStatus instead) costs no request."""
+
+    def __init__(self, make_poller: Callable[[], Any], preview: Any, *, recovered: bool = False) -> None:
+        self._make = make_poller
+        self._preview = preview  # the polling method, initialized with the first answer (no request)
+        self._poller: Any = None
         self.recovered = recovered  # run: the POST's answer was lost and the run was found started
         self.error: ArmError | None = None
 
     @property
     def poller(self) -> Any:
+        if self._poller is None:
+            self._poller = self._make()
         return self._poller
 
+    def _method(self) -> Any:
+        return self._preview if self._poller is None else self._poller.polling_method()
+
     def _initial_header(self, name: str) -> str | None:
-        initial = getattr(self._poller.polling_method(), "_initial_response", None)
+        initial = getattr(self._method(), "_initial_response", None)
         return None if initial is None else initial.http_response.headers.get(name)
 
     @property
@@ -121,7 +131,7 @@ class Operation:
 
     @property
     def initial_status(self) -> int | None:
-        initial = getattr(self._poller.polling_method(), "_initial_response", None)
+        initial = getattr(self._method(), "_initial_response", None)
         return None if initial is None else int(initial.http_response.status_code)
 
     @property
@@ -130,10 +140,10 @@ class Operation:
 
     @property
     def status(self) -> str:
-        return str(self._poller.status())
+        return str(self._method().status())
 
     def done(self) -> bool:
-        return bool(self._poller.done())
+        return bool(self._method().finished()) if self._poller is None else bool(self._poller.done())
 
     def wait(self, timeout: float | None = None) -> str:
         """Until the operation ends; its final status ('Succeeded', 'Failed', 'Canceled' ...).
@@ -141,7 +151,7 @@ class Operation:
         from azure.core.exceptions import AzureError, HttpResponseError
 
         try:
-            self._poller.wait(timeout)
+            self.poller.wait(timeout)
         except HttpResponseError as exc:
             self.error = _azure_error(exc, "polling")  # type: ignore[assignment]
             if not isinstance(self.error, ArmError):
@@ -154,7 +164,7 @@ class Operation:
             raise ClientError(f"the operation did not finish within {timeout:g}s")
         status = self.status
         if status in ("Failed", "Canceled") and self.error is None:  # ended at once (a 200 saying Failed)
-            body = self._poller.result(0) or {}
+            body = self.poller.result(0) or {}
             props = body.get("properties") or {} if isinstance(body, dict) else {}
             perr = props.get("provisioningError") or {}
             self.error = ArmError(200, str(perr.get("provisioningErrorCode") or status),
@@ -166,7 +176,7 @@ class Operation:
         self.wait(timeout)
         if self.error is not None:
             raise self.error
-        return self._poller.result(0)
+        return self.poller.result(0)
 
 
 class RunStatePolling:
@@ -309,6 +319,7 @@ class ArmClient:
     def begin(self, method: str, url: str, *, body: Any = None, ok: tuple[int, ...] = (200, 201, 202, 204),
               final_via: str | None = None, **options: Any) -> Operation:
         """Start a long-running operation; ARMPolling follows it (Azure-AsyncOperation, Location, body)."""
+        from azure.core.exceptions import AzureError
         from azure.core.polling import LROPoller
         from azure.mgmt.core.polling.arm_polling import ARMPolling
 
@@ -321,20 +332,30 @@ class ArmClient:
             if target:
                 self._check_host(target)
         lro_options = {"final-state-via": final_via} if final_via else None
-        polling = ARMPolling(self.settings.poll_interval, lro_options=lro_options, **self.options)
-        return Operation(LROPoller(self.pipeline, pr, _deserialize, polling))
+
+        def polling() -> Any:
+            return ARMPolling(self.settings.poll_interval, lro_options=lro_options, **self.options)
+
+        try:
+            preview = polling()
+            preview.initialize(self.pipeline, pr, _deserialize)
+        except AzureError as exc:  # an answer no polling method understands
+            raise _azure_error(exc, f"{method} {redact_text(url)}") from exc
+        return Operation(lambda: LROPoller(self.pipeline, pr, _deserialize, polling()), preview)
 
     def watch_run(self, name: str, *, previous_start: str | None = None, recovered: bool = False) -> Operation:
         """Follow the template's run until ``lastRunStatus.runState`` is terminal."""
         from azure.core.exceptions import AzureError
         from azure.core.polling import LROPoller
 
-        try:
-            poller = LROPoller(self.pipeline, None, _deserialize,
-                               RunStatePolling(self, name, previous_start=previous_start))
-        except AzureError as exc:
-            raise _azure_error(exc, f"reading {name}") from exc
-        return Operation(poller, recovered=recovered)
+        def make() -> Any:
+            try:
+                return LROPoller(self.pipeline, None, _deserialize,
+                                 RunStatePolling(self, name, previous_start=previous_start))
+            except AzureError as exc:
+                raise _azure_error(exc, f"reading {name}") from exc
+
+        return Operation(make, RunStatePolling(self, name, previous_start=previous_start), recovered=recovered)
 
     # -- image templates ---------------------------------------------------------------------
     def _rg(self, resource_group: str | None) -> str:
