@@ -320,7 +320,6 @@ def test_ci_credentials_follow_the_sovereign_cloud() -> None:
     assert ctx.cloud == "AzureChinaCloud" and ctx.arm_endpoint == "https://management.chinacloudapi.cn/"
     ctx = context_from_identity("env", env={**SP_ENV, "AZURE_CLOUD": "AzureUSGovernment"}, credential=FakeCredential())
     assert ctx.scopes == ("https://management.usgovcloudapi.net/.default",)
-    assert ctx.storage_suffix == "core.usgovcloudapi.net"
 
 
 @pytest.mark.parametrize("kind,env,message", [

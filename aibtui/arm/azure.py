@@ -38,7 +38,6 @@ class Cloud:
     name: str
     arm_endpoint: str
     authority: str  # login host
-    storage_suffix: str  # blob endpoints: https://<account>.blob.<suffix>
 
     @property
     def scopes(self) -> tuple[str, ...]:
@@ -46,12 +45,10 @@ class Cloud:
 
 
 CLOUDS = {
-    "azurecloud": Cloud("AzureCloud", "https://management.azure.com/", "login.microsoftonline.com",
-                        "core.windows.net"),
+    "azurecloud": Cloud("AzureCloud", "https://management.azure.com/", "login.microsoftonline.com"),
     "azureusgovernment": Cloud("AzureUSGovernment", "https://management.usgovcloudapi.net/",
-                               "login.microsoftonline.us", "core.usgovcloudapi.net"),
-    "azurechinacloud": Cloud("AzureChinaCloud", "https://management.chinacloudapi.cn/", "login.chinacloudapi.cn",
-                             "core.chinacloudapi.cn"),
+                               "login.microsoftonline.us"),
+    "azurechinacloud": Cloud("AzureChinaCloud", "https://management.chinacloudapi.cn/", "login.chinacloudapi.cn"),
 }
 
 
@@ -83,7 +80,6 @@ class AzureContext:
     identity: Identity
     default_group: str | None = None
     default_location: str | None = None
-    storage_suffix: str = "core.windows.net"
 
 
 class TenantCredential:
@@ -143,13 +139,11 @@ def context_from_cli(subscription: str | None = None, *, tenant: str | None = No
     identity = Identity("cli", str(user.get("name") or "the az login account"), tenant,
                         f"az login {kind}, subscription {account.get('name') or sub}",
                         assignee=str(user["name"]) if user.get("name") else None)
-    suffix = getattr(getattr(cli_ctx.cloud, "suffixes", None), "storage_endpoint", None) or "core.windows.net"
     return AzureContext(credential=credential, subscription=str(sub), tenant=tenant,
                         arm_endpoint=str(endpoints.resource_manager), scopes=scopes, cloud=str(cli_ctx.cloud.name),
                         identity=identity,
                         default_group=cfg.get("defaults", "group", fallback=None) or None,
-                        default_location=cfg.get("defaults", "location", fallback=None) or None,
-                        storage_suffix=str(suffix))
+                        default_location=cfg.get("defaults", "location", fallback=None) or None)
 
 
 def context_from_identity(kind: str, subscription: str | None = None, *, tenant: str | None = None,
@@ -191,8 +185,7 @@ def context_from_identity(kind: str, subscription: str | None = None, *, tenant:
     return AzureContext(credential=credential, subscription=sub, tenant=tenant, arm_endpoint=cloud.arm_endpoint,
                         scopes=cloud.scopes, cloud=cloud.name, identity=identity,
                         default_group=env.get("AZURE_DEFAULTS_GROUP") or None,
-                        default_location=env.get("AZURE_DEFAULTS_LOCATION") or None,
-                        storage_suffix=cloud.storage_suffix)
+                        default_location=env.get("AZURE_DEFAULTS_LOCATION") or None)
 
 
 def _identity_credential(kind: str, env: Mapping[str, str], cloud: Cloud, tenant: str | None,
@@ -231,5 +224,4 @@ def azure_client(ctx: AzureContext, *, api_version: str, resource_group: str | N
                            settings=retry or ClientSettings(), provider="azure",
                            location=location or ctx.default_location, identity=ctx.identity, debug=debug,
                            ca_file=ca_file, http_transport=http_transport)
-    client.storage_suffix = ctx.storage_suffix
     return client

@@ -237,7 +237,6 @@ class ArmClient:
     debug: Callable[[str], None] | None = None
     options: dict[str, Any] = field(default_factory=dict)  # per-request pipeline options
     credential: Any = None  # the TokenCredential (the staging log's blob client uses it too)
-    storage_suffix: str = "core.windows.net"  # blob endpoints of this cloud
     scopes: tuple[str, ...] = ()  # what the credential's tokens are for
 
     @property
