@@ -8,13 +8,24 @@
    `status --watch` print from) shows it: with the log long poll the CLI uses on the local service,
    and with plain polling at ``--poll`` seconds (what it does against Azure, every 15 s there).
 
-Usage: .venv/bin/python benchmarks/service.py [--runs 5] [--step-delay 0] [--poll 0.1]
+3. Load, against ``aibtui serve --start`` (a separate process, as users run it):
+   requests/s of a status GET on keep-alive connections (1 and 8 clients), with p50/p99 latency
+   (a Nagle delay would show as ~40 ms); p99 of the same GET while 20,000 idle connections are
+   open (RLIMIT_NOFILE is raised: soft to hard, and hard too when run as root); and the time of
+   the first and the last page of a 2,000-template list.
+
+Usage: .venv/bin/python benchmarks/service.py [--only build|lag|load] [--runs 5] [--step-delay 0]
+       [--poll 0.1] [--idle 20000] [--templates 2000]
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import os
+import resource
+import socket
 import statistics
 import subprocess
 import sys
@@ -22,6 +33,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 TINY = """\
 name: bench
@@ -134,15 +146,219 @@ def bench_lag(poll: float, step_delay: float, long_poll: bool) -> None:
           f"max {max(lags) * 1000:6.1f} ms")
 
 
+# -- load ------------------------------------------------------------------------------------
+SUB = "/subscriptions/00000000-0000-0000-0000-00000000a1b7"
+TPL = SUB + "/resourceGroups/aibtui-local/providers/Microsoft.VirtualMachineImages/imageTemplates"
+
+
+def _raise_nofile(want: int) -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard < want:
+        try:  # root may raise the hard limit; the service started below inherits it
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, want))
+            return want
+        except (ValueError, OSError):
+            pass
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+class _Client:
+    """One keep-alive connection with the token."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def call(self, method: str, path: str, body: object = None) -> tuple[int, bytes]:
+        self.conn.request(method, path, body=None if body is None else json.dumps(body), headers=self.auth)
+        resp = self.conn.getresponse()
+        return resp.status, resp.read()
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def bench_load(idle: int, templates: int) -> None:
+    from aibtui.service.testing import sample_body
+
+    limit = _raise_nofile(idle + 4096)
+    with tempfile.TemporaryDirectory() as tmp:
+        state = Path(tmp) / "state"
+        env = {**os.environ, "AIBTUI_STATE_DIR": str(state), "AIBTUI_SERVICE_READ_TIMEOUT": "600",
+               "AIBTUI_SIM_STEP_DELAY": "0.01", "AIBTUI_SERVICE_PAGE_SIZE": "100"}
+        started = subprocess.run([sys.executable, "-m", "aibtui.service", "--start", "--output", "json",
+                                  "--state-dir", str(state)], env=env, capture_output=True, text=True, timeout=60)
+        if started.returncode != 0:
+            raise SystemExit(f"the service did not start: {started.stderr}")
+        info = json.loads(started.stdout)
+        port, token = int(info["port"]), Path(info["tokenFile"]).read_text().strip()
+        try:
+            c = _Client(port, token)
+            status, _ = c.call("PUT", f"{TPL}/status?api-version=2024-02-01", sample_body())
+            assert status == 201, status
+            path = f"{TPL}/status?api-version=2024-02-01"
+            _keepalive(port, token, path)
+            _pages(port, token, templates)
+            _idle(port, token, path, idle, limit)
+        finally:
+            subprocess.run([sys.executable, "-m", "aibtui.service", "--stop", "--state-dir", str(state)], env=env,
+                           capture_output=True, timeout=60)
+
+
+def _keepalive_worker(port: int, token: str, path: str, seconds: float, out: list[tuple[int, list[float]]],
+                      lock: threading.Lock) -> None:
+    c = _Client(port, token)
+    n, mine = 0, []
+    end = time.perf_counter() + seconds
+    while (t0 := time.perf_counter()) < end:
+        status, _ = c.call("GET", path)
+        mine.append(time.perf_counter() - t0)
+        assert status == 200, status
+        n += 1
+    with lock:
+        out.append((n, mine))
+
+
+def _keepalive(port: int, token: str, path: str, seconds: float = 3.0) -> None:
+    for clients in (1, 8):
+        out: list[tuple[int, list[float]]] = []
+        lock = threading.Lock()
+        threads = [threading.Thread(target=_keepalive_worker, args=(port, token, path, seconds, out, lock))
+                   for _ in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        lat = [x for _, mine in out for x in mine]
+        print(f"status GET on keep-alive, {clients} client(s): {sum(n for n, _ in out) / seconds:7.0f} req/s   "
+              f"p50 {_pct(lat, 0.5):5.1f} ms   p99 {_pct(lat, 0.99):5.1f} ms")
+
+
+def _hold(port: int, count: int, conn: Any) -> None:
+    """(a child process) Open ``count`` idle connections, report, hold them until told to stop."""
+    _raise_nofile(count + 1024)
+    socks = []
+    try:
+        for _ in range(count):
+            s = socket.socket()
+            s.settimeout(60)
+            s.connect(("127.0.0.1", port))
+            socks.append(s)
+        conn.send(len(socks))
+    except OSError as exc:
+        conn.send(f"{len(socks)} opened, then {exc}")
+    conn.recv()
+    for s in socks:
+        s.close()
+
+
+def _idle(port: int, token: str, path: str, want: int, limit: int) -> None:
+    """The service holds at most its RLIMIT_NOFILE minus what it needs itself (SQLite per thread...):
+    ask for that many at most; two helper processes hold them (one process could not, either)."""
+    import multiprocessing as mp
+
+    count = min(want, limit - 300)
+    t0 = time.perf_counter()
+    ctx = mp.get_context("fork")
+    holders = []
+    for part in (count // 2, count - count // 2):
+        mine, theirs = ctx.Pipe()
+        proc = ctx.Process(target=_hold, args=(port, part, theirs), daemon=True)
+        proc.start()
+        holders.append((proc, mine))
+    try:
+        held = [h.recv() for _, h in holders]
+        if not all(isinstance(n, int) for n in held):
+            raise SystemExit(f"could not open the idle connections: {held}")
+        opened = time.perf_counter() - t0
+        c = _Client(port, token)
+        lat = []
+        for _ in range(1000):
+            t = time.perf_counter()
+            status, _ = c.call("GET", path)
+            lat.append(time.perf_counter() - t)
+            assert status == 200, status
+        fresh = []
+        for _ in range(50):  # new connections are still accepted while the idle ones are held
+            t = time.perf_counter()
+            status, _ = _Client(port, token).call("GET", path)
+            fresh.append(time.perf_counter() - t)
+            assert status == 200, status
+        print(f"status GET with {sum(held)} idle connections open (opened in {opened:.1f}s): "
+              f"p50 {_pct(lat, 0.5):5.1f} ms   p99 {_pct(lat, 0.99):5.1f} ms   "
+              f"new connection + GET p99 {_pct(fresh, 0.99):5.1f} ms")
+        if count < want:
+            print(f"  ({count}, not {want}: the hard RLIMIT_NOFILE here is {limit} and cannot be raised)")
+    finally:
+        for proc, h in holders:
+            h.send("stop")
+            proc.join(60)
+
+
+def _pages(port: int, token: str, templates: int) -> None:
+    from aibtui.service.testing import sample_body
+
+    body = sample_body()
+    t0 = time.perf_counter()
+    errors: list[int] = []
+
+    def put(lo: int, hi: int) -> None:
+        c = _Client(port, token)
+        for i in range(lo, hi):
+            status, _ = c.call("PUT", f"{TPL}/t{i:05d}?api-version=2024-02-01", body)
+            if status != 201:
+                errors.append(status)
+
+    templates -= 1  # with the "status" template: exactly `templates`, so the last page is a full one
+    step = -(-templates // 8)
+    threads = [threading.Thread(target=put, args=(i, min(templates, i + step))) for i in range(0, templates, step)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise SystemExit(f"PUTs failed: {errors[:5]}")
+    made = time.perf_counter() - t0
+    c = _Client(port, token)
+    url = f"{TPL}?api-version=2024-02-01"
+    first_url, last_url, pages = url, url, 0
+    while url:
+        status, data = c.call("GET", url)
+        assert status == 200, status
+        pages += 1
+        last_url = url
+        nxt = json.loads(data).get("nextLink")
+        url = nxt.split(str(port), 1)[1] if nxt else ""
+    runs: dict[str, list[float]] = {"first": [], "last": []}
+    for _ in range(50):  # interleaved, so load from elsewhere on the machine hits both alike
+        for label, u in (("first", first_url), ("last", last_url)):
+            t = time.perf_counter()
+            c.call("GET", u)
+            runs[label].append(time.perf_counter() - t)
+    timing = {label: statistics.median(v) * 1000 for label, v in runs.items()}
+    print(f"list of {templates + 1} templates ({pages} pages of 100; {templates} PUTs in {made:.1f}s): "
+          f"first page {timing['first']:5.1f} ms   last page {timing['last']:5.1f} ms (medians of 50, interleaved)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--step-delay", type=float, default=0.0)
     ap.add_argument("--poll", type=float, default=0.1, help="watch poll interval (the CLI's local default)")
+    ap.add_argument("--only", choices=("build", "lag", "load"), help="run one section")
+    ap.add_argument("--idle", type=int, default=20000, help="idle connections held open during the status GETs")
+    ap.add_argument("--templates", type=int, default=2000, help="templates in the list-paging measurement")
     args = ap.parse_args()
-    bench_build(args.runs, args.step_delay)
-    bench_lag(args.poll, max(args.step_delay, 0.25), long_poll=True)
-    bench_lag(args.poll, max(args.step_delay, 0.25), long_poll=False)
+    if args.only in (None, "build"):
+        bench_build(args.runs, args.step_delay)
+    if args.only in (None, "lag"):
+        bench_lag(args.poll, max(args.step_delay, 0.25), long_poll=True)
+        bench_lag(args.poll, max(args.step_delay, 0.25), long_poll=False)
+    if args.only in (None, "load"):
+        bench_load(args.idle, args.templates)
 
 
 if __name__ == "__main__":

@@ -77,7 +77,7 @@ def test_lifecycle_over_https(svc: LocalService, tmp_path: Path) -> None:
             break
         time.sleep(0.01)
     assert seen[-1] == "Succeeded" and "Customizing" in seen
-    assert notes and "cannot find the staging storage account of web" in notes[0]
+    assert notes and "no staging resource group for web: no group named IT_aibtui-local_web_*" in notes[0]
     assert op.wait(timeout=10) == "Succeeded"
     assert sorted(o["name"] for o in c.run_outputs("web")) == ["img", "vhd"]
     assert c.run_output("web", "img")["properties"]["artifactId"].endswith("/images/img")

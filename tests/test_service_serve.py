@@ -47,7 +47,7 @@ def test_compiler_diagnostics_come_back_in_the_400(tmp_path: Path) -> None:
         body["properties"]["buildTimeoutInMinutes"] = 5000
         with pytest.raises(ArmError) as err:
             c.create_template("t", body)
-        assert err.value.status == 400 and err.value.code == "InvalidParameter"
+        assert err.value.status == 400 and err.value.code == "InvalidTemplate"  # ARM code; ours in details
         codes = {d["code"] for d in err.value.details}
         assert any(code.startswith("AIB") for code in codes), err.value.details
         assert "960" in json.dumps(err.value.details)

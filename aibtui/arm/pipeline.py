@@ -120,7 +120,8 @@ def make_pipeline_client(endpoint: str, credential: Any, scopes: tuple[str, ...]
         http_transport = RequestsTransport(**kw)
     logging_policy = ARMHttpLoggingPolicy(logger=http_logger(debug))
     # ours and ARM's harmless ones; everything else (sig=, tokens) stays REDACTED
-    logging_policy.allowed_query_params.update({"api-version", "$skiptoken", "$filter", "after", "runId", "wait"})
+    logging_policy.allowed_query_params.update({"api-version", "$skiptoken", "$skipToken", "$filter", "after", "runId",
+                                                 "wait"})
     logging_policy.allowed_header_names.update({"Azure-AsyncOperation", "Location", "Retry-After", "retry-after-ms"})
     policies = [
         RequestIdPolicy(),

@@ -128,10 +128,17 @@ class AsgiApp:
         qs = scope.get("query_string", b"").decode("latin-1")
         req = Request.parse(scope["method"], target + (f"?{qs}" if qs else ""), headers, body,
                             base_url_of(scope, headers))
+        if req.path == "/metadata/endpoints" and req.method == "GET":  # public in ARM too
+            return await _send(send, svc.metadata_endpoints(req), ids)
+        if req.path == "/_aibtui/msi/token" and req.method == "GET":  # its own secret header
+            return await _send(send, svc.msi_token(req), ids)
         if not svc.authorized(headers.get("authorization", "")):
+            missing = not headers.get("authorization")
             return await _send(send, error_reply(
-                401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing or "
-                "carries a token other than the one in the local service's state directory.", req.api_version,
+                401, "AuthenticationFailed" if missing else "InvalidAuthenticationToken",
+                "Authentication failed. The 'Authorization' header is missing." if missing else
+                "The access token is invalid: it is neither the local service's token nor a token its "
+                "managed-identity endpoint issued (or it has expired).", req.api_version,
                 headers={"WWW-Authenticate": 'Bearer realm="aibtui-local"'}), ids)
         if body and json_depth_exceeds(body):
             return await _send(send, error_reply(
@@ -142,11 +149,6 @@ class AsgiApp:
         if req.path == "/_aibtui/shutdown" and req.method == "POST":
             threading.Thread(target=svc.stop, daemon=True).start()
             return await _send(send, Reply(202, {"stopping": True}), ids, close=True)
-        if svc.settings.fault_mode:  # test-only: ARM's resource provider registration (faults.py)
-            reg = _PROVIDER.match(req.path)
-            if reg and (req.method, reg["register"]) in (("POST", "/register"), ("GET", None)):
-                return await _send(send, Reply(200, {"namespace": reg["ns"], "registrationState": "Registered"}),
-                                   ids)
         rule = svc.faults.take(req.method, req.path) if svc.settings.fault_mode else None
         if rule is not None and rule.action == "unregistered":
             return await _send(send, error_reply(
@@ -179,9 +181,6 @@ class AsgiApp:
         if rule is not None and rule.action == "drop-after":
             return _drop()
         return await _send(send, reply, ids)
-
-
-_PROVIDER = re.compile(r"^/subscriptions/[^/]+/providers/(?P<ns>[A-Za-z0-9.]+)(?P<register>/register)?$")
 
 
 def _ids(headers: dict[str, str]) -> dict[str, str]:

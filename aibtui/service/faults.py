@@ -9,9 +9,9 @@ A rule matches a method and a path regex and applies an action for its next ``ti
   cannot tell whether it worked: a retried POST must not start a second run);
 - ``stall``: wait ``seconds`` before processing (the client's read timeout fires first);
 - ``unregistered``: answer 409 ``MissingSubscriptionRegistration`` for Microsoft.VirtualMachineImages,
-  as ARM does in a subscription where that provider is not registered; in fault mode the service
-  also answers ARM's ``POST .../providers/NS/register`` and ``GET .../providers/NS`` (Registered),
-  so a client's automatic registration can be tested.
+  as ARM does in a subscription where that provider is not registered (the service answers
+  ``POST .../providers/NS/register`` and ``GET .../providers/NS``, so a client's automatic
+  registration can be tested).
 
 ``failStep`` names a customize/validate step that the simulated runner fails.
 """

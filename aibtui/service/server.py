@@ -34,7 +34,7 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from . import LOCAL_SUBSCRIPTION, PROTOCOL_VERSION
+from . import LOCAL_SUBSCRIPTION, PROTOCOL_VERSION, tokens
 from .api import Api, Reply, Request, error_reply
 from .asgi import CURRENT_TRANSPORT, MAX_BODY, AsgiApp
 from .catalog import Catalog
@@ -122,6 +122,14 @@ class _Protocol(H11Protocol):
         super().on_response_complete()
         if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
             self._arm()
+
+    def shutdown(self) -> None:
+        """The service stops: an idle connection goes at once (closing TLS politely would wait for a
+        close_notify that an idle pooled client never sends), a busy one after its answer."""
+        if self.cycle is None or self.cycle.response_complete:
+            self.transport.abort()
+        else:
+            super().shutdown()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
@@ -298,9 +306,37 @@ class LocalService:
         self._last = time.monotonic()
 
     def authorized(self, header: str) -> bool:
+        """``Bearer <the token>``, or ``Bearer <a JWT from /_aibtui/msi/token>``."""
         scheme, _, value = header.partition(" ")
-        return scheme.lower() == "bearer" and bool(value) and hmac.compare_digest(value.strip().encode(),
-                                                                                  self.token.encode())
+        value = value.strip()
+        if scheme.lower() != "bearer" or not value:
+            return False
+        return hmac.compare_digest(value.encode(), self.token.encode()) or tokens.valid(self.token, value)
+
+    def msi_token(self, req: Request) -> Reply:
+        """The managed-identity endpoint (App Service protocol) that ``az login --identity`` and
+        azure-identity's ManagedIdentityCredential call, given ``IDENTITY_ENDPOINT`` and
+        ``IDENTITY_HEADER`` (= the token)."""
+        secret = req.headers.get("x-identity-header", "")
+        if not secret or not hmac.compare_digest(secret.encode(), self.token.encode()):
+            return Reply(401, {"statusCode": 401, "message": "X-IDENTITY-HEADER is missing or wrong: use the "
+                               "contents of the local service's token file."})
+        resource = req.query.get("resource") or req.query.get("scope") or "https://management.azure.com/"
+        token, exp = tokens.issue(self.token, resource)
+        return Reply(200, {"access_token": token, "expires_on": str(exp), "resource": resource,
+                           "token_type": "Bearer", "client_id": tokens.OBJECT_ID})
+
+    def metadata_endpoints(self, req: Request) -> Reply:
+        """ARM's cloud metadata, so ``az cloud register --endpoint-resource-manager URL`` finds the rest."""
+        base = req.base_url + "/"
+        return Reply(200, {"name": "aibtui-local", "resourceManager": base, "portal": base, "gallery": base,
+                           "graph": base, "graphAudience": base, "microsoftGraphResourceId": base,
+                           "sqlManagement": base, "batch": base, "media": base, "activeDirectoryDataLake": base,
+                           "authentication": {"loginEndpoint": base, "audiences": [base], "tenant": "common",
+                                              "identityProvider": "AAD"},
+                           "suffixes": {"storage": "aibtui.local", "keyVaultDns": "vault.aibtui.local",
+                                        "acrLoginServer": "azurecr.aibtui.local",
+                                        "sqlServerHostname": "database.aibtui.local"}})
 
     def faults_endpoint(self, req: Request) -> Reply:
         if not self.settings.fault_mode:

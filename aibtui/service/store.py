@@ -41,7 +41,16 @@ CREATE TABLE IF NOT EXISTS operations (
     error_code TEXT, error_message TEXT, start REAL NOT NULL, end_time REAL, run_id TEXT, request_id TEXT
 );
 CREATE INDEX IF NOT EXISTS operations_request ON operations (template_key, kind, request_id);
+CREATE TABLE IF NOT EXISTS resource_groups (
+    key TEXT PRIMARY KEY, sub TEXT NOT NULL, name TEXT NOT NULL, location TEXT NOT NULL, tags TEXT,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS triggers (
+    template_key TEXT NOT NULL, name TEXT NOT NULL, display_name TEXT NOT NULL, kind TEXT NOT NULL,
+    created REAL NOT NULL, PRIMARY KEY (template_key, name)
+);
 """
+NOT_READY = 1e18  # ready_at of a template whose provisioning checks have not finished
 
 ACTIVE_RUN_STATES = ("Running", "Canceling")
 INTERRUPTED = "interrupted: the local service stopped during the run"
@@ -203,13 +212,128 @@ class Store:
         rows = self._read("SELECT * FROM templates WHERE key=?", (key,))
         tpl = self._template(rows[0] if rows else None)
         if tpl is not None and tpl.provisioning_state == "Creating" and time.time() >= tpl.ready_at:
-            with self._tx() as db:
-                db.execute("UPDATE templates SET provisioning_state='Succeeded' WHERE key=? AND "
-                           "provisioning_state='Creating'", (key,))
-                db.execute("UPDATE operations SET status='Succeeded', end_time=? WHERE template_key=? AND "
-                           "kind='create' AND status='InProgress'", (time.time(), key))
-            tpl.provisioning_state = "Succeeded"
+            return self._settle(tpl)
         return tpl
+
+    def _settle(self, tpl: TemplateRow) -> TemplateRow:
+        """Creating -> Succeeded, or Failed when the provisioning checks recorded an error."""
+        err = tpl.provisioning_error
+        state = "Failed" if err else "Succeeded"
+        with self._tx() as db:
+            db.execute("UPDATE templates SET provisioning_state=? WHERE key=? AND provisioning_state='Creating'",
+                       (state, tpl.key))
+            db.execute("UPDATE operations SET status=?, error_code=?, error_message=?, end_time=? "
+                       "WHERE template_key=? AND kind='create' AND status='InProgress'",
+                       (state, err.get("provisioningErrorCode") if err else None,
+                        err.get("message") if err else None, time.time(), tpl.key))
+        tpl.provisioning_state = state
+        return tpl
+
+    def finish_provisioning(self, key: str, delay_from_now: float, error: dict[str, Any] | None) -> None:
+        """The provisioning checks of a Creating template are done: settle after ``delay_from_now``."""
+        with self._tx() as db:
+            db.execute("UPDATE templates SET ready_at=?, provisioning_error=? WHERE key=? AND "
+                       "provisioning_state='Creating'",
+                       (time.time() + delay_from_now, json.dumps(error) if error else None, key))
+
+    def update_template(self, key: str, body: dict[str, Any]) -> OperationRow:
+        """PATCH: the new body, and an update operation that has already succeeded."""
+        now = time.time()
+        op_id = str(uuid.uuid4())
+        with self._tx() as db:
+            db.execute("UPDATE templates SET body=? WHERE key=?", (json.dumps(body, sort_keys=True), key))
+            db.execute("INSERT INTO operations VALUES (?, ?, 'update', 'Succeeded', NULL, NULL, ?, ?, NULL, NULL)",
+                       (op_id, key, now, now))
+        op = self.get_operation(op_id)
+        assert op is not None
+        return op
+
+    def list_page(self, sub: str, rg: str | None, after: str | None, limit: int) -> tuple[list[TemplateRow], bool]:
+        """One page of templates in key order after the cursor ``after`` (a key): a range scan of the
+        primary key with LIMIT, so the last page costs what the first does. Returns (rows, more)."""
+        prefix = f"{sub.lower()}/" + (f"{rg.lower()}/" if rg is not None else "")
+        low = max(after or "", prefix)  # keys with the prefix sort after it ...
+        high = prefix[:-1] + "0"  # ... and before this ('0' follows '/')
+        rows = self._read("SELECT * FROM templates WHERE key > ? AND key < ? ORDER BY key LIMIT ?",
+                          (low, high, limit + 1))
+        out = []
+        for r in rows[:limit]:
+            tpl = self._template(r)
+            assert tpl is not None
+            if tpl.provisioning_state == "Creating" and time.time() >= tpl.ready_at:
+                tpl = self._settle(tpl)
+            out.append(tpl)
+        return out, len(rows) > limit
+
+    # -- resource groups ---------------------------------------------------------------------
+    def get_group(self, sub: str, name: str) -> dict[str, Any] | None:
+        rows = self._read("SELECT * FROM resource_groups WHERE key=?", (f"{sub.lower()}/{name.lower()}",))
+        if not rows:
+            return None
+        r = rows[0]
+        return {"sub": r["sub"], "name": r["name"], "location": r["location"],
+                "tags": json.loads(r["tags"]) if r["tags"] else None}
+
+    def put_group(self, sub: str, name: str, location: str, tags: dict[str, str] | None, *,
+                  only_if_missing: bool = False) -> bool:
+        """Create or update a resource group; True when it was created."""
+        key = f"{sub.lower()}/{name.lower()}"
+        with self._tx() as db:
+            exists = db.execute("SELECT 1 FROM resource_groups WHERE key=?", (key,)).fetchone() is not None
+            if exists and only_if_missing:
+                return False
+            if exists:
+                db.execute("UPDATE resource_groups SET tags=? WHERE key=?", (json.dumps(tags) if tags else None, key))
+            else:
+                db.execute("INSERT INTO resource_groups VALUES (?, ?, ?, ?, ?, ?)",
+                           (key, sub, name, location, json.dumps(tags) if tags else None, time.time()))
+        return not exists
+
+    def list_groups(self, sub: str) -> list[dict[str, Any]]:
+        rows = self._read("SELECT * FROM resource_groups WHERE key > ? AND key < ? ORDER BY key",
+                          (f"{sub.lower()}/", f"{sub.lower()}0"))
+        return [{"sub": r["sub"], "name": r["name"], "location": r["location"],
+                 "tags": json.loads(r["tags"]) if r["tags"] else None} for r in rows]
+
+    def delete_group(self, sub: str, name: str) -> list[str]:
+        """Remove an empty resource group; returns the keys of templates still in it (then nothing happens)."""
+        prefix = f"{sub.lower()}/{name.lower()}/"
+        with self._tx() as db:
+            left = [r["key"] for r in db.execute("SELECT key FROM templates WHERE key > ? AND key < ?",
+                                                 (prefix, prefix[:-1] + "0")).fetchall()]
+            if not left:
+                db.execute("DELETE FROM resource_groups WHERE key=?", (prefix[:-1],))
+        return left
+
+    # -- triggers ----------------------------------------------------------------------------
+    def put_trigger(self, key: str, name: str, kind: str) -> tuple[bool, float]:
+        with self._tx() as db:
+            row = db.execute("SELECT created FROM triggers WHERE template_key=? AND name=?",
+                             (key, name.lower())).fetchone()
+            if row is not None:
+                return False, float(row["created"])
+            now = time.time()
+            db.execute("INSERT INTO triggers VALUES (?, ?, ?, ?, ?)", (key, name.lower(), name, kind, now))
+        return True, now
+
+    def triggers(self, key: str) -> list[dict[str, Any]]:
+        rows = self._read("SELECT * FROM triggers WHERE template_key=? ORDER BY name", (key,))
+        return [{"name": r["display_name"], "kind": r["kind"], "created": r["created"]} for r in rows]
+
+    def delete_trigger(self, key: str, name: str) -> bool:
+        with self._tx() as db:
+            return db.execute("DELETE FROM triggers WHERE template_key=? AND name=?", (key, name.lower())).rowcount > 0
+
+    def record_operation(self, key: str, kind: str) -> OperationRow:
+        """An operation that completed at once (trigger create/delete): clients still poll it."""
+        now = time.time()
+        op_id = str(uuid.uuid4())
+        with self._tx() as db:
+            db.execute("INSERT INTO operations VALUES (?, ?, ?, 'Succeeded', NULL, NULL, ?, ?, NULL, NULL)",
+                       (op_id, key, kind, now, now))
+        op = self.get_operation(op_id)
+        assert op is not None
+        return op
 
     def list_templates(self, sub: str, rg: str | None) -> list[TemplateRow]:
         if rg is None:
@@ -222,14 +346,15 @@ class Store:
         return [t for t in out if t is not None]
 
     def create_template(self, sub: str, rg: str, name: str, location: str, body: dict[str, Any],
-                        delay: float) -> tuple[TemplateRow, OperationRow]:
+                        delay: float | None) -> tuple[TemplateRow, OperationRow]:
+        """A Creating template; ``delay`` None: provisioning checks run first (:meth:`finish_provisioning`)."""
         key = template_key(sub, rg, name)
         now = time.time()
         op_id = str(uuid.uuid4())
         with self._tx() as db:
             db.execute("INSERT INTO templates VALUES (?, ?, ?, ?, ?, ?, 'Creating', NULL, ?, ?, NULL)",
                        (key, sub, rg, name, location, json.dumps(body, sort_keys=True),
-                        now + delay, now))
+                        NOT_READY if delay is None else now + delay, now))
             db.execute("INSERT INTO operations VALUES (?, ?, 'create', 'InProgress', NULL, NULL, ?, NULL, NULL, NULL)",
                        (op_id, key, now))
         tpl = self.get_template(key)
@@ -243,6 +368,7 @@ class Store:
             db.execute("DELETE FROM log_lines WHERE run_id=?", (rid,))
         db.execute("DELETE FROM runs WHERE template_key=?", (key,))
         db.execute("DELETE FROM run_outputs WHERE template_key=?", (key,))
+        db.execute("DELETE FROM triggers WHERE template_key=?", (key,))
         db.execute("DELETE FROM templates WHERE key=?", (key,))
 
     def begin_delete(self, key: str) -> OperationRow:
