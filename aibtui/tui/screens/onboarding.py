@@ -66,6 +66,7 @@ class OnboardingScreen(Screen[None]):
         self.folder = folder
         self.answers = Answers(name=_default_name(folder))
         self.page = 0
+        self._done_text = Text()
         self.profiles: list[Any] = []
         self.written: Path | None = None
         self.existing: set[str] = set()  # names of the *.aib.yaml files already here (scanned in a worker)
@@ -105,7 +106,6 @@ class OnboardingScreen(Screen[None]):
                     yield Static("", id="yaml-preview")
                 with Vertical(id="page-done"):
                     yield Static("", id="done-text")
-                    yield Static("", id="doctor-text")  # `aibtui doctor` for the configured provider
                     with Horizontal(classes="buttons"):
                         yield Button("Build locally (b)", id="build-local", variant="primary", compact=True)
                         yield Button("Open in the editor (e)", id="open-editor", compact=True)
@@ -423,6 +423,7 @@ class OnboardingScreen(Screen[None]):
         text.append("\nBuild it now on the local provider (no Azure needed; its log says whether steps run or are "
                     "simulated), or open it in the editor.")
         self.query_one("#done-text", Static).update(text)
+        self._done_text = text
         self.page = PAGES.index("done")
         self._show()
         self._doctor()
@@ -441,11 +442,12 @@ class OnboardingScreen(Screen[None]):
         self.app.call_from_thread(self._show_doctor, lines)
 
     def _show_doctor(self, lines: list[str]) -> None:
-        text = Text("\npreflight (aibtui doctor):\n", style="bold")
+        text = self._done_text.copy()
+        text.append("\n\npreflight (aibtui doctor):\n", style="bold")
         for line in lines:
             text.append(line + "\n", style="red" if line.startswith("[FAIL]") else "green")
         try:
-            self.query_one("#doctor-text", Static).update(text)
+            self.query_one("#done-text", Static).update(text)
         except NoMatches:  # the wizard was closed meanwhile
             pass
 
