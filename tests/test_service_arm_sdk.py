@@ -200,3 +200,45 @@ def test_compute_sdk_reads_marketplace_images(svc: LocalService) -> None:
                                               "22_04-lts-gen2", versions[-1].name)
     assert image.name == versions[-1].name
     json.dumps(image.as_dict())
+
+
+def test_managed_identity_credential_signs_in_to_the_local_service(svc: LocalService,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    identity = pytest.importorskip("azure.identity")
+    assert svc.tls is not None
+    monkeypatch.setenv("IDENTITY_ENDPOINT", f"{svc.https_url}/_aibtui/msi/token")
+    monkeypatch.setenv("IDENTITY_HEADER", svc.token)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(svc.tls.ca_file))
+    for name in ("MSI_ENDPOINT", "MSI_SECRET", "IDENTITY_SERVER_THUMBPRINT", "IMDS_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    cred = identity.ManagedIdentityCredential()
+    token = cred.get_token("https://management.azure.com/.default").token
+    assert token != svc.token and token.count(".") == 2  # a JWT the service issued, not the token file
+    client = ImageBuilderClient(cred, LOCAL_SUBSCRIPTION, base_url=svc.https_url,
+                                connection_verify=str(svc.tls.ca_file))
+    assert list(client.virtual_machine_image_templates.list()) == []
+    monkeypatch.setenv("IDENTITY_HEADER", "wrong")
+    with pytest.raises(Exception):  # noqa: B017 - azure-identity's own error type for a refused sign-in
+        identity.ManagedIdentityCredential().get_token("https://management.azure.com/.default")
+
+
+def test_resource_manager_sdk_sees_providers_and_resource_groups(svc: LocalService, tmp_path: Path) -> None:
+    res = pytest.importorskip("azure.mgmt.resource.resources")
+    assert svc.tls is not None
+    kw: dict[str, Any] = {"base_url": svc.https_url, "connection_verify": str(svc.tls.ca_file)}
+    rm = res.ResourceManagementClient(StaticToken(svc.token), LOCAL_SUBSCRIPTION, **kw)
+    prov = rm.providers.get("Microsoft.VirtualMachineImages")
+    assert prov.registration_state == "Registered"
+    types = {t.resource_type: t.api_versions for t in prov.resource_types}
+    assert "2025-10-01" in types["imageTemplates"] and "2022-02-14" not in types["imageTemplates/triggers"]
+    made = rm.resource_groups.create_or_update("rg-res", {"location": "westus2", "tags": {"team": "a"}})
+    assert made.name == "rg-res" and made.properties.provisioning_state == "Succeeded"
+    assert rm.resource_groups.check_existence("RG-RES") and not rm.resource_groups.check_existence("rg-none")
+    assert rm.resource_groups.update("rg-res", {"tags": {"team": "b"}}).tags == {"team": "b"}
+    assert {"aibtui-local", "rg-res"} <= {g.name for g in rm.resource_groups.list()}
+    ImageBuilderClient(StaticToken(svc.token), LOCAL_SUBSCRIPTION, polling_interval=0.01, **kw) \
+        .virtual_machine_image_templates.begin_create_or_update("rg-res", "in-rg", compiled(tmp_path)).result()
+    assert [r.name for r in rm.resources.list_by_resource_group("rg-res")] == ["in-rg"]
+    with pytest.raises(HttpResponseError) as err:  # no cascade: the group still holds a template
+        rm.resource_groups.begin_delete("rg-res").result()
+    assert err.value.status_code == 409

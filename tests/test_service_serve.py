@@ -107,3 +107,34 @@ def test_token_is_created_atomically_and_never_empty(tmp_path: Path) -> None:
     os.chmod(tmp_path / "token", 0o600)
     with pytest.raises(PermissionError, match="empty"):
         read_or_create_token(tmp_path)
+
+
+def test_aibtui_client_over_https_verifies_the_published_ca(tmp_path: Path) -> None:
+    with local_service(tmp_path) as svc:
+        c = local_client(tmp_path, api_version="2024-02-01", base_url=svc.https_url)
+        c.create_template("t", sample_body()).result(timeout=10)
+        assert [t["name"] for t in c.list_templates()] == ["t"]
+        (tmp_path / "service.json").unlink()  # no published CA: the self-signed certificate is refused
+        blind = local_client(tmp_path, api_version="2024-02-01", base_url=svc.https_url,
+                             retry=RetryPolicy(attempts=1, backoff=0.01, timeout=5, poll_interval=0.01))
+        with pytest.raises(Exception, match="(?i)certificate"):
+            list(blind.list_templates())
+
+
+def test_tls_files_are_made_once_and_reused(tmp_path: Path) -> None:
+    from cryptography import x509
+
+    from aibtui.service.tls import ensure_tls
+
+    first = ensure_tls(tmp_path)
+    pem = first.cert_file.read_bytes()
+    cert = x509.load_pem_x509_certificate(pem)
+    ca = x509.load_pem_x509_certificate(first.ca_file.read_bytes())
+    assert cert.issuer == ca.subject and not (tmp_path / "tls" / "ca.key").exists()
+    sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert [str(ip) for ip in sans.get_values_for_type(x509.IPAddress)] == ["127.0.0.1"]
+    assert (first.key_file.stat().st_mode & 0o777) == 0o600
+    assert ((tmp_path / "tls").stat().st_mode & 0o777) == 0o700
+    assert ensure_tls(tmp_path).cert_file.read_bytes() == pem  # reused while valid
+    first.cert_file.write_text("broken")
+    assert ensure_tls(tmp_path).cert_file.read_bytes() != pem  # remade when unreadable

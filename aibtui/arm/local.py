@@ -149,7 +149,8 @@ def ensure_service(state: Path, *, env: Mapping[str, str] | None = None, timeout
 def local_client(state: Path, *, api_version: str, debug: Callable[[str], None] | None = None,
                  retry: RetryPolicy | None = None, start: bool = True,
                  base_url: str | None = None, ca_file: str | None = None, http_transport: Any = None) -> ArmClient:
-    """A client for the local service. ``base_url`` skips discovery (tests with an in-process service)."""
+    """A client for the local service. ``base_url`` skips discovery (tests with an in-process service);
+    an HTTPS one is verified against the CA file the service publishes."""
     if base_url is None:
         if start:
             info = ensure_service(state)
@@ -160,6 +161,9 @@ def local_client(state: Path, *, api_version: str, debug: Callable[[str], None] 
             info = found
         base_url = _url(info)
         ca_file = ca_file or _ca_file(info)
+    elif ca_file is None and base_url.startswith("https://"):
+        found = read_discovery(state)
+        ca_file = found.ca_file if found is not None else None
     token = read_or_create_token(state)
     client = _open(base_url, token, retry or LOCAL_RETRY, ca_file=ca_file, debug=debug, http_transport=http_transport)
     client.api_version = api_version

@@ -55,6 +55,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     state = Path(args.state_dir or state_dir())
     if args.start:
+        before = running(state)
+        if before is not None:
+            return _report(before, args.output, "already running")
         return _report(start_background(state, args), args.output, "started")
     if args.stop:
         return stop_background(state, args.output)

@@ -1,9 +1,10 @@
 """HTTPS for the local service: a self-signed CA and a server certificate for 127.0.0.1/localhost.
 
-Made with ``cryptography`` on the first start and kept in ``<state>/tls/`` (directory 0700, keys
-0600); later starts reuse them while the server certificate has more than a week to live. Clients
-verify the server against ``tls/ca.pem`` (``REQUESTS_CA_BUNDLE``, ``connection_verify=``,
-``ssl.create_default_context(cafile=...)``): normal TLS checks, no ``verify=False``.
+Made with ``cryptography`` on the first start and kept in ``<state>/tls/`` (directory 0700, the
+server key 0600; the CA's key is discarded once it has signed); later starts reuse them while the
+server certificate has more than a week to live. Clients verify the server against ``tls/ca.pem``
+(``REQUESTS_CA_BUNDLE``, ``connection_verify=``, ``ssl.create_default_context(cafile=...)``):
+normal TLS checks, no ``verify=False``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from ..localstate import CA_FILE, TLS_DIR
 
 SERVER_CERT = "server.pem"
 SERVER_KEY = "server.key"
-CA_KEY = "ca.key"
 RENEW_BEFORE = dt.timedelta(days=7)
 
 
@@ -97,7 +97,9 @@ def _make(folder: Path, files: TlsFiles) -> None:
     pem = serialization.Encoding.PEM
     priv = serialization.PrivateFormat.PKCS8
     none = serialization.NoEncryption()
-    _write(folder / CA_KEY, ca_key.private_bytes(pem, priv, none), 0o600)
+    # the CA's key is not kept: it signed this one certificate; a renewal makes a new CA (and clients
+    # re-read caFile), so a stolen state folder cannot mint certificates for other names
+    (folder / "ca.key").unlink(missing_ok=True)
     _write(files.key_file, key.private_bytes(pem, priv, none), 0o600)
     _write(files.cert_file, cert.public_bytes(pem), 0o644)
     _write(files.ca_file, ca.public_bytes(pem), 0o644)
