@@ -7,6 +7,8 @@ The config file is ``$XDG_CONFIG_HOME/aibtui/config.toml`` (``~/.config/aibtui/c
     resource_group = "rg-images"
     location = "westeurope"
     api_version = "2024-02-01"
+    auth = "cli"                # azure credentials: cli (az login), env, identity, default
+    subscription = "..."        # for --auth env|identity|default (else AZURE_SUBSCRIPTION_ID)
 
 Local builds (the local provider executes Linux templates in a sandbox; docs/local-service.md)::
 
@@ -36,6 +38,7 @@ from pathlib import Path
 from aibtui.compiler.errors import AibtuiError
 
 PROVIDERS = ("local", "azure")
+AUTH_KINDS = ("cli", "env", "identity", "default")
 
 
 class ConfigError(AibtuiError):
@@ -49,6 +52,8 @@ class UserConfig:
     location: str | None = None
     api_version: str | None = None
     source: str = "default"  # where `provider` came from: default, file, env
+    auth: str = "cli"  # Azure credentials (--auth > AIBTUI_AUTH > the file > cli)
+    subscription: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,8 +121,12 @@ def load_config(env: Mapping[str, str] | None = None) -> UserConfig:
             raise ConfigError(f"{path}: {key} must be a string")
         return v
 
+    auth = env.get("AIBTUI_AUTH") or _str("auth") or "cli"
+    if auth not in AUTH_KINDS:
+        where = "AIBTUI_AUTH" if env.get("AIBTUI_AUTH") else str(path)
+        raise ConfigError(f"{where}: unknown auth {auth!r}; use one of: {', '.join(AUTH_KINDS)}")
     return UserConfig(provider=str(provider), resource_group=_str("resource_group"), location=_str("location"),
-                      api_version=_str("api_version"), source=source)
+                      api_version=_str("api_version"), source=source, auth=auth, subscription=_str("subscription"))
 
 
 def load_local_config(env: Mapping[str, str] | None = None) -> LocalBuildConfig:

@@ -62,15 +62,15 @@ def _build_once(state: Path, file: Path, step_delay: float) -> float:
 
 
 def _shutdown(state: Path) -> None:
-    from aibtui.arm.http import HttpRequest, StdlibTransport
-    from aibtui.service.statefiles import read_discovery, read_token
+    from aibtui.arm.local import local_client
+    from aibtui.service.statefiles import read_discovery
 
     info = read_discovery(state)
     if info is None:
         return
     try:
-        StdlibTransport().send(HttpRequest("POST", f"{info.base_url}/_aibtui/shutdown",
-                                           {"Authorization": f"Bearer {read_token(state)}"}), 5)
+        client = local_client(state, api_version="2024-02-01", start=False)
+        client.send("POST", f"{client.base_url}/_aibtui/shutdown", ok=(200, 202, 204))
     except Exception:  # noqa: BLE001
         pass
 

@@ -8,10 +8,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from rawhttp import HttpRequest, StdlibTransport
 
 from aibtui.arm.client import ArmClient, RetryPolicy
 from aibtui.arm.errors import ArmError
-from aibtui.arm.http import HttpRequest, StdlibTransport
 from aibtui.arm.local import local_client
 from aibtui.service.runner import NOT_EXECUTED
 from aibtui.service.server import LocalService
@@ -104,7 +104,7 @@ def test_changed_put_is_a_conflict_and_the_same_put_is_idempotent(svc: LocalServ
     c = _client(svc, tmp_path)
     c.create_template("t", sample_body()).result(timeout=5)
     again = c.create_template("t", sample_body())
-    assert again.initial.status == 200 and again.done()
+    assert again.initial_status == 200 and again.done()
     with pytest.raises(ArmError) as err:
         c.create_template("t", sample_body(steps=("install", "other")))
     assert err.value.status == 409 and err.value.code == "Conflict"
@@ -150,7 +150,7 @@ def test_paging_of_templates_and_run_outputs(tmp_path: Path) -> None:
             c.create_template(f"t{i}", sample_body()).result(timeout=5)
         lines.clear()
         assert [t["name"] for t in c.list_templates()] == [f"t{i}" for i in range(5)]
-        gets = [ln for ln in lines if ln.startswith("> GET")]
+        gets = [ln for ln in lines if ln.startswith("Request URL:") and "imageTemplates?" in ln]
         assert len(gets) == 3 and "$skipToken=" in gets[1] and "$skipToken=" in gets[2]  # keyset cursors
         outs = tuple(f"o{i}" for i in range(5))
         c.create_template("many", sample_body(outputs=outs)).result(timeout=5)

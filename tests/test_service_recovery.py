@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 import pytest
+from rawhttp import HttpRequest, StdlibTransport
 
 from aibtui.arm.client import RetryPolicy
-from aibtui.arm.http import HttpRequest, StdlibTransport
 from aibtui.arm.local import ensure_service, local_client
 from aibtui.service.statefiles import Discovery, read_discovery
 from aibtui.service.store import INTERRUPTED

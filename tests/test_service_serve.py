@@ -30,7 +30,7 @@ def test_serve_runs_in_the_foreground_and_refuses_a_second_one(tmp_path: Path) -
             time.sleep(0.02)
         c = local_client(tmp_path, api_version="2024-02-01", start=False,
                          retry=RetryPolicy(attempts=2, backoff=0.01, timeout=5, poll_interval=0.01))
-        assert c.base_url == info.base_url
+        assert c.base_url == info.https_url  # the local provider speaks HTTPS, verified with the CA file
         assert list(c.list_templates()) == []
         second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=30)
         assert second.returncode == 1 and "another local service is running" in second.stderr

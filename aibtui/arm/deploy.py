@@ -73,7 +73,11 @@ def apply_deploy(client: Any, plan: DeployPlan, body: dict[str, Any]) -> None:
         if plan.busy:
             raise DeployError(f"{plan.name} has a run in progress; cancel it first, or wait")
         client.delete_template(plan.name).result()
-    created = client.create_template(plan.name, body).result() or {}
+    op = client.create_template(plan.name, body)  # a refused PUT raises here, to the caller
+    try:
+        created = op.result() or {}
+    except ArmError:  # provisioning ended Failed: the template says why
+        created = client.find_template(plan.name) or {}
     props = created.get("properties") or {}
     state = props.get("provisioningState", "?")
     if state != "Succeeded":
@@ -82,27 +86,13 @@ def apply_deploy(client: Any, plan: DeployPlan, body: dict[str, Any]) -> None:
         raise DeployError(f"provisioning of {plan.name} ended {state}" + (f": {detail}" if detail else ""))
 
 
-def start_run(client: Any, name: str, previous_start: str | None, *, rootfs: str | None = None) -> bool:
-    """POST run. Returns True when the run had already started (a retried POST whose first answer was
-    lost: the service says Conflict because our own run is running), False for a fresh start.
+def start_run(client: Any, name: str, previous_start: str | None = None, *, rootfs: str | None = None) -> bool:
+    """POST run. Returns True when the run had already started (the answer to the POST was lost and
+    the template's lastRunStatus showed the run: it was not sent again), False for a fresh start.
 
     ``rootfs`` is the local service's extension: run the steps for real on a copy of that root
-    filesystem (docs/local-service.md).
+    filesystem (docs/local-service.md). ``previous_start`` is kept for callers; the client reads
+    lastRunStatus itself before the POST.
     """
-    try:
-        if rootfs is not None:
-            from urllib.parse import quote
-
-            extra = f"&rootfs={quote(rootfs, safe='')}"
-            client.begin("POST", client.url(client.template_path(name) + "/run", extra=extra), ok=(200, 202, 204),
-                         final_via="azure-async-operation")
-        else:
-            client.run(name)
-    except ArmError as exc:
-        if exc.status != 409:
-            raise
-        now = (client.get_template(name).get("properties") or {}).get("lastRunStatus") or {}
-        if now.get("runState") != "Running" or now.get("startTime") == previous_start:
-            raise
-        return True
-    return False
+    op = client.run(name, query={"rootfs": rootfs} if rootfs is not None else None)
+    return bool(op.recovered)

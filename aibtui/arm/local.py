@@ -4,13 +4,13 @@ detached when none answers, and hand back an :class:`ArmClient` aimed at it."""
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from ..localstate import (
     LOCAL_LOCATION,
@@ -22,27 +22,47 @@ from ..localstate import (
     read_discovery,
     read_or_create_token,
 )
-from .client import ArmClient, RetryPolicy
-from .errors import ClientError, TransportError
-from .http import HttpRequest, StdlibTransport
+from .client import ArmClient, Identity, open_arm_client
+from .errors import ClientError
+from .pipeline import ClientSettings, RetryPolicy, StaticToken
 
 SPAWN_LOCK = "spawn.lock"
-LOCAL_RETRY = RetryPolicy(attempts=6, backoff=0.2, max_backoff=2.0, max_retry_after=10.0, timeout=15.0,
-                          poll_interval=0.1)
+LOCAL_RETRY = RetryPolicy(attempts=6, backoff=0.2, max_backoff=2.0, timeout=15.0, poll_interval=0.1)
+LOCAL_SCOPE = ("aibtui-local/.default",)
+
+
+def _ca_file(info: Discovery) -> str | None:
+    """The local service's CA certificate (HTTPS), when its discovery file names one."""
+    return info.ca_file if info.https_url else None
+
+
+def _url(info: Discovery) -> str:
+    """HTTPS (verified against the service's own CA) when the service offers it."""
+    return info.https_url or info.base_url
+
+
+def _open(base_url: str, token: str, settings: ClientSettings, *, ca_file: str | None = None,
+          debug: Callable[[str], None] | None = None, http_transport: Any = None) -> ArmClient:
+    """The same ARM pipeline as Azure, with the service's token and CA. The service's plain-http
+    listener (127.0.0.1 only; tests and tools) is accepted for its own token: it never leaves the
+    loopback interface. Every other http:// URL is refused by the challenge-auth policy."""
+    loopback_http = base_url.startswith("http://127.0.0.1:")
+    return open_arm_client(base_url, StaticToken(token), LOCAL_SCOPE, subscription=LOCAL_SUBSCRIPTION,
+                           resource_group=LOCAL_RESOURCE_GROUP, api_version="2024-02-01", settings=settings,
+                           provider="local", location=LOCAL_LOCATION,
+                           identity=Identity("local", "the local service's per-user token"), debug=debug,
+                           ca_file=ca_file, http_transport=http_transport,
+                           options={"enforce_https": False} if loopback_http else None)
 
 
 def _health(info: Discovery, token: str, timeout: float = 2.0) -> dict | None:
-    req = HttpRequest("GET", f"{info.base_url}/_aibtui/health", {"Authorization": f"Bearer {token}"})
+    client = _open(_url(info), token, ClientSettings(attempts=1, timeout=timeout), ca_file=_ca_file(info))
     try:
-        resp = StdlibTransport().send(req, timeout)
-    except TransportError:
+        body = client.get_json(f"{_url(info)}/_aibtui/health")
+    except ClientError:
         return None
-    if resp.status != 200:
-        return None
-    try:
-        body = json.loads(resp.body)
-    except ValueError:
-        return None
+    finally:
+        client.close()
     return body if isinstance(body, dict) else None
 
 
@@ -52,11 +72,13 @@ def _healthy(info: Discovery, token: str, timeout: float = 2.0) -> bool:
 
 def _retire(state: Path, info: Discovery, token: str, timeout: float = 5.0) -> None:
     """Ask an idle service of another protocol version to stop, and wait until it has."""
-    req = HttpRequest("POST", f"{info.base_url}/_aibtui/shutdown", {"Authorization": f"Bearer {token}"})
+    client = _open(_url(info), token, ClientSettings(attempts=1, timeout=timeout), ca_file=_ca_file(info))
     try:
-        StdlibTransport().send(req, timeout)
-    except TransportError:
+        client.send("POST", f"{_url(info)}/_aibtui/shutdown", ok=(200, 202, 204))
+    except ClientError:
         pass
+    finally:
+        client.close()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         now = read_discovery(state)
@@ -126,7 +148,7 @@ def ensure_service(state: Path, *, env: Mapping[str, str] | None = None, timeout
 
 def local_client(state: Path, *, api_version: str, debug: Callable[[str], None] | None = None,
                  retry: RetryPolicy | None = None, start: bool = True,
-                 base_url: str | None = None) -> ArmClient:
+                 base_url: str | None = None, ca_file: str | None = None, http_transport: Any = None) -> ArmClient:
     """A client for the local service. ``base_url`` skips discovery (tests with an in-process service);
     an HTTPS one is verified against the CA file the service publishes."""
     if base_url is None:
@@ -137,14 +159,12 @@ def local_client(state: Path, *, api_version: str, debug: Callable[[str], None] 
             if found is None:
                 raise ClientError(f"no local service is running for {state}")
             info = found
-        # plain HTTP on loopback: the stdlib transport opens a connection per request, and a TLS
-        # handshake each time would slow every poll; an https base_url is verified against the CA
-        base_url = info.base_url
-        ca_file = info.ca_file
-    else:
+        base_url = _url(info)
+        ca_file = ca_file or _ca_file(info)
+    elif ca_file is None and base_url.startswith("https://"):
         found = read_discovery(state)
         ca_file = found.ca_file if found is not None else None
     token = read_or_create_token(state)
-    return ArmClient(base_url, StdlibTransport(ca_file), lambda: {"Authorization": f"Bearer {token}"},
-                     subscription=LOCAL_SUBSCRIPTION, resource_group=LOCAL_RESOURCE_GROUP, api_version=api_version,
-                     retry=retry or LOCAL_RETRY, debug=debug, provider="local", location=LOCAL_LOCATION)
+    client = _open(base_url, token, retry or LOCAL_RETRY, ca_file=ca_file, debug=debug, http_transport=http_transport)
+    client.api_version = api_version
+    return client

@@ -19,6 +19,7 @@ class Target:
     resource_group: str | None = None
     location: str | None = None
     api_version: str | None = None
+    auth: str | None = None  # cli, env, identity, default (None: AIBTUI_AUTH / config file / cli)
     debug: Callable[[str], None] | None = None
 
 
@@ -38,8 +39,9 @@ def open_client(target: Target) -> ArmClient:
         if target.resource_group:
             client.resource_group = target.resource_group
         return client
-    from .azure import azure_client, context_from_cli
+    from .azure import azure_client, open_context
 
-    ctx = context_from_cli(target.subscription, tenant=target.tenant)
+    ctx = open_context(target.auth or cfg.auth, target.subscription or cfg.subscription, tenant=target.tenant,
+                       config_subscription=cfg.subscription)
     return azure_client(ctx, api_version=api_version, resource_group=target.resource_group or cfg.resource_group,
                         location=target.location or cfg.location, debug=target.debug)

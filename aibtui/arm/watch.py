@@ -1,4 +1,5 @@
-"""Watching a run: poll the template's lastRunStatus (and, on the local service, the log).
+"""Watching a run: poll the template's lastRunStatus and the customization log (the local service's
+log endpoint, or on Azure the staging storage account's blob: aibtui/arm/stagelog.py).
 
 :class:`RunWatcher` reports what changed since the last poll; the CLI prints it, the TUI can post
 it as messages. One poll at a time: the next is armed only after the last finished.
@@ -97,8 +98,9 @@ class RunWatcher:
 
     @property
     def long_polls(self) -> bool:
-        """True while polls wait on the service's log (no sleep needed between them)."""
-        return self.follow_log and not self.log_complete
+        """True while polls wait on the service's log (no sleep needed between them). Only the local
+        service long-polls; Azure's log is a blob (aibtui/arm/stagelog.py), read once per poll."""
+        return self.follow_log and not self.log_complete and getattr(self.client, "provider", "local") == "local"
 
     def poll(self, wait: float = 0.0) -> Update:
         """Read the log first, then the status: lines print before the state they led to.
@@ -113,7 +115,7 @@ class RunWatcher:
                                                     wait=wait)
             except ArmError:
                 raise
-            except ClientError as exc:  # Azure: no log endpoint; watch the state only
+            except ClientError as exc:  # Azure: the log cannot be read (no access yet): watch the state only
                 self.follow_log, self.log_complete = False, True
                 note = str(exc)
             else:

@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "list": ("aibtui.cli.ops_cmd", "list image templates"),
     "delete": ("aibtui.cli.ops_cmd", "delete an image template"),
     "images": ("aibtui.cli.ops_cmd", "browse marketplace images"),
+    "doctor": ("aibtui.cli.doctor_cmd", "preflight: sign-in, providers, identity and roles, galleries"),
     "serve": ("aibtui.cli.serve_cmd", "the local image-builder service (foreground, --start, --stop, --status)"),
 }
 

@@ -31,6 +31,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--provider", choices=("local", "azure"),
                    help="local (embedded service, the default) or azure; default from AIBTUI_PROVIDER or the "
                         "config file")
+    g.add_argument("--auth", choices=("cli", "env", "identity", "default"),
+                   help="Azure credentials: cli (your az login, the default), env (service principal from "
+                        "AZURE_* variables), identity (workload or managed identity), default "
+                        "(DefaultAzureCredential); default from AIBTUI_AUTH or the config file")
     g.add_argument("--subscription", help="Azure subscription (default: `az account show`)")
     g.add_argument("--tenant", help="Azure tenant to get the token from (default: the subscription's)")
     g.add_argument("-g", "--resource-group", help="resource group (default: `az configure --defaults group=`)")
@@ -108,6 +112,7 @@ def _client(args: argparse.Namespace, err: TextIO) -> Any:
         def debug(line: str) -> None:
             err.write(f"debug: {line}\n")
     target = Target(provider=args.provider, subscription=args.subscription, tenant=args.tenant,
+                    auth=getattr(args, "auth", None),
                     resource_group=args.resource_group,
                     location=getattr(args, "location", None), api_version=args.api_version, debug=debug)
     return open_client(target)
@@ -326,11 +331,9 @@ def _status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write("  no run yet\n")
         return 0
     if args.watch and not st.done:
-        after = 0
-        if client.provider == "local":  # re-attach: show the log from here on
-            after = int(client.customization_log(args.name).get("next") or 0)
-        return _watch(client, args.name, args, out, err, outputs=True, log=client.provider == "local",
-                      log_after=after)
+        after = _log_end(client, args.name, err)  # re-attach: show the log from here on
+        return _watch(client, args.name, args, out, err, outputs=True, log=after is not None,
+                      log_after=after or 0)
     sub = f" / {st.sub_state}" if st.sub_state and not st.done else ""
     out.write(f"  last run: {st.state}{sub} ({format_elapsed(st.elapsed())})\n")
     if st.message:
@@ -338,25 +341,45 @@ def _status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 1 if st.state == "Failed" else 0
 
 
+def _log_end(client: Any, name: str, err: TextIO) -> int | None:
+    """Where the customization log ends now (None: it cannot be read; the reason is printed)."""
+    from aibtui.arm.errors import ClientError
+
+    try:
+        return int(client.customization_log(name).get("next") or 0)
+    except ClientError as exc:
+        err.write(f"(no live log: {exc})\n")
+        return None
+
+
 def _cancel(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """POST cancel. ``--wait``: until lastRunStatus.runState is Canceled, or the run ended another way
+    first (it finished before the cancel took effect); says which."""
     from aibtui.arm.errors import ArmError
 
     client = _client(args, err)
     try:
-        poller = client.cancel(args.name)
+        op = client.cancel(args.name)
     except ArmError as exc:
-        if exc.status == 409:
-            err.write(f"aibtui cancel: {exc.message}\n")
-            return 1
-        raise
+        if exc.status != 409:
+            raise
+        st = client.last_run(args.name)
+        if args.wait and st.get("runState") in ("Succeeded", "PartiallySucceeded", "Failed", "Canceled"):
+            out.write(f"{args.name}: the run had already ended ({st['runState']}); nothing to cancel\n")
+            return 0
+        err.write(f"aibtui cancel: {exc.message}\n")
+        return 1
     if not args.wait:
         out.write(f"cancel requested for {args.name}; the run is Canceling. Watch it: `aibtui status {args.name}"
                   " --watch`\n")
         return 0
-    poller.wait()
-    tpl = client.get_template(args.name)
-    st = (tpl.get("properties") or {}).get("lastRunStatus") or {}
-    out.write(f"{args.name}: {st.get('runState')}: {st.get('message', '')}\n")
+    op.wait()
+    done = client.watch_run(args.name).wait()
+    st = client.last_run(args.name)
+    if done == "Canceled":
+        out.write(f"{args.name}: Canceled: {st.get('message', '')}\n")
+    else:
+        out.write(f"{args.name}: the run ended {done} before the cancel took effect: {st.get('message', '')}\n")
     return 0
 
 
@@ -392,8 +415,8 @@ def _logs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             after = int(log.get("next") or after)
             if log.get("complete"):
                 break
-            if not log.get("lines") and "runState" not in log:  # a service without long polls
-                time.sleep(interval)
+            if client.provider != "local" or (not log.get("lines") and "runState" not in log):
+                time.sleep(interval)  # Azure: the log is a blob, read again after the poll interval
     except KeyboardInterrupt:
         out.write("\n(stopped following; the build goes on)\n")
         return 130

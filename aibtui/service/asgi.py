@@ -150,6 +150,11 @@ class AsgiApp:
             threading.Thread(target=svc.stop, daemon=True).start()
             return await _send(send, Reply(202, {"stopping": True}), ids, close=True)
         rule = svc.faults.take(req.method, req.path) if svc.settings.fault_mode else None
+        if rule is not None and rule.action == "unregistered":
+            return await _send(send, error_reply(
+                409, "MissingSubscriptionRegistration", "The subscription is not registered to use namespace "
+                "'Microsoft.VirtualMachineImages'. See https://aka.ms/rps-not-found for how to register "
+                "subscriptions.", req.api_version), ids)
         if rule is not None:
             if rule.action == "drop-before":
                 return _drop()

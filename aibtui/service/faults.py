@@ -7,7 +7,11 @@ A rule matches a method and a path regex and applies an action for its next ``ti
 - ``drop-before``: close the connection without an answer, before the request is processed;
 - ``drop-after``: process the request, then close the connection without an answer (the client
   cannot tell whether it worked: a retried POST must not start a second run);
-- ``stall``: wait ``seconds`` before processing (the client's read timeout fires first).
+- ``stall``: wait ``seconds`` before processing (the client's read timeout fires first);
+- ``unregistered``: answer 409 ``MissingSubscriptionRegistration`` for Microsoft.VirtualMachineImages,
+  as ARM does in a subscription where that provider is not registered (the service answers
+  ``POST .../providers/NS/register`` and ``GET .../providers/NS``, so a client's automatic
+  registration can be tested).
 
 ``failStep`` names a customize/validate step that the simulated runner fails.
 """
@@ -19,7 +23,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-ACTIONS = ("429", "500", "503", "drop-before", "drop-after", "stall")
+ACTIONS = ("429", "500", "503", "drop-before", "drop-after", "stall", "unregistered")
 
 
 @dataclass

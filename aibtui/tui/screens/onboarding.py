@@ -66,6 +66,7 @@ class OnboardingScreen(Screen[None]):
         self.folder = folder
         self.answers = Answers(name=_default_name(folder))
         self.page = 0
+        self._done_text = Text()
         self.profiles: list[Any] = []
         self.written: Path | None = None
         self.existing: set[str] = set()  # names of the *.aib.yaml files already here (scanned in a worker)
@@ -422,8 +423,33 @@ class OnboardingScreen(Screen[None]):
         text.append("\nBuild it now on the local provider (no Azure needed; its log says whether steps run or are "
                     "simulated), or open it in the editor.")
         self.query_one("#done-text", Static).update(text)
+        self._done_text = text
         self.page = PAGES.index("done")
         self._show()
+        self._doctor()
+
+    @work(thread=True, exclusive=True, group="doctor")
+    def _doctor(self) -> None:
+        """The preflight checks of `aibtui doctor` (docs/operations.md), shown under the summary."""
+        from aibtui.arm.doctor import preflight
+        from aibtui.arm.errors import ClientError
+        from aibtui.config import ConfigError
+
+        try:
+            lines = [c.format() for c in preflight()]
+        except (ClientError, ConfigError, OSError) as exc:
+            lines = [f"[FAIL] doctor: {exc}"]
+        self.app.call_from_thread(self._show_doctor, lines)
+
+    def _show_doctor(self, lines: list[str]) -> None:
+        text = self._done_text.copy()
+        text.append("\n\npreflight (aibtui doctor):\n", style="bold")
+        for line in lines:
+            text.append(line + "\n", style="red" if line.startswith("[FAIL]") else "green")
+        try:
+            self.query_one("#done-text", Static).update(text)
+        except NoMatches:  # the wizard was closed meanwhile
+            pass
 
     def on_key(self, event: Any) -> None:
         if self.page_id == "done" and event.key in ("b", "e"):

@@ -1,4 +1,7 @@
-"""The wire: request/response values and the stdlib transport (used for the local service)."""
+"""Raw HTTP for tests: one request, no retry, no auth policy (to poke the local service directly:
+fault plans, the health and shutdown endpoints, requests without a token).
+
+The product talks through azure-mgmt-core (aibtui/arm/pipeline.py); this is test plumbing only."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from .errors import TransportError
+from aibtui.arm.errors import TransportError
 
 
 @dataclass
