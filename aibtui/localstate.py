@@ -137,3 +137,14 @@ def remove_discovery(state: Path, pid: int) -> None:
             (Path(state) / DISCOVERY_FILE).unlink()
         except FileNotFoundError:
             pass
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (one owned by another user counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

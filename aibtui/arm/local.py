@@ -19,6 +19,7 @@ from ..localstate import (
     LOG_FILE,
     PROTOCOL_VERSION,
     Discovery,
+    pid_alive,
     read_discovery,
     read_or_create_token,
 )
@@ -82,25 +83,15 @@ def _retire(state: Path, info: Discovery, token: str, timeout: float = 5.0) -> N
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         now = read_discovery(state)
-        if now is None or now.pid != info.pid or not _pid_alive(info.pid):
+        if now is None or now.pid != info.pid or not pid_alive(info.pid):
             return
         time.sleep(0.02)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def running_service(state: Path) -> Discovery | None:
     """The service answering for this state directory, or None."""
     info = read_discovery(state)
-    if info is None or not _pid_alive(info.pid):
+    if info is None or not pid_alive(info.pid):
         return None
     token = read_or_create_token(state)
     health = _health(info, token)

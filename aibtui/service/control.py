@@ -24,6 +24,7 @@ from ..localstate import (
     LOG_FILE,
     Discovery,
     ensure_state_dir,
+    pid_alive,
     read_discovery,
     read_or_create_token,
 )
@@ -132,16 +133,6 @@ def _rotate(path: Path, limit: int = 5 * 1024 * 1024) -> None:
 
 
 # -- background --------------------------------------------------------------------------------
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _call(info: Discovery, token: str, method: str, path: str, timeout: float = 2.0) -> tuple[int, bytes] | None:
     conn = http.client.HTTPConnection("127.0.0.1", info.port, timeout=timeout)
     try:
@@ -157,7 +148,7 @@ def _call(info: Discovery, token: str, method: str, path: str, timeout: float = 
 def running(state: Path) -> Discovery | None:
     """The healthy service of this state directory, or None."""
     info = read_discovery(state)
-    if info is None or not _pid_alive(info.pid):
+    if info is None or not pid_alive(info.pid):
         return None
     try:
         token = read_or_create_token(state)
@@ -203,7 +194,7 @@ def start_background(state: Path, args: argparse.Namespace) -> Discovery:
 
 def stop_background(state: Path, output: str) -> int:
     info = read_discovery(state)
-    if info is None or not _pid_alive(info.pid):
+    if info is None or not pid_alive(info.pid):
         _emit(output, {"running": False, "stopped": False, "stateDir": str(state)},
               f"no local service is running for {state}")
         return 0
@@ -214,7 +205,7 @@ def stop_background(state: Path, output: str) -> int:
     _call(info, token, "POST", "/_aibtui/shutdown", timeout=5.0)
     deadline = time.monotonic() + STOP_TIMEOUT
     signalled = False
-    while _pid_alive(info.pid) and _is_ours(state, info):
+    while pid_alive(info.pid) and _is_ours(state, info):
         if time.monotonic() > deadline:
             if signalled:
                 return _fail(f"the local service (pid {info.pid}) did not stop within {2 * STOP_TIMEOUT:g}s")
