@@ -100,10 +100,36 @@ class EditorScreen(Screen[None]):
         self._load()
         self.set_interval(2.0, self._check_disk)
 
+    @property
+    def dirty(self) -> bool:
+        """Edits not written to the file yet."""
+        return self.doc is not None and bool(self.doc.dirty)
+
+    def save_now(self) -> bool:
+        """Save at once (before quitting or switching files): True when the file holds the edits. A
+        conflict or a write error is shown and nothing else happens (False)."""
+        from aibtui.yamledit import ConflictError
+
+        if self.doc is None:
+            return True
+        try:
+            self.doc.save(force=False, text=self.doc.text())
+        except ConflictError:
+            self._save_conflict()
+            return False
+        except OSError as exc:
+            self.notify(f"cannot save {self.path.name}: {exc.strerror or exc}", severity="error", timeout=8)
+            return False
+        return True
+
     # -- loading, compiling -----------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="load")
     def _load(self) -> None:
         from aibtui.yamledit import YamlDoc, YamlEditError
+
+        from ..recent import remember
+
+        remember(getattr(self.app, "folder", self.path.parent), self.path)
 
         try:
             doc = YamlDoc.load(self.path)

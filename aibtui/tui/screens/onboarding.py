@@ -54,6 +54,13 @@ EXPLAIN = {
 }
 
 
+class ChoiceList(SelectionList[str]):
+    """The wizard's multiple choices: Space toggles the highlighted item, Enter goes on to the next page."""
+
+    BINDINGS = [Binding("enter", "screen.next", "Next page", show=False),
+                Binding("j", "cursor_down", "Down", show=False), Binding("k", "cursor_up", "Up", show=False)]
+
+
 class OnboardingScreen(Screen[None]):
     BINDINGS = [
         Binding("ctrl+n", "next", "Next", id="onboarding.next", priority=True),
@@ -91,10 +98,10 @@ class OnboardingScreen(Screen[None]):
                     yield Static("", id="identity-problem", classes="field-problem")
                     yield Static("", id="az-commands", classes="commands")
                 with Vertical(id="page-steps"):
-                    yield SelectionList[str](id="recipes")
+                    yield ChoiceList(id="recipes")
                 with VerticalScroll(id="page-outputs"):
-                    yield SelectionList[str](("Managed image", "managedImage", True),
-                                             ("Gallery image version", "gallery"), ("VHD", "vhd"), id="output-kinds")
+                    yield ChoiceList(("Managed image", "managedImage", True),
+                                     ("Gallery image version", "gallery"), ("VHD", "vhd"), id="output-kinds")
                     yield Static("Managed image id", classes="field-label")
                     yield Input("", id="image-id", select_on_focus=False)
                     yield Static("", id="image-id-problem", classes="field-problem")
@@ -158,7 +165,8 @@ class OnboardingScreen(Screen[None]):
         self.query_one("#wizard-explain", Static).update(EXPLAIN[pid])
         self.query_one("#wizard-buttons").display = pid != "done"
         self.query_one("#next", Button).label = "Write (Ctrl+S)" if pid == "review" else "Next (Ctrl+N)"
-        self.query_one("#back", Button).disabled = self.page == 0
+        self.query_one("#back", Button).disabled = self.page == 0 and not self._can_leave()
+        self.query_one("#back", Button).label = "Back (Esc)" if self.page or not self._can_leave() else "Close (Esc)"
         if pid == "identity":
             self._show_commands()
         if pid == "steps":
@@ -370,12 +378,21 @@ class OnboardingScreen(Screen[None]):
         self.page += 1
         self._show()
 
+    def _can_leave(self) -> bool:
+        """Whether a screen lies beneath (the wizard was opened with Ctrl+O or from Open)."""
+        return self.is_attached and len(self.app.screen_stack) > 2 and self.app.screen_stack[-1] is self
+
     def action_back(self) -> None:
-        if self.page_id == "done":
+        if self.page_id == "done":  # the file is written: Esc opens it in the editor
+            self.action_open_editor()
             return
         if self.page > 0:
             self.page -= 1
             self._show()
+        elif self._can_leave():
+            self.dismiss()
+        else:
+            self.notify("this is the first page (Ctrl+Q quits)")
 
     def _yaml(self) -> str:
         from aibtui.onboarding.yamltext import render_yaml
@@ -447,7 +464,15 @@ def _editor(path: Path, build_with: str | None = None) -> Screen[None]:
 
 
 def _default_name(folder: Path) -> str:
+    """The folder's name (or my-image), made free: ``NAME.aib.yaml`` must not exist there yet."""
     import re
 
-    base = re.sub(r"[^A-Za-z0-9_.-]+", "-", folder.name).strip("-.")[:64]
-    return base if base and ids.check_template_name(base) is None else "my-image"
+    from aibtui.onboarding.recipes import free_name
+
+    base = re.sub(r"[^A-Za-z0-9_.-]+", "-", folder.name).strip("-.")[:60]
+    base = base if base and ids.check_template_name(base) is None else "my-image"
+    try:
+        taken = {p.name[: -len(".aib.yaml")] for p in folder.glob("*.aib.yaml")}
+    except OSError:
+        taken = set()
+    return free_name(base, taken)
