@@ -45,6 +45,24 @@ class AibApp(App[int]):
         self._keymap_warning = keymap_warning
         self._force_onboarding = onboarding
         self._adapter = None
+        self.run_timelines: dict[str, tuple[str | None, list[tuple[str, str]]]] = {}  # re-attach keeps phases
+
+    # -- keys as people read them; app keys only where they work --------------------------------------
+    def get_key_display(self, binding: Binding) -> str:
+        from .keys import key_label
+
+        return binding.key_display or key_label(binding.key, short=True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        from textual.screen import ModalScreen
+
+        from .screens.help import HelpScreen
+
+        screen = self.screen
+        if action in ("templates", "onboarding", "open") and isinstance(screen, ModalScreen) \
+                and not isinstance(screen, HelpScreen):
+            return False  # not over a dialog: finish or close it first
+        return True
 
     # -- shared services -----------------------------------------------------------------------
     @property
@@ -134,6 +152,7 @@ class AibApp(App[int]):
     def action_open(self) -> None:
         from .screens.open_file import OpenScreen
 
+        self._close_help()
         if not isinstance(self.screen, OpenScreen):
             self.push_screen(OpenScreen(self.folder), self._open_chosen)
 
@@ -183,13 +202,23 @@ class AibApp(App[int]):
             self.push_screen(HelpScreen())
 
     def action_templates(self) -> None:
+        from .screens.help import HelpScreen
         from .screens.templates import TemplatesScreen
 
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
         if not isinstance(self.screen, TemplatesScreen):
             self.push_screen(TemplatesScreen())
 
     def action_onboarding(self) -> None:
+        self._close_help()
         self.open_onboarding()
+
+    def _close_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
 
 
 def run_tui(argv: list[str] | None = None) -> int:

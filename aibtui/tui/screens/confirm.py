@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Footer, Static
 
 
 class ConfirmScreen(ModalScreen[str | None]):
@@ -35,6 +35,7 @@ class ConfirmScreen(ModalScreen[str | None]):
                 for key, label in self.choices:
                     yield Button(label, id=key, variant="error" if key == self.danger else
                                  "primary" if key == self.default else "default", compact=True)
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(f"#{self.default}", Button).focus()

@@ -146,6 +146,7 @@ class EditorScreen(Screen[None]):
     def _loaded(self, doc: Any) -> None:
         self.doc = doc
         self.conflict = False
+        self.refresh_bindings()
         self.refresh_lists()
         self.query_one("#step-list", OptionList).focus()
         self.compile()
@@ -363,12 +364,31 @@ class EditorScreen(Screen[None]):
     def _edited(self) -> None:
         self.refresh_lists()
         self.compile()
+        self.refresh_bindings()
 
     def _os(self) -> str | None:
         if self.result is not None and self.result.os:
             return self.result.os
         value = self.doc.get("os") if self.doc is not None else None
         return str(value) if value else None
+
+    # -- which keys work now (the footer and Help show only those) -----------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("add", "edit", "delete", "duplicate", "move", "undo", "build", "build_on", "save",
+                      "pick_source") and self.doc is None:
+            return False
+        tab = self._active() if self.is_mounted else "steps"
+        if action in ("delete", "duplicate", "move") and tab not in ("steps", "targets"):
+            return False
+        if action == "add" and tab not in ("steps", "targets") and not parameters:
+            return False
+        if action == "undo" and not self.undo_stack:
+            return None  # shown dimmed: nothing to undo yet
+        return True
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self) -> None:
+        self.refresh_bindings()
 
     # -- actions -----------------------------------------------------------------------------------------
     def action_tab(self, tab: str) -> None:

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..fuzzy import FuzzyIndex
@@ -44,6 +44,7 @@ class OpenScreen(ModalScreen[Path | str | None]):
             yield Input(placeholder="type to filter the project's *.aib.yaml files", id="open-filter")
             yield OptionList(id="open-files")
             yield Static("", id="open-status", classes="hint")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#open-files", OptionList).can_focus = False  # keys stay in the filter

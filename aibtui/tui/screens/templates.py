@@ -1,7 +1,11 @@
-"""Every template on the provider with its last run; Enter re-attaches to a build (or shows the last)."""
+"""Every template on the provider with its last run; Enter re-attaches to a build (or shows the last).
+
+The list refreshes by itself while it is shown (every 2 s on the local provider, 30 s on Azure), keeping
+the cursor on the same template; r refreshes at once."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,6 +25,8 @@ class TemplatesScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[TemplateRow] = []
+        self.loading = False
+        self.auto: object | None = None  # the refresh timer, armed after the first load
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -31,13 +37,19 @@ class TemplatesScreen(Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = "templates"
         table = self.query_one(DataTable)
-        table.add_columns("Name", "Provisioning", "Last run", "Location")
+        table.add_columns("Name", "Provisioning", "Last run", "Steps", "Location")
         table.focus()
         self.action_refresh()
 
     def action_refresh(self) -> None:
         self.query_one("#templates-status", Static).update("loading templates ...")
+        self.loading = True
         self._load()
+
+    def _auto_refresh(self) -> None:
+        if self.app.screen is self and not self.loading:  # not under a dialog, not twice at once
+            self.loading = True
+            self._load()
 
     @work(thread=True, exclusive=True, group="templates")
     def _load(self) -> None:
@@ -52,19 +64,30 @@ class TemplatesScreen(Screen[None]):
         self.app.call_from_thread(self._show, rows, provider)
 
     def _show_error(self, problem: str) -> None:
+        self.loading = False
         self.query_one("#templates-status", Static).update(f"✗ {problem.splitlines()[0]}")
 
     def _show(self, rows: list[TemplateRow], provider: str) -> None:
-        self.rows = rows
+        self.loading = False
+        if self.auto is None:
+            self.auto = self.set_interval(2.0 if provider == "local" else 30.0, self._auto_refresh)
         table = self.query_one(DataTable)
+        keep = self.rows[table.cursor_row].name if self.rows and 0 <= table.cursor_row < len(self.rows) else None
+        self.rows = rows
         table.clear()
         for r in rows:
             run = r.run_state + (f" / {r.sub_state}" if r.sub_state and r.running else "")
-            table.add_row(r.name, r.provisioning, run, r.location, key=r.name)
+            steps = {"simulated": Text("SIMULATED", style="bold yellow"), "executed": Text("executed", style="green")
+                     }.get(r.mode, Text("-", style="dim"))
+            table.add_row(r.name, r.provisioning, run, steps, r.location, key=r.name)
         running = sum(1 for r in rows if r.running)
         self.query_one("#templates-status", Static).update(
             f"{len(rows)} template{'s' if len(rows) != 1 else ''} on {provider}"
-            + (f", {running} running" if running else "") + " · Enter re-attaches · c cancels a run · r refreshes")
+            + (f", {running} running" if running else "") + " · Enter re-attaches · c cancels a run · refreshed "
+            + ("every 2 s" if provider == "local" else "every 30 s"))
+        at = next((i for i, r in enumerate(rows) if r.name == keep), None)
+        if at is not None:
+            table.move_cursor(row=at)
 
     def _current(self) -> TemplateRow | None:
         table = self.query_one(DataTable)
