@@ -5,6 +5,8 @@ the cursor on the same template; r refreshes at once."""
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -25,8 +27,9 @@ class TemplatesScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[TemplateRow] = []
-        self.loading = False
-        self.auto: object | None = None  # the refresh timer, armed after the first load
+        self.busy = False
+        self.every = 2.0  # seconds between refreshes: 2 on the local provider, 30 on Azure
+        self.loaded_at = 0.0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -40,15 +43,18 @@ class TemplatesScreen(Screen[None]):
         table.add_columns("Name", "Provisioning", "Last run", "Steps", "Location")
         table.focus()
         self.action_refresh()
+        self.set_interval(1.0, self._refresh_tick)
 
     def action_refresh(self) -> None:
         self.query_one("#templates-status", Static).update("loading templates ...")
-        self.loading = True
+        self.busy = True
         self._load()
 
-    def _auto_refresh(self) -> None:
-        if self.app.screen is self and not self.loading:  # not under a dialog, not twice at once
-            self.loading = True
+    def _refresh_tick(self) -> None:
+        if time.monotonic() - self.loaded_at < self.every:
+            return
+        if self.app.screen is self and not self.busy:  # not under a dialog, not twice at once
+            self.busy = True
             self._load()
 
     @work(thread=True, exclusive=True, group="templates")
@@ -64,13 +70,13 @@ class TemplatesScreen(Screen[None]):
         self.app.call_from_thread(self._show, rows, provider)
 
     def _show_error(self, problem: str) -> None:
-        self.loading = False
+        self.busy = False
         self.query_one("#templates-status", Static).update(f"✗ {problem.splitlines()[0]}")
 
     def _show(self, rows: list[TemplateRow], provider: str) -> None:
-        self.loading = False
-        if self.auto is None:
-            self.auto = self.set_interval(2.0 if provider == "local" else 30.0, self._auto_refresh)
+        self.busy = False
+        self.every = 2.0 if provider == "local" else 30.0
+        self.loaded_at = time.monotonic()
         table = self.query_one(DataTable)
         keep = self.rows[table.cursor_row].name if self.rows and 0 <= table.cursor_row < len(self.rows) else None
         self.rows = rows
