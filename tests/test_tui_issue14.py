@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from test_tui_support import HAND, wait_until
-from textual.widgets import Button, Input, SelectionList
+from textual.widgets import Button, Input, OptionList, SelectionList
 
 from aibtui.tui.app import AibApp
 
@@ -348,3 +348,93 @@ async def test_help_is_fast_readable_and_per_screen(tmp_path: Path) -> None:
         assert took < 2.0  # generous for a loaded CI box; benchmarks/tui.py measures it properly
         await pilot.press("escape")
         await wait_until(pilot, lambda: _name(app) == "EditorScreen")
+
+
+# -- diagnostics: detail, jumps, the raw YAML -----------------------------------------------------------------
+@pytest.mark.asyncio
+async def test_diagnostics_show_hint_rule_and_explain_first_row_highlighted(tmp_path: Path) -> None:
+    from textual.widgets import Static
+
+    path = tmp_path / "web.aib.yaml"
+    path.write_text(HAND)
+    app = AibApp(tmp_path, file=path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        ed = await _editor(pilot, app)
+        await pilot.press("4")
+        diags = ed.query_one("#diag-list", OptionList)
+        await wait_until(pilot, lambda: diags.option_count > 0)
+        assert diags.highlighted == 0
+        detail = str(ed.query_one("#diag-detail", Static).render())
+        assert "AIB600" in detail and "hint:" in detail and "sha256" in detail
+        assert "aibtui explain AIB600" in detail
+
+
+@pytest.mark.asyncio
+async def test_aib600_jump_opens_file_form_on_the_checksum_field(tmp_path: Path) -> None:
+    path = tmp_path / "web.aib.yaml"
+    path.write_text(HAND)
+    app = AibApp(tmp_path, file=path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        ed = await _editor(pilot, app)
+        await pilot.press("4")
+        await wait_until(pilot, lambda: ed.query_one("#diag-list", OptionList).highlighted == 0)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: _name(app) == "FormScreen")
+        form = app.screen
+        assert app.focused is form.query_one("#f-sha256")
+        assert form.query("#f-local")
+        await pilot.press(*("ab" * 32), "ctrl+s")
+        await wait_until(pilot, lambda: _name(app) == "EditorScreen" and ed.result is not None
+                         and not any(d.code == "AIB600" for d in ed.result.diagnostics), what="AIB600 fixed")
+        assert ed.doc.items("customize")[2]["file"]["sha256"] == "ab" * 32
+
+
+@pytest.mark.asyncio
+async def test_top_level_error_is_fixed_in_the_yaml_tab(tmp_path: Path) -> None:
+    from textual.widgets import TextArea
+
+    path = tmp_path / "web.aib.yaml"
+    path.write_text(HAND.replace("name: web\n", "name: web\nbogusKey: 1\n"))
+    app = AibApp(tmp_path, file=path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        ed = await _editor(pilot, app)
+        errors = [d for d in ed.result.diagnostics if d.severity.value == "error"]
+        assert errors, [d.code for d in ed.result.diagnostics]
+        await pilot.press("4")
+        diags = ed.query_one("#diag-list", OptionList)
+        diags.highlighted = next(i for i in range(diags.option_count)
+                                 if diags.get_option_at_index(i).id == f"d-{ed.result.diagnostics.index(errors[0])}")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: ed._active() == "yaml", what="the jump to the YAML tab")
+        area = ed.query_one("#yaml-text", TextArea)
+        assert area.cursor_location[0] == errors[0].span.line - 1
+        assert app.focused is area
+        area.action_select_line()
+        area.replace("", *area.selection)  # delete the bad line
+        await wait_until(pilot, lambda: ed.result is not None and ed.result.ok and ed.dirty, what="a clean compile")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not ed.dirty)
+    assert "bogusKey" not in path.read_text() and "# where it goes" in path.read_text()
+
+
+@pytest.mark.asyncio
+async def test_unparseable_file_opens_in_the_yaml_tab_and_can_be_fixed(tmp_path: Path) -> None:
+    from textual.widgets import TextArea
+
+    path = tmp_path / "web.aib.yaml"
+    path.write_text(HAND.replace("location: westus2", "location: [westus2"))
+    app = AibApp(tmp_path, file=path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: _name(app) == "EditorScreen" and app.screen._active() == "yaml",
+                         what="the YAML tab")
+        ed = app.screen
+        area = ed.query_one("#yaml-text", TextArea)
+        await wait_until(pilot, lambda: "[westus2" in area.text)
+        assert ed.dirty
+        row = next(i for i, ln in enumerate(area.text.splitlines()) if "[westus2" in ln)
+        area.cursor_location = (row, len("location: "))
+        await pilot.press("delete")
+        await wait_until(pilot, lambda: ed.doc is not None and ed.raw_pending is None, what="the text to parse")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not ed.dirty)
+    assert "location: westus2\n" in path.read_text()

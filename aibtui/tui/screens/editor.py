@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Header, OptionList, Static, TabbedContent, TabPane, TextArea
 from textual.widgets.option_list import Option
 
 from ..messages import Compiled, DiskChanged
@@ -26,7 +26,7 @@ from ..widgets.rows import row
 
 Key = str | tuple[str, ...]  # a list in the document: "customize", "distribute", ("validate", "steps")
 
-TABS = ("steps", "targets", "build", "preview")
+TABS = ("steps", "targets", "build", "preview", "yaml")
 BUILD_ROWS = (("vmSize", "VM size"), ("osDiskSizeGB", "OS disk (GB)"), ("timeout", "Timeout"), ("subnet", "Subnet"))
 GENERAL_ROWS = (("source", "Source"), ("location", "Location"), ("identity", "Identity"))
 MAX_UNDO = 100
@@ -50,6 +50,7 @@ class EditorScreen(Screen[None]):
         Binding("2", "tab('targets')", "Targets", id="editor.tab_targets", show=False),
         Binding("3", "tab('build')", "Build settings", id="editor.tab_build", show=False),
         Binding("4,p", "tab('preview')", "Preview", id="editor.tab_preview", show=False),
+        Binding("5,y", "tab('yaml')", "YAML", id="editor.tab_yaml", show=False),
         Binding("ctrl+r", "reload", "Reload", id="editor.reload", show=False),
     ]
     PALETTE = (
@@ -60,6 +61,7 @@ class EditorScreen(Screen[None]):
         ("Undo", "undo the last edit", "undo"),
         ("Reload from disk", "drop the edits and read the file again", "reload"),
         ("Preview", "the compiled JSON and the diagnostics", "tab('preview')"),
+        ("Edit the raw YAML", "the whole file as text: every error can be fixed there", "tab('yaml')"),
     )
 
     def __init__(self, path: Path, *, build_with: str | None = None) -> None:
@@ -73,6 +75,10 @@ class EditorScreen(Screen[None]):
         self.conflict = False
         self.build_after_save = False
         self.build_provider: str | None = None  # None: the app's provider
+        self.raw_pending: str | None = None  # YAML-tab text that does not parse yet (not in ``doc``)
+        self.raw_fingerprint: Any = None  # the disk state when the file could not be parsed at load
+        self.raw_original: str | None = None
+        self._filling_yaml = False
 
     # -- layout -------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -93,6 +99,11 @@ class EditorScreen(Screen[None]):
                 with VerticalScroll(id="json-scroll"):
                     yield Static("compiling ...", id="json")
                 yield OptionList(id="diag-list")
+                yield Static("", id="diag-detail")
+            with TabPane("YAML", id="yaml"):
+                yield TextArea("", id="yaml-text", soft_wrap=False, show_line_numbers=True, tab_behavior="indent")
+                yield Static("the whole file as text: edits apply as you type (when the YAML parses) · "
+                             "Ctrl+S saves · Ctrl+Z undoes", id="yaml-problem", classes="hint")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -103,13 +114,18 @@ class EditorScreen(Screen[None]):
     @property
     def dirty(self) -> bool:
         """Edits not written to the file yet."""
-        return self.doc is not None and bool(self.doc.dirty)
+        return self.raw_pending is not None or (self.doc is not None and bool(self.doc.dirty))
 
     def save_now(self) -> bool:
         """Save at once (before quitting or switching files): True when the file holds the edits. A
         conflict or a write error is shown and nothing else happens (False)."""
         from aibtui.yamledit import ConflictError
 
+        if self.raw_pending is not None:
+            self.notify("the YAML does not parse yet: fix it (YAML tab) or undo, then save", severity="error",
+                        timeout=8)
+            self.action_tab("yaml")
+            return False
         if self.doc is None:
             return True
         try:
@@ -134,17 +150,33 @@ class EditorScreen(Screen[None]):
         try:
             doc = YamlDoc.load(self.path)
         except YamlEditError as exc:
-            self.app.call_from_thread(self._load_failed, str(exc))
+            from aibtui.yamledit import Fingerprint
+
+            try:
+                raw = self.path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                raw = None
+            self.app.call_from_thread(self._load_failed, str(exc), raw, Fingerprint.of_file(self.path))
             return
         self.app.call_from_thread(self._loaded, doc)
 
-    def _load_failed(self, problem: str) -> None:
+    def _load_failed(self, problem: str, raw: str | None = None, fingerprint: Any = None) -> None:
         self.conflict = True  # stop watching the disk until the user reloads (Ctrl+R) or saves (Ctrl+S asks)
         self.query_one("#file-bar", Static).update(Text(f"✗ {problem}", style="bold red"))
-        self.notify(problem, severity="error", timeout=8)
+        if raw is None:
+            self.notify(problem, severity="error", timeout=8)
+            return
+        # the file is not a YAML mapping we can edit in forms: fix it as text in the YAML tab
+        self.raw_original, self.raw_fingerprint = raw, fingerprint
+        self.raw_pending = raw
+        self.conflict = False
+        self.action_tab("yaml")
+        self._compile_text(raw)
+        self.notify(f"{problem}; fix it in the YAML tab", severity="error", timeout=8)
 
     def _loaded(self, doc: Any) -> None:
         self.doc = doc
+        self.raw_pending = None
         self.conflict = False
         self.refresh_bindings()
         self.refresh_lists()
@@ -157,8 +189,11 @@ class EditorScreen(Screen[None]):
     def compile(self) -> None:
         if self.doc is None:
             return
+        self._compile_text(self.doc.text())
+
+    def _compile_text(self, text: str) -> None:
         self.generation += 1
-        self._compile(self.doc.text(), self.generation)
+        self._compile(text, self.generation)
 
     @work(thread=True, exclusive=True, group="compile")
     def _compile(self, text: str, generation: int) -> None:
@@ -199,6 +234,41 @@ class EditorScreen(Screen[None]):
         if not res.diagnostics:
             diags.add_option(Option(Text("no diagnostics: the template compiles cleanly", style="green"),
                                     disabled=True))
+        else:
+            diags.highlighted = 0  # the first row is the one Enter acts on
+        self._show_detail()
+
+    def _diagnostic(self) -> Any:
+        """The highlighted diagnostic of the Preview tab, or None."""
+        ol = self.query_one("#diag-list", OptionList)
+        if self.result is None or ol.highlighted is None or ol.highlighted >= ol.option_count:
+            return None
+        oid = ol.get_option_at_index(ol.highlighted).id or ""
+        return self.result.diagnostics[int(oid[2:])] if oid.startswith("d-") else None
+
+    def _show_detail(self) -> None:
+        d = self._diagnostic()
+        detail = self.query_one("#diag-detail", Static)
+        if d is None:
+            detail.update("")
+            return
+        hint = d.hint
+        if not hint:
+            from aibtui.compiler.rule_codes import RULE_CODES
+
+            info = RULE_CODES.get(d.code)
+            hint = getattr(info, "hint", None) if info is not None else None
+        text = Text.assemble((f"{d.code}", "bold"), (f" {d.severity.value}", "dim"),
+                             (f"  rule {d.rule}" if d.rule else "", "cyan"), ": ", d.message)
+        if hint:
+            text.append("\nhint: ", style="bold green")
+            text.append(str(hint))
+        text.append(f"\nEnter jumps to it · more: aibtui explain {d.code}", style="dim")
+        detail.update(text)
+
+    @on(OptionList.OptionHighlighted, "#diag-list")
+    def _diag_highlighted(self) -> None:
+        self._show_detail()
 
     # -- lists ---------------------------------------------------------------------------------------
     def _status_text(self) -> Text:
@@ -362,9 +432,12 @@ class EditorScreen(Screen[None]):
         del self.undo_stack[:-MAX_UNDO]
 
     def _edited(self) -> None:
+        self.raw_pending = None
         self.refresh_lists()
         self.compile()
         self.refresh_bindings()
+        if self._active() == "yaml":
+            self._fill_yaml()
 
     def _os(self) -> str | None:
         if self.result is not None and self.result.os:
@@ -382,19 +455,26 @@ class EditorScreen(Screen[None]):
             return False
         if action == "add" and tab not in ("steps", "targets") and not parameters:
             return False
+        if tab == "yaml" and action in ("add", "edit", "delete", "duplicate", "move", "pick_source", "build",
+                                        "build_on", "tab") and len(parameters) != 1:
+            return False  # keys type text in the YAML tab
         if action == "undo" and not self.undo_stack:
             return None  # shown dimmed: nothing to undo yet
         return True
 
     @on(TabbedContent.TabActivated)
-    def _tab_changed(self) -> None:
+    def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "yaml":
+            self._fill_yaml()
         self.refresh_bindings()
 
     # -- actions -----------------------------------------------------------------------------------------
     def action_tab(self, tab: str) -> None:
         self.query_one("#tabs", TabbedContent).active = tab
+        if tab == "yaml":
+            self._fill_yaml()
         target = {"steps": "#step-list", "targets": "#target-list", "build": "#build-list",
-                  "preview": "#diag-list"}[tab]
+                  "preview": "#diag-list", "yaml": "#yaml-text"}[tab]
         self.query_one(target).focus()
 
     def action_add(self, validation: bool = False) -> None:
@@ -491,14 +571,15 @@ class EditorScreen(Screen[None]):
         elif tab == "preview":
             self._jump_to_diagnostic()
 
-    def _edit_item(self, section: Key, index: int | None, focus: str | None = None) -> None:
+    def _edit_item(self, section: Key, index: int | None, focus: str | None = None) -> bool:
+        """Open the item's form (True), or False when it is not a mapping a form can hold."""
         if index is None:
-            return
+            return False
         from .edit_forms import step_form, target_form
 
         item = self.doc.items(section)[index]
         if not isinstance(item, dict):
-            return
+            return False
         names = self._names(section)
         if section != "distribute":
             form, convert = step_form(item, None, self._os(), names, focus)
@@ -516,6 +597,7 @@ class EditorScreen(Screen[None]):
             self._edited()
 
         self.app.push_screen(form, done)
+        return True
 
     def _edit_build(self, focus: str | None) -> None:
         from aibtui.yamledit import to_plain
@@ -680,6 +762,11 @@ class EditorScreen(Screen[None]):
         if d.span is None or d.span.file != str(self.path):
             where = f"{Path(d.span.file).name}:{d.span.line}" if d.span else "the template"
             self.notify(f"{d.code} is in {where}: {d.message}", timeout=6)
+            if d.span is None:
+                self.action_tab("yaml")
+            return
+        if self.doc is None or self.raw_pending is not None:  # only the text can hold it now
+            self._jump_to_text(d.span.line, d.span.col)
             return
         loc = locate(self.doc.data, d.span.line, d.span.col)
         if loc.section in ("customize", "distribute", "validate") and loc.index is not None:
@@ -687,7 +774,11 @@ class EditorScreen(Screen[None]):
             list_key: Key = loc.path if len(loc.path) > 1 else loc.section
             self.action_tab(tab)
             self._select("#step-list" if tab == "steps" else "#target-list", list_key, loc.index)
-            self._edit_item(list_key, loc.index, loc.key)
+            focus = loc.key
+            if d.code == "AIB600":  # the unpinned download: the checksum field (or a local copy)
+                focus = "sha256"
+            if not self._edit_item(list_key, loc.index, focus):
+                self._jump_to_text(d.span.line, d.span.col)
         elif loc.section == "build":
             self.action_tab("build")
             self._edit_build(loc.key)
@@ -697,11 +788,77 @@ class EditorScreen(Screen[None]):
         elif loc.section in ("source", "extends"):
             self.action_tab("build")
             self.action_pick_source()
+        else:  # no form holds it: the raw YAML at that line
+            self._jump_to_text(d.span.line, d.span.col)
+
+    def _jump_to_text(self, line: int, col: int) -> None:
+        self.action_tab("yaml")
+        area = self.query_one("#yaml-text", TextArea)
+        last = max(0, area.document.line_count - 1)
+        row_ = min(max(0, line - 1), last)
+        area.cursor_location = (row_, max(0, col - 1))
+        area.scroll_cursor_visible(center=True)
+
+    # -- the raw YAML tab ------------------------------------------------------------------------------------
+    def _fill_yaml(self) -> None:
+        """Show the document's text in the YAML tab (unless the tab holds text that does not parse yet)."""
+        if self.raw_pending is not None:
+            text = self.raw_pending
+        elif self.doc is not None:
+            text = self.doc.text()
         else:
-            self.notify(f"line {d.span.line}: {d.message}", timeout=6)
+            return
+        area = self.query_one("#yaml-text", TextArea)
+        if area.text != text:
+            self._filling_yaml = True
+            area.load_text(text)
+
+    @on(TextArea.Changed, "#yaml-text")
+    def _yaml_changed(self, event: TextArea.Changed) -> None:
+        if self._filling_yaml:
+            self._filling_yaml = False
+            return
+        text = event.text_area.text
+        self._apply_text(text)
+
+    def _apply_text(self, text: str) -> None:
+        from aibtui.yamledit import YamlDoc, YamlEditError
+
+        problem = self.query_one("#yaml-problem", Static)
+        try:
+            if self.doc is None:
+                doc = YamlDoc.from_text(self.path, text)
+                doc.original = self.raw_original if self.raw_original is not None else ""
+                doc.fingerprint = self.raw_fingerprint
+                self.doc = doc
+            else:
+                if self.raw_pending is None and self.doc.text() != text:
+                    self._snapshot()
+                self.doc.restore(text)
+        except YamlEditError as exc:
+            self.raw_pending = text
+            problem.update(Text(f"✗ {exc} (not applied yet; the preview shows where)", style="bold red"))
+            self._compile_text(text)
+            self.refresh_lists_safe()
+            return
+        self.raw_pending = None
+        problem.update(Text("✓ applied · Ctrl+S saves · Ctrl+Z undoes", style="green"))
+        self.refresh_lists()
+        self.compile()
+        self.refresh_bindings()
+
+    def refresh_lists_safe(self) -> None:
+        if self.doc is not None:
+            self.refresh_lists()
+        else:
+            self.query_one("#file-bar", Static).update(Text.assemble((self.path.name, "bold"),
+                                                                      (" [modified: YAML does not parse]", "yellow")))
 
     # -- saving, disk -------------------------------------------------------------------------------------
     def action_save(self, force: bool = False) -> None:
+        if self.raw_pending is not None:
+            self.notify("the YAML does not parse yet: fix it (YAML tab) or undo first", severity="error")
+            return
         if self.doc is None:
             return
         self._save(self.doc.text(), force)
