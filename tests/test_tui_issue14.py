@@ -438,3 +438,52 @@ async def test_unparseable_file_opens_in_the_yaml_tab_and_can_be_fixed(tmp_path:
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: not ed.dirty)
     assert "location: westus2\n" in path.read_text()
+
+
+# -- editing: switching to a profile, checkboxes ---------------------------------------------------------------
+SOURCED = HAND.replace("extends: ubuntu-22.04-gen2   # Jammy, gen2\n", """\
+# the marketplace image, Jammy gen2
+source: Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2:latest   # pinned later
+os: linux          # the OS family
+generation: V2
+""")
+
+
+@pytest.mark.asyncio
+async def test_switching_the_source_to_a_profile_removes_stale_lines_extends_near_the_top(tmp_path: Path) -> None:
+    from test_tui_support import FakeAdapter
+
+    path = tmp_path / "web.aib.yaml"
+    path.write_text(SOURCED)
+    app = AibApp(tmp_path, file=path)
+    app._adapter = FakeAdapter([])
+    async with app.run_test(size=(80, 24)) as pilot:
+        ed = await _editor(pilot, app)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: _name(app) == "SourcePickerScreen" and app.screen.profiles)
+        await pilot.press(*"ubuntu-22.04-gen2", "enter")
+        await wait_until(pilot, lambda: _name(app) == "EditorScreen" and ed.doc.get("extends"))
+        text = ed.doc.text()
+    lines = text.splitlines()
+    assert lines[:2] == ["# Hand-written by the platform team: keep these notes.", "extends: ubuntu-22.04-gen2"]
+    for stale in ("source:", "os:", "generation:", "marketplace image", "pinned later", "OS family"):
+        assert stale not in text, stale
+    assert text.split("extends: ubuntu-22.04-gen2\n", 1)[1] == HAND.split("# Jammy, gen2\n", 1)[1]
+
+
+@pytest.mark.asyncio
+async def test_checkbox_state_is_written_not_only_coloured(tmp_path: Path) -> None:
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    app = AibApp(folder)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.screen.query_one("#name", Input).value, what="the wizard")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen.profiles)
+        await pilot.press("enter", "enter", "enter")
+        await wait_until(pilot, lambda: _page(app) == "steps")
+        recipes = app.screen.query_one("#recipes", SelectionList)
+        prompts = [str(recipes.get_option_at_index(i).prompt) for i in range(recipes.option_count)]
+        assert prompts[0].startswith("[x] Run commands") and prompts[1].startswith("[ ] ")
+        await pilot.press("down", "space")
+        assert str(recipes.get_option_at_index(1).prompt).startswith("[x] ")

@@ -717,6 +717,14 @@ class EditorScreen(Screen[None]):
             return
         self._snapshot()
         if choice.kind == "profile":
+            from ..source_switch import switch_to_profile
+
+            switched = switch_to_profile(self.doc.text(), self.doc.data, choice.value)
+            if switched is not None:  # source/os/generation (and their comments) out, extends in their place
+                self.doc.restore(switched)
+                self._edited()
+                self.notify(f"source: the {choice.value} profile (it sets the image, OS and generation)")
+                return
             ext = self.doc.get("extends")
             if isinstance(ext, list) and ext:
                 items = [str(e) for e in ext]

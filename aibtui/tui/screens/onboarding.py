@@ -55,10 +55,29 @@ EXPLAIN = {
 
 
 class ChoiceList(SelectionList[str]):
-    """The wizard's multiple choices: Space toggles the highlighted item, Enter goes on to the next page."""
+    """The wizard's multiple choices: Space toggles the highlighted item, Enter goes on to the next page.
+    Each item reads "[x]" or "[ ]" as well: the state is not shown by colour alone."""
 
     BINDINGS = [Binding("enter", "screen.next", "Next page", show=False),
                 Binding("j", "cursor_down", "Down", show=False), Binding("k", "cursor_up", "Up", show=False)]
+
+    def __init__(self, *selections: Any, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(*selections, id=id)
+        self._plain: dict[Any, str] = {}
+
+    def on_mount(self) -> None:
+        self.refresh_marks()
+
+    def refresh_marks(self) -> None:
+        chosen = set(self.selected)
+        for i in range(self.option_count):
+            opt = self.get_option_at_index(i)
+            value = getattr(opt, "value", i)
+            plain = self._plain.setdefault(value, str(opt.prompt))
+            self.replace_option_prompt_at_index(i, f"{'[x]' if value in chosen else '[ ]'} {plain}")
+
+    def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged) -> None:
+        self.refresh_marks()  # not stopped: the screen validates too
 
 
 class OnboardingScreen(Screen[None]):
@@ -198,6 +217,8 @@ class OnboardingScreen(Screen[None]):
         for r in recipes_for(self.answers.os):
             sl.add_option((f"{r.title}: {r.explain}", r.key, r.key == "commands"))
         sl.highlighted = 0
+        if isinstance(sl, ChoiceList):
+            sl.refresh_marks()
 
     def _fill_outputs(self) -> None:
         image = self.query_one("#image-id", Input)
