@@ -487,3 +487,42 @@ async def test_checkbox_state_is_written_not_only_coloured(tmp_path: Path) -> No
         assert prompts[0].startswith("[x] Run commands") and prompts[1].startswith("[ ] ")
         await pilot.press("down", "space")
         assert str(recipes.get_option_at_index(1).prompt).startswith("[x] ")
+
+
+# -- keyboard ---------------------------------------------------------------------------------------------------
+@pytest.mark.asyncio
+async def test_j_k_move_and_lists_wrap(tmp_path: Path) -> None:
+    path = tmp_path / "web.aib.yaml"
+    path.write_text(HAND)
+    app = AibApp(tmp_path, file=path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        ed = await _editor(pilot, app)
+        steps = ed.query_one("#step-list", OptionList)
+        assert steps.get_option_at_index(steps.highlighted).id == "own-0"
+        await pilot.press("j")
+        assert steps.get_option_at_index(steps.highlighted).id == "own-1"
+        await pilot.press("k", "k")  # past the top: to the last enabled row
+        assert steps.get_option_at_index(steps.highlighted).id == "own-2"
+        await pilot.press("j")
+        assert steps.get_option_at_index(steps.highlighted).id == "own-0"
+
+
+def test_term_dumb_is_refused_with_a_clear_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from aibtui.tui.app import run_tui
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TERM", "dumb")
+    monkeypatch.setenv("AIBTUI_FORCE_TUI", "")
+    assert run_tui([]) == 2
+    err = capsys.readouterr().err
+    assert "TERM=dumb" in err and "xterm-256color" in err and "Traceback" not in err
+
+
+def test_file_argument_must_exist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from aibtui.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["missing.aib.yaml"]) == 2
+    assert "missing.aib.yaml: no such file or folder" in capsys.readouterr().err

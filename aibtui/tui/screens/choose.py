@@ -9,6 +9,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ..widgets.lists import KeyList
+
 
 class ChooseScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="choose.cancel")]
@@ -24,7 +26,7 @@ class ChooseScreen(ModalScreen[str | None]):
             yield Static(self.title_text, classes="dialog-title")
             if self.explain:
                 yield Static(self.explain, classes="explain")
-            yield OptionList(*[Option(label, id=key) for key, label in self.options], id="choices")
+            yield KeyList(*[Option(label, id=key) for key, label in self.options], id="choices")
         yield Footer()
 
     def on_mount(self) -> None:

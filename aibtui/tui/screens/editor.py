@@ -22,6 +22,7 @@ from textual.widgets import Footer, Header, OptionList, Static, TabbedContent, T
 from textual.widgets.option_list import Option
 
 from ..messages import Compiled, DiskChanged
+from ..widgets.lists import KeyList
 from ..widgets.rows import row
 
 Key = str | tuple[str, ...]  # a list in the document: "customize", "distribute", ("validate", "steps")
@@ -86,19 +87,19 @@ class EditorScreen(Screen[None]):
         yield Static("", id="file-bar")
         with TabbedContent(id="tabs", initial="steps"):
             with TabPane("Steps", id="steps"):
-                yield OptionList(id="step-list")
+                yield KeyList(id="step-list")
                 yield Static("a add · v add a validation · e/Enter edit · d duplicate · x delete · K/J move · "
                              "u undo", classes="hint")
             with TabPane("Targets", id="targets"):
-                yield OptionList(id="target-list")
+                yield KeyList(id="target-list")
                 yield Static("a add · e/Enter edit · d duplicate · x delete · K/J move · u undo", classes="hint")
             with TabPane("Build", id="build"):
-                yield OptionList(id="build-list")
+                yield KeyList(id="build-list")
                 yield Static("Enter edits · s picks the source image", classes="hint")
             with TabPane("Preview", id="preview"):
                 with VerticalScroll(id="json-scroll"):
                     yield Static("compiling ...", id="json")
-                yield OptionList(id="diag-list")
+                yield KeyList(id="diag-list")
                 yield Static("", id="diag-detail")
             with TabPane("YAML", id="yaml"):
                 yield TextArea("", id="yaml-text", soft_wrap=False, show_line_numbers=True, tab_behavior="indent")

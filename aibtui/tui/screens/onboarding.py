@@ -25,6 +25,7 @@ from aibtui.onboarding.answers import Answers, Output, default_outputs, gallery_
 from aibtui.onboarding.recipes import make_step, recipes_for
 
 from ..messages import ProjectWritten
+from ..widgets.lists import KeyList
 from ..widgets.rows import row
 
 PAGES = ("name", "base", "location", "identity", "steps", "outputs", "review", "done")
@@ -108,7 +109,7 @@ class OnboardingScreen(Screen[None]):
                     yield Input(a.name, id="name", select_on_focus=False)
                     yield Static("", id="name-problem", classes="field-problem")
                 with Vertical(id="page-base"):
-                    yield OptionList(Option("loading profiles ...", disabled=True), id="bases")
+                    yield KeyList(Option("loading profiles ...", disabled=True), id="bases")
                 with Vertical(id="page-location"):
                     yield Input(a.location, id="location", select_on_focus=False)
                     yield Static("", id="location-problem", classes="field-problem")

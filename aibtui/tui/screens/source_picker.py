@@ -238,7 +238,10 @@ class SourcePickerScreen(ModalScreen[SourceChoice | None]):
         if ol.option_count == 0:
             return
         current = ol.highlighted if ol.highlighted is not None else 0
-        ol.highlighted = max(0, min(ol.option_count - 1, current + delta))
+        if abs(delta) == 1:  # the arrows wrap at both ends
+            ol.highlighted = (current + delta) % ol.option_count
+        else:
+            ol.highlighted = max(0, min(ol.option_count - 1, current + delta))
 
     def action_up_level(self) -> None:
         f = self.query_one("#filter", Input)

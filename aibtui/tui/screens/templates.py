@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ..provider_adapter import TemplateRow
+from ..widgets.lists import KeyTable
 
 
 class TemplatesScreen(Screen[None]):
@@ -34,7 +35,7 @@ class TemplatesScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("loading templates ...", id="templates-status")
-        yield DataTable(id="templates", cursor_type="row", zebra_stripes=True)
+        yield KeyTable(id="templates", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
