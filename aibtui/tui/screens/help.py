@@ -6,12 +6,11 @@ Plain Rich text in a Static: it opens in a few milliseconds (a Markdown widget t
 
 from __future__ import annotations
 
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from ..keys import key_label
@@ -32,7 +31,7 @@ SCREENS = (
 )
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Screen[None]):
     BINDINGS = [Binding("escape,f1,q,question_mark", "app.pop_screen", "Close", id="help.close")]
 
     def compose(self) -> ComposeResult:
@@ -53,11 +52,8 @@ class HelpScreen(ModalScreen[None]):
         return {"Editor": "editor", "Onboarding": "onboarding", "BuildMonitor": "build monitor",
                 "Templates": "templates", "Open": "open a template", "Default": "aibtui"}.get(name, name)
 
-    def _keys(self) -> Table:
+    def _keys(self) -> Text:
         """The keys of the screen below and of the app that work there now (remaps included)."""
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold", no_wrap=True)
-        table.add_column()
         seen: dict[str, list[str]] = {}
         text: dict[str, str] = {}
         below = self._below()
@@ -70,11 +66,14 @@ class HelpScreen(ModalScreen[None]):
                 label = key_label(key)
                 if label not in seen.setdefault(ident, []):
                     seen[ident].append(label)
-        table.add_row(Text("Keys here", style="bold underline"), "")
-        for ident, keys in seen.items():
-            table.add_row(" / ".join(keys), text[ident])
-        table.add_row("Ctrl+P", "the command palette (every command by name)")
-        return table
+        rows = [(" / ".join(keys), text[ident]) for ident, keys in seen.items()]
+        rows.append(("Ctrl+P", "the command palette (every command by name)"))
+        width = max(len(k) for k, _ in rows) + 2
+        out = Text("Keys here\n", style="bold underline")
+        for keys_, what in rows:
+            out.append(keys_.ljust(width), style="bold")
+            out.append(what + "\n")
+        return out
 
     def _screens(self) -> Text:
         out = Text("\n")
