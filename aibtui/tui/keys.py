@@ -14,7 +14,7 @@ def key_label(key: str, *, short: bool = False) -> str:
     """``ctrl+s`` -> ``Ctrl+S`` (``^S`` when short), ``shift+up`` -> ``Shift+↑``, ``K`` -> ``K``."""
     *mods, name = key.split("+") if key != "+" else ["+"]
     shown = NAMES.get(name, name.upper() if len(name) > 1 and name[0] == "f" and name[1:].isdigit() else name)
-    if len(shown) == 1 and "ctrl" in mods:
+    if len(shown) == 1 and mods and mods != ["shift"]:
         shown = shown.upper()
     elif len(shown) > 1 and shown == name:
         shown = name.capitalize()

@@ -74,7 +74,7 @@ class BuildMonitorScreen(Screen[None]):
             yield Static("", id="run-head")
             with Horizontal(id="monitor-body"):
                 yield Static("", id="timeline")
-                yield RichLog(id="run-log", wrap=True, markup=False, highlight=False, max_lines=5000)
+                yield RichLog(id="run-log", wrap=True, markup=False, highlight=False, max_lines=5000, min_width=20)
             yield Static("", id="run-outputs")
         yield Footer()
 
@@ -257,13 +257,24 @@ class BuildMonitorScreen(Screen[None]):
                                  ("  · c cancels · Esc goes back (the build goes on)", "dim")
                                  if not st.done else ""))
 
-    def _draw_timeline(self, message: str) -> None:
+    def _draw_timeline(self, message: str = "") -> None:
+        """One line per phase; when the timeline is narrow (it is a share of the terminal's width),
+        "Running / Customizing" is shown as "Customizing"."""
+        widget = self.query_one("#timeline", Static)
+        room = widget.content_region.width or 999
         lines = Text()
         for when, label in self.timeline:
-            state = label.split(" /")[0]
+            state = label.split(" /")[0].split(" (")[0]
+            shown = label
+            if len(when) + 1 + len(label) > room and label.startswith("Running / "):
+                shown = label[len("Running / "):]
             lines.append(f"{when} ", style="dim")
-            lines.append(f"{label}\n", style=STATE_STYLE.get(state, ""))
-        self.query_one("#timeline", Static).update(lines)
+            lines.append(f"{shown}\n", style=STATE_STYLE.get(state, ""))
+        widget.update(lines)
+
+    def on_resize(self) -> None:
+        if self.timeline:
+            self.call_after_refresh(self._draw_timeline)
 
     def _finished(self, st: Any) -> None:
         self.final = st.state

@@ -105,7 +105,7 @@ class EditorScreen(Screen[None]):
                 yield TextArea("", id="yaml-text", soft_wrap=False, show_line_numbers=True, tab_behavior="indent")
                 yield Static("the whole file as text: edits apply as you type (when the YAML parses) · "
                              "Ctrl+S saves · Ctrl+Z undoes", id="yaml-problem", classes="hint")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = self.path.name
@@ -373,6 +373,13 @@ class EditorScreen(Screen[None]):
                 return Text.assemble(f"extends {first}", (" (profile)", "dim"))
             return Text("(none: press s)", style="red")
         value = self.doc.get(key)
+        if key == "identity" and isinstance(value, str):
+            from aibtui.onboarding.resource_ids import identity_parts
+
+            parts = identity_parts(value)
+            if parts:  # the name first: a long resource id would be cut before it
+                return Text.assemble(parts[2], (f"  (resource group {parts[1]}, subscription {parts[0][:8]}…)",
+                                                "dim"))
         return Text(str(value)) if value is not None else Text("(not set)", style="dim")
 
     def _fill(self, selector: str, rows: list[Option]) -> None:
@@ -460,7 +467,7 @@ class EditorScreen(Screen[None]):
                                         "build_on", "tab") and len(parameters) != 1:
             return False  # keys type text in the YAML tab
         if action == "undo" and not self.undo_stack:
-            return None  # shown dimmed: nothing to undo yet
+            return False  # nothing to undo yet (keeps the footer short at 80 columns)
         return True
 
     @on(TabbedContent.TabActivated)

@@ -61,6 +61,8 @@ class HelpScreen(Screen[None]):
             for key, binding in _bindings(node):
                 if not binding.description or not _works(node, binding):
                     continue
+                if node is self.app and not (binding.id or "").startswith("app."):
+                    continue  # Textual's own (focus next, copy): not what this help is about
                 ident = binding.id or binding.description
                 text.setdefault(ident, binding.description)
                 label = key_label(key)
