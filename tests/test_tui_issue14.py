@@ -166,7 +166,8 @@ async def test_default_name_offered_is_free(tmp_path: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: app.screen.query_one("#name", Input).value, what="the wizard")
         assert app.screen.query_one("#name", Input).value == "demo-2"
-        assert not app.screen.query_one("#next", Button).disabled
+        await wait_until(pilot, lambda: not app.screen.query_one("#next", Button).disabled, what="the name accepted")
+        await pilot.pause(0.1)  # let the header finish mounting before the app ends
 
 
 def test_file_starter_step_is_pinned_no_aib600(tmp_path: Path) -> None:

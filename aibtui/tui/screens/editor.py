@@ -11,25 +11,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rich.syntax import Syntax
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static, TabbedContent, TabPane, TextArea
-from textual.widgets.option_list import Option
+from textual.widgets import Footer, Header, OptionList, Static, TabbedContent, TabPane
 
-from ..messages import Compiled, DiskChanged
-from ..widgets.lists import KeyList
-from ..widgets.rows import row
+from ..messages import Compiled, DiagnosticChosen, DiskChanged, EditRequested, TextEdited
+from ..widgets.diagnostics import DiagnosticsPanel
+from ..widgets.distribute import TargetsPanel
+from ..widgets.preview import CompiledPreview
+from ..widgets.source import SourcePanel
+from ..widgets.steps import StepsPanel
+from ..widgets.yaml_text import YamlTextPanel
 
 Key = str | tuple[str, ...]  # a list in the document: "customize", "distribute", ("validate", "steps")
 
 TABS = ("steps", "targets", "build", "preview", "yaml")
-BUILD_ROWS = (("vmSize", "VM size"), ("osDiskSizeGB", "OS disk (GB)"), ("timeout", "Timeout"), ("subnet", "Subnet"))
-GENERAL_ROWS = (("source", "Source"), ("location", "Location"), ("identity", "Identity"))
 MAX_UNDO = 100
 
 
@@ -79,7 +78,6 @@ class EditorScreen(Screen[None]):
         self.raw_pending: str | None = None  # YAML-tab text that does not parse yet (not in ``doc``)
         self.raw_fingerprint: Any = None  # the disk state when the file could not be parsed at load
         self.raw_original: str | None = None
-        self._filling_yaml = False
 
     # -- layout -------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -87,24 +85,16 @@ class EditorScreen(Screen[None]):
         yield Static("", id="file-bar")
         with TabbedContent(id="tabs", initial="steps"):
             with TabPane("Steps", id="steps"):
-                yield KeyList(id="step-list")
-                yield Static("a add · v add a validation · e/Enter edit · d duplicate · x delete · K/J move · "
-                             "u undo", classes="hint")
+                yield StepsPanel(id="steps-panel")
             with TabPane("Targets", id="targets"):
-                yield KeyList(id="target-list")
-                yield Static("a add · e/Enter edit · d duplicate · x delete · K/J move · u undo", classes="hint")
+                yield TargetsPanel(id="targets-panel")
             with TabPane("Build", id="build"):
-                yield KeyList(id="build-list")
-                yield Static("Enter edits · s picks the source image", classes="hint")
+                yield SourcePanel(id="source-panel")
             with TabPane("Preview", id="preview"):
-                with VerticalScroll(id="json-scroll"):
-                    yield Static("compiling ...", id="json")
-                yield KeyList(id="diag-list")
-                yield Static("", id="diag-detail")
+                yield CompiledPreview(id="json-scroll")
+                yield DiagnosticsPanel(id="diagnostics")
             with TabPane("YAML", id="yaml"):
-                yield TextArea("", id="yaml-text", soft_wrap=False, show_line_numbers=True, tab_behavior="indent")
-                yield Static("the whole file as text: edits apply as you type (when the YAML parses) · "
-                             "Ctrl+S saves · Ctrl+Z undoes", id="yaml-problem", classes="hint")
+                yield YamlTextPanel(id="yaml-panel")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -210,67 +200,6 @@ class EditorScreen(Screen[None]):
         self.refresh_lists()
         self._show_preview()
 
-    def _show_preview(self) -> None:
-        res = self.result
-        if res is None:
-            return
-        json_view = self.query_one("#json", Static)
-        if res.problem:
-            json_view.update(Text(res.problem, style="bold red"))
-        elif res.json:
-            json_view.update(Syntax(res.json, "json", theme="ansi_dark", background_color="default",
-                                    line_numbers=False, word_wrap=False))
-        else:
-            json_view.update(Text("no JSON: the file has errors (below)", style="bold red"))
-        diags = self.query_one("#diag-list", OptionList)
-        diags.clear_options()
-        own = str(self.path)
-        for i, d in enumerate(res.diagnostics):
-            where = f"{d.span.line}:{d.span.col}" if d.span and d.span.file == own else \
-                (f"{Path(d.span.file).name}:{d.span.line}" if d.span else "-")
-            sev = d.severity.value
-            style = {"error": "bold red", "warning": "yellow", "note": "cyan"}.get(sev, "")
-            line = row((f"{sev:<7} ", style), (f"{d.code} ", "bold"), (f"{where:<8} ", "dim"), d.message)
-            diags.add_option(Option(line, id=f"d-{i}"))
-        if not res.diagnostics:
-            diags.add_option(Option(Text("no diagnostics: the template compiles cleanly", style="green"),
-                                    disabled=True))
-        else:
-            diags.highlighted = 0  # the first row is the one Enter acts on
-        self._show_detail()
-
-    def _diagnostic(self) -> Any:
-        """The highlighted diagnostic of the Preview tab, or None."""
-        ol = self.query_one("#diag-list", OptionList)
-        if self.result is None or ol.highlighted is None or ol.highlighted >= ol.option_count:
-            return None
-        oid = ol.get_option_at_index(ol.highlighted).id or ""
-        return self.result.diagnostics[int(oid[2:])] if oid.startswith("d-") else None
-
-    def _show_detail(self) -> None:
-        d = self._diagnostic()
-        detail = self.query_one("#diag-detail", Static)
-        if d is None:
-            detail.update("")
-            return
-        hint = d.hint
-        if not hint:
-            from aibtui.compiler.rule_codes import RULE_CODES
-
-            info = RULE_CODES.get(d.code)
-            hint = getattr(info, "hint", None) if info is not None else None
-        text = Text.assemble((f"{d.code}", "bold"), (f" {d.severity.value}", "dim"),
-                             (f"  rule {d.rule}" if d.rule else "", "cyan"), ": ", d.message)
-        if hint:
-            text.append("\nhint: ", style="bold green")
-            text.append(str(hint))
-        text.append(f"\nEnter jumps to it · more: aibtui explain {d.code}", style="dim")
-        detail.update(text)
-
-    @on(OptionList.OptionHighlighted, "#diag-list")
-    def _diag_highlighted(self) -> None:
-        self._show_detail()
-
     # -- lists ---------------------------------------------------------------------------------------
     def _status_text(self) -> Text:
         parts: list[tuple[str, str] | str] = [(self.path.name, "bold")]
@@ -291,115 +220,22 @@ class EditorScreen(Screen[None]):
             parts.append(("  (4: preview)", "dim"))
         return Text.assemble(*parts)
 
+    def _show_preview(self) -> None:
+        res = self.result
+        if res is None:
+            return
+        self.query_one(CompiledPreview).show(res)
+        self.query_one(DiagnosticsPanel).show(res.diagnostics, str(self.path))
+
+    # -- lists ---------------------------------------------------------------------------------------
     def refresh_lists(self) -> None:
-        from aibtui.onboarding.recipes import step_kind, step_summary
-
-        from .edit_forms import target_kind
-
+        """Each panel draws its part of the document (and keeps its highlight)."""
         if self.doc is None:
             return
         self.query_one("#file-bar", Static).update(self._status_text())
-        inherited_steps = self.result.inherited_steps if self.result else []
-        inherited_targets = self.result.inherited_targets if self.result else []
-        steps = self.doc.items("customize")
-        own: list[tuple[str, Option]] = []
-        for i, st in enumerate(steps):
-            name = str(st.get("name", "?")) if isinstance(st, dict) else "?"
-            own.append((name, Option(row((f"{i + 1:>2} ", "dim"), (f"{name:<22}", "bold"),
-                                         (f" {step_kind(st):<14}", "cyan"), step_summary(st, 60)), id=f"own-{i}")))
-        own_names = {n for n, _ in own}
-        inherited = {inh.name: (j, inh) for j, inh in enumerate(inherited_steps)}
-        rows: list[Option] = []
-        placed: set[int] = set()
-        for name, _from_profile in (self.result.step_order if self.result else []):  # as the template runs them
-            if name in own_names:
-                for i, (n, opt) in enumerate(own):
-                    if n == name and i not in placed:
-                        rows.append(opt)
-                        placed.add(i)
-            elif name in inherited:
-                j, inh = inherited[name]
-                rows.append(Option(row(("   ↳ ", "dim"), (f"{inh.name:<22}", "dim italic"),
-                                       (f" from {inh.origin}", "dim")), id=f"inh-{j}", disabled=True))
-        for i, (_n, opt) in enumerate(own):  # not compiled yet (just added): after the step before it
-            if i not in placed:
-                ids = [r.id for r in rows]
-                at = ids.index(f"own-{i - 1}") + 1 if f"own-{i - 1}" in ids else 0
-                rows.insert(at, opt)
-        if not steps:
-            rows.append(Option(Text("   no steps of your own yet: press a to add one", style="dim"), id="empty",
-                               disabled=True))
-        validations = self.doc.items(self._validate_key())
-        rows.append(Option(row(("── validation: in-VM checks after customizing", "bold dim"),
-                               ("  (v adds one)" if not validations else "", "dim")), id="val-header", disabled=True))
-        for i, st in enumerate(validations):
-            name = str(st.get("name", "?")) if isinstance(st, dict) else "?"
-            rows.append(Option(row((f"{i + 1:>2} ", "dim"), (f"{name:<22}", "bold"), (f" {step_kind(st):<14}", "cyan"),
-                                   step_summary(st, 60)), id=f"val-{i}"))
-        self._fill("#step-list", rows)
-        trows: list[Option] = []
-        for j, inh in enumerate(inherited_targets):
-            trows.append(Option(row(("   ↳ ", "dim"), (f"{inh.name} from {inh.origin}", "dim")),
-                                id=f"inh-{j}", disabled=True))
-        for i, t in enumerate(self.doc.items("distribute")):
-            kind = target_kind(t) if isinstance(t, dict) else "?"
-            what = t.get(kind) if isinstance(t, dict) else t
-            label = "VHD" if kind == "vhd" else str(what).rsplit("/", 1)[-1]
-            name = t.get("runOutputName") or t.get("name") or "" if isinstance(t, dict) else ""
-            trows.append(Option(row((f"{i + 1:>2} ", "dim"), (f"{kind:<13}", "cyan"),
-                                              (f" {label:<24}", "bold"), (f" {name}", "dim")), id=f"own-{i}"))
-        if not self.doc.items("distribute"):
-            trows.append(Option(Text("   no targets: press a to add one (AIB needs at least one)", style="dim"),
-                                id="empty", disabled=True))
-        self._fill("#target-list", trows)
-        build = self.doc.get("build") or {}
-        brows = []
-        for key, label in GENERAL_ROWS:
-            value = self._general_value(key)
-            brows.append(Option(row((f"{label:<14}", "bold"), value), id=f"gen-{key}"))
-        for key, label in BUILD_ROWS:
-            value = build.get(key) if hasattr(build, "get") else None
-            shown = Text(str(value), style="") if value is not None else Text("(default)", style="dim")
-            brows.append(Option(row((f"{label:<14}", "bold"), shown), id=f"b-{key}"))
-        self._fill("#build-list", brows)
-
-    def _general_value(self, key: str) -> Text:
-        if key == "source":
-            if self.doc.get("source") is not None:
-                return Text(str(self.doc.get("source")))
-            ext = self.doc.get("extends")
-            if ext:
-                first = ext if isinstance(ext, str) else ", ".join(str(e) for e in ext)
-                return Text.assemble(f"extends {first}", (" (profile)", "dim"))
-            return Text("(none: press s)", style="red")
-        value = self.doc.get(key)
-        if key == "identity" and isinstance(value, str):
-            from aibtui.onboarding.resource_ids import identity_parts
-
-            parts = identity_parts(value)
-            if parts:  # the name first: a long resource id would be cut before it
-                return Text.assemble(parts[2], (f"  (resource group {parts[1]}, subscription {parts[0][:8]}…)",
-                                                "dim"))
-        return Text(str(value)) if value is not None else Text("(not set)", style="dim")
-
-    def _fill(self, selector: str, rows: list[Option]) -> None:
-        """Replace the rows, keeping the highlight on the same item (by id), else near its place."""
-        ol = self.query_one(selector, OptionList)
-        keep = ol.highlighted
-        keep_id = ol.get_option_at_index(keep).id if keep is not None and keep < ol.option_count else None
-        ol.clear_options()
-        ol.add_options(rows)
-        enabled = [i for i, r in enumerate(rows) if not r.disabled]
-        if not enabled:
-            return
-        same = next((i for i, r in enumerate(rows) if keep_id is not None and r.id == keep_id and not r.disabled),
-                    None)
-        if same is not None:
-            ol.highlighted = same
-        elif keep is not None:
-            ol.highlighted = min(enabled, key=lambda i: abs(i - keep))
-        else:
-            ol.highlighted = enabled[0]
+        self.query_one(StepsPanel).show(self.doc, self.result, self._validate_key())
+        self.query_one(TargetsPanel).show(self.doc, self.result)
+        self.query_one(SourcePanel).show(self.doc)
 
     # -- helpers ---------------------------------------------------------------------------------------
     def _active(self) -> str:
@@ -756,25 +592,20 @@ class EditorScreen(Screen[None]):
         self._edited()
         self.notify(f"source: {choice.value}")
 
-    # -- diagnostics --------------------------------------------------------------------------------------
-    @on(OptionList.OptionSelected)
-    def _selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        if event.option_list.id == "diag-list":
-            self._jump_to_diagnostic()
-        else:
-            self.action_edit()
+    # -- messages from the panels ----------------------------------------------------------------------
+    def on_edit_requested(self, message: EditRequested) -> None:
+        self.action_edit()
 
-    def _jump_to_diagnostic(self) -> None:
+    def on_diagnostic_chosen(self, message: DiagnosticChosen) -> None:
+        self._jump_to_diagnostic(message.diagnostic)
+
+    # -- diagnostics --------------------------------------------------------------------------------------
+    def _jump_to_diagnostic(self, d: Any = None) -> None:
         from ..project import locate
 
-        ol = self.query_one("#diag-list", OptionList)
-        if self.result is None or ol.highlighted is None:
+        d = d if d is not None else self.query_one(DiagnosticsPanel).current
+        if self.result is None or d is None:
             return
-        opt = ol.get_option_at_index(ol.highlighted)
-        if not opt.id or not opt.id.startswith("d-"):
-            return
-        d = self.result.diagnostics[int(opt.id[2:])]
         if d.span is None or d.span.file != str(self.path):
             where = f"{Path(d.span.file).name}:{d.span.line}" if d.span else "the template"
             self.notify(f"{d.code} is in {where}: {d.message}", timeout=6)
@@ -809,38 +640,23 @@ class EditorScreen(Screen[None]):
 
     def _jump_to_text(self, line: int, col: int) -> None:
         self.action_tab("yaml")
-        area = self.query_one("#yaml-text", TextArea)
-        last = max(0, area.document.line_count - 1)
-        row_ = min(max(0, line - 1), last)
-        area.cursor_location = (row_, max(0, col - 1))
-        area.scroll_cursor_visible(center=True)
+        self.query_one(YamlTextPanel).goto(line, col)
 
     # -- the raw YAML tab ------------------------------------------------------------------------------------
     def _fill_yaml(self) -> None:
         """Show the document's text in the YAML tab (unless the tab holds text that does not parse yet)."""
         if self.raw_pending is not None:
-            text = self.raw_pending
+            self.query_one(YamlTextPanel).show(self.raw_pending)
         elif self.doc is not None:
-            text = self.doc.text()
-        else:
-            return
-        area = self.query_one("#yaml-text", TextArea)
-        if area.text != text:
-            self._filling_yaml = True
-            area.load_text(text)
+            self.query_one(YamlTextPanel).show(self.doc.text())
 
-    @on(TextArea.Changed, "#yaml-text")
-    def _yaml_changed(self, event: TextArea.Changed) -> None:
-        if self._filling_yaml:
-            self._filling_yaml = False
-            return
-        text = event.text_area.text
-        self._apply_text(text)
+    def on_text_edited(self, message: TextEdited) -> None:
+        self._apply_text(message.text)
 
     def _apply_text(self, text: str) -> None:
         from aibtui.yamledit import YamlDoc, YamlEditError
 
-        problem = self.query_one("#yaml-problem", Static)
+        panel = self.query_one(YamlTextPanel)
         try:
             if self.doc is None:
                 doc = YamlDoc.from_text(self.path, text)
@@ -853,12 +669,12 @@ class EditorScreen(Screen[None]):
                 self.doc.restore(text)
         except YamlEditError as exc:
             self.raw_pending = text
-            problem.update(Text(f"✗ {exc} (not applied yet; the preview shows where)", style="bold red"))
+            panel.say(False, f"✗ {exc} (not applied yet; the preview shows where)")
             self._compile_text(text)
             self.refresh_lists_safe()
             return
         self.raw_pending = None
-        problem.update(Text("✓ applied · Ctrl+S saves · Ctrl+Z undoes", style="green"))
+        panel.say(True, "✓ applied · Ctrl+S saves · Ctrl+Z undoes")
         self.refresh_lists()
         self.compile()
         self.refresh_bindings()
