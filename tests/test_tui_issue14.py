@@ -527,3 +527,25 @@ def test_file_argument_must_exist(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.chdir(tmp_path)
     assert main(["missing.aib.yaml"]) == 2
     assert "missing.aib.yaml: no such file or folder" in capsys.readouterr().err
+
+
+@pytest.mark.asyncio
+async def test_templates_offer_cancel_only_on_a_running_build(tmp_path: Path) -> None:
+    from test_tui_support import FakeAdapter
+    from textual.widgets import DataTable
+
+    path = tmp_path / "web.aib.yaml"
+    path.write_text(HAND)
+    app = AibApp(tmp_path, file=path)
+    app._adapter = FakeAdapter([])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _editor(pilot, app)
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: _name(app) == "TemplatesScreen" and app.screen.rows)
+        table = app.screen.query_one(DataTable)
+        await pilot.pause(0.1)
+        assert table.cursor_row == 0 and not app.screen.rows[0].running
+        assert "Cancel run" not in " ".join(_footer_keys(app.screen))
+        await pilot.press("j")  # the running one
+        await pilot.pause(0.1)
+        assert "c Cancel run" in " | ".join(_footer_keys(app.screen))

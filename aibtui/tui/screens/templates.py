@@ -95,6 +95,16 @@ class TemplatesScreen(Screen[None]):
         at = next((i for i, r in enumerate(rows) if r.name == keep), None)
         if at is not None:
             table.move_cursor(row=at)
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_run":  # only on a template whose run goes on
+            row = self._current() if self.is_mounted else None
+            return row is not None and row.running
+        return True
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.refresh_bindings()
 
     def _current(self) -> TemplateRow | None:
         table = self.query_one(DataTable)
