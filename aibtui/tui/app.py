@@ -62,6 +62,10 @@ class AibApp(App[int]):
         if action in ("templates", "onboarding", "open") and isinstance(screen, ModalScreen) \
                 and not isinstance(screen, HelpScreen):
             return False  # not over a dialog: finish or close it first
+        if action == "templates" and type(screen).__name__ == "TemplatesScreen":
+            return False  # there already
+        if action == "help" and isinstance(screen, HelpScreen):
+            return False
         return True
 
     # -- shared services -----------------------------------------------------------------------
