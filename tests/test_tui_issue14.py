@@ -549,3 +549,24 @@ async def test_templates_offer_cancel_only_on_a_running_build(tmp_path: Path) ->
         await pilot.press("j")  # the running one
         await pilot.pause(0.1)
         assert "c Cancel run" in " | ".join(_footer_keys(app.screen))
+
+
+@pytest.mark.asyncio
+async def test_new_from_the_start_up_chooser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIBTUI_STATE_DIR", str(tmp_path / "state"))
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    (folder / "a.aib.yaml").write_text(HAND)
+    (folder / "b.aib.yaml").write_text(HAND.replace("name: web", "name: b"))
+    app = AibApp(folder)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: _name(app) == "OpenScreen" and app.screen.files)
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: _page(app) == "name", what="Ctrl+O to start the wizard from Open")
+        await pilot.pause(0.1)
+    app = AibApp(folder)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: _name(app) == "OpenScreen" and app.screen.files)
+        await pilot.press(*"new templ", "enter")  # the "+ New template" row
+        await wait_until(pilot, lambda: _page(app) == "name", what="+ New template to start the wizard")
+        await pilot.pause(0.1)

@@ -23,6 +23,7 @@ from ..fuzzy import FuzzyIndex
 class OpenScreen(ModalScreen[Path | str | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="open.cancel"),
+        Binding("ctrl+o", "new", "New template", id="open.new"),
         Binding("down", "cursor(1)", "Down", show=False, id="open.down"),
         Binding("up", "cursor(-1)", "Up", show=False, id="open.up"),
         Binding("pagedown", "cursor(10)", "Page down", show=False, id="open.pagedown"),
@@ -120,6 +121,9 @@ class OpenScreen(ModalScreen[Path | str | None]):
         current = ol.highlighted if ol.highlighted is not None else 0
         ol.highlighted = (current + delta) % ol.option_count if abs(delta) == 1 else \
             max(0, min(ol.option_count - 1, current + delta))
+
+    def action_new(self) -> None:
+        self.dismiss("new")
 
     def action_cancel(self) -> None:
         if self.can_cancel:
