@@ -484,6 +484,10 @@ async def test_checkbox_state_is_written_not_only_coloured(tmp_path: Path) -> No
         await pilot.press("enter", "enter", "enter")
         await wait_until(pilot, lambda: _page(app) == "steps")
         recipes = app.screen.query_one("#recipes", SelectionList)
+        from rich.text import Text
+
+        assert all(isinstance(recipes.get_option_at_index(i).prompt, Text)  # "[x]" as a string is markup: gone
+                   for i in range(recipes.option_count))
         prompts = [str(recipes.get_option_at_index(i).prompt) for i in range(recipes.option_count)]
         assert prompts[0].startswith("[x] Run commands") and prompts[1].startswith("[ ] ")
         await pilot.press("down", "space")

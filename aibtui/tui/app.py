@@ -25,7 +25,7 @@ class AibApp(App[int]):
     SUB_TITLE = "Azure Image Builder templates"
     BINDINGS = [
         Binding("f1,question_mark", "help", "Help", id="app.help"),
-        Binding("ctrl+t", "templates", "Templates", id="app.templates"),
+        Binding("ctrl+t", "templates", "Templates", id="app.templates", show=False),  # in Help and the palette
         Binding("ctrl+o", "onboarding", "New", id="app.onboarding", show=False),
         Binding("ctrl+f", "open", "Open", id="app.open", show=False),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),

@@ -75,7 +75,8 @@ class ChoiceList(SelectionList[str]):
             opt = self.get_option_at_index(i)
             value = getattr(opt, "value", i)
             plain = self._plain.setdefault(value, str(opt.prompt))
-            self.replace_option_prompt_at_index(i, f"{'[x]' if value in chosen else '[ ]'} {plain}")
+            # Text, not a string: "[x]" would be read as markup and vanish
+            self.replace_option_prompt_at_index(i, Text(f"{'[x]' if value in chosen else '[ ]'} {plain}"))
 
     def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged) -> None:
         self.refresh_marks()  # not stopped: the screen validates too
@@ -180,6 +181,7 @@ class OnboardingScreen(Screen[None]):
 
     def _show(self) -> None:
         pid = self.page_id
+        self.refresh_bindings()
         self.query_one("#pages", ContentSwitcher).current = f"page-{pid}"
         self.query_one("#wizard-title", Static).update(Text(TITLES[pid], style="bold"))
         self.query_one("#wizard-explain", Static).update(EXPLAIN[pid])
@@ -399,6 +401,17 @@ class OnboardingScreen(Screen[None]):
         self._collect()
         self.page += 1
         self._show()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The footer offers only what works on this page."""
+        pid = self.page_id
+        if action == "next":
+            return pid != "done"
+        if action == "write":
+            return pid == "review"
+        if action == "back":
+            return pid == "done" or self.page > 0 or self._can_leave()
+        return True
 
     def _can_leave(self) -> bool:
         """Whether a screen lies beneath (the wizard was opened with Ctrl+O or from Open)."""
