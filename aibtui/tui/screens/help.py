@@ -59,7 +59,7 @@ class HelpScreen(Screen[None]):
             for key, binding in _bindings(node):
                 if not binding.description or not _works(node, binding):
                     continue
-                if node is self.app and not (binding.id or "").startswith("app."):
+                if not binding.id or (node is self.app and not binding.id.startswith("app.")):
                     continue  # Textual's own (focus next, copy): not what this help is about
                 ident = binding.id or binding.description
                 text.setdefault(ident, binding.description)
