@@ -166,7 +166,7 @@ def test_file_chooser(snap_compare, project: Path) -> None:
     (project / "win.aib.yaml").write_text(HAND.replace("name: web", "name: win"))
 
     async def run(pilot) -> None:  # noqa: ANN001
-        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "FileChooserScreen")
+        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "OpenScreen" and pilot.app.screen.files)
         await pilot.pause(0.1)
 
     assert snap_compare(_app(project), run_before=run)

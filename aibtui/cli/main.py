@@ -60,8 +60,14 @@ def _available(module: str) -> bool:
         return False
 
 
+def _looks_like_path(arg: str) -> bool:
+    from pathlib import Path
+
+    return not arg.startswith("-") and (arg.endswith((".aib.yaml", "/")) or "/" in arg or Path(arg).exists())
+
+
 def _top_help() -> str:
-    lines = ["usage: aibtui [COMMAND] [ARGS...]", "",
+    lines = ["usage: aibtui [COMMAND] [ARGS...]", "       aibtui [FILE.aib.yaml | FOLDER]   (the TUI)", "",
              "Azure Image Builder templates from a compact YAML dialect; a TUI; build operations.", "",
              "commands:"]
     for name, (module, text) in COMMANDS.items():
@@ -105,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
             return run_tui()
         sys.stdout.write(_top_help())
         return 0
+    if len(argv) == 1 and argv[0] not in COMMANDS and _looks_like_path(argv[0]) and _available("aibtui.tui.app"):
+        from aibtui.tui.app import run_tui  # `aibtui FILE` / `aibtui FOLDER`: the TUI on it
+
+        return run_tui(argv)
     if argv[0] in ("-h", "--help", "help"):
         sys.stdout.write(_top_help())
         return 0

@@ -63,9 +63,14 @@ RECIPES: tuple[Recipe, ...] = (
            "setup"),
     Recipe("file", "Copy a file",
            "Downloads a file from a URL onto the build VM. On Linux the destination must be under /tmp "
-           "(move it later with a command).",
+           "(move it later with a command). Pin what is downloaded: its SHA-256, or a local copy of it "
+           "(the checksum is computed from the copy at compile time; AIB600).",
            ("linux", "windows"), (RecipeField("from", "From (https URL)", "https://example.com/app.conf"),
-                                  RecipeField("to", "To (path on the VM)", "/tmp/app.conf")),
+                                  RecipeField("to", "To (path on the VM)", "/tmp/app.conf"),
+                                  RecipeField("sha256", "SHA-256 of the file (sha256Checksum)", "", required=False,
+                                              help="`sha256sum FILE`; or leave empty and name a local copy"),
+                                  RecipeField("local", "Local copy (its SHA-256 is used)", "files/app.conf",
+                                              required=False, help="a path relative to the file, in the project")),
            "copy-file"),
     Recipe("windowsRestart", "Restart",
            "Restarts the build VM and waits for it to come back (Windows).",
@@ -99,8 +104,10 @@ def check_field(recipe: Recipe, key: str, value: str, os_family: str | None) -> 
         return "a URL starting with https:// (the build VM downloads it)"
     if key == "to" and os_family != "windows" and not value.startswith("/tmp/"):
         return "on Linux a File step can only write under /tmp (F-03)"
-    if key == "script" and (value.startswith("/") or ".." in value.split("/")):
+    if key in ("script", "local") and (value.startswith("/") or ".." in value.split("/")):
         return "a path relative to the file, inside the project"
+    if key == "sha256" and not (len(value) == 64 and all(c in "0123456789abcdefABCDEF" for c in value)):
+        return "64 hexadecimal digits (the output of `sha256sum FILE`)"
     if key == "timeout" and not _is_duration(value):
         return "a duration such as 5m, 1h or 1h30m"
     return None
@@ -134,7 +141,11 @@ def make_step(recipe: Recipe, name: str, values: dict[str, str], os_family: str 
     elif recipe.key == "script":
         step[_shell_key(os_family)] = {"script": values.get("script", "").strip()}
     elif recipe.key == "file":
-        step["file"] = {"from": values.get("from", "").strip(), "to": values.get("to", "").strip()}
+        body = {"from": values.get("from", "").strip(), "to": values.get("to", "").strip()}
+        for key in ("sha256", "local"):
+            if values.get(key, "").strip():
+                body[key] = values[key].strip()
+        step["file"] = body
     elif recipe.key == "windowsUpdate":
         step["windowsUpdate"] = {"searchCriteria": "IsInstalled=0",
                                  "filters": ["exclude:$_.Title -like '*Preview*'", "include:$true"],
@@ -162,8 +173,10 @@ def recipe_of_step(step: Any) -> tuple[Recipe | None, dict[str, str]]:
     if isinstance(step.get("file"), dict):
         f = step["file"]
         keys = set(f)
-        if keys <= {"from", "to"}:
-            return RECIPE_BY_KEY["file"], {"from": str(f.get("from", "")), "to": str(f.get("to", ""))}
+        if keys <= {"from", "to", "sha256", "sha256Checksum", "local"} and not {"sha256", "sha256Checksum"} <= keys:
+            return RECIPE_BY_KEY["file"], {"from": str(f.get("from", "")), "to": str(f.get("to", "")),
+                                           "sha256": str(f.get("sha256", f.get("sha256Checksum", "")) or ""),
+                                           "local": str(f.get("local", "") or "")}
         return None, {}
     if "windowsUpdate" in step:
         return RECIPE_BY_KEY["windowsUpdate"], {}
@@ -216,6 +229,11 @@ def stub_scripts(steps: list[dict[str, Any]], os_family: str | None) -> dict[str
     """Local scripts the steps name, with a starter body: the onboarding writes the missing ones."""
     out: dict[str, str] = {}
     for step in steps:
+        body = step.get("file")
+        if isinstance(body, dict) and isinstance(body.get("local"), str) and not body.get("sha256"):
+            out[body["local"]] = ("# The local copy of what the File step downloads: replace it with the real file.\n"
+                                  "# Its SHA-256 becomes the step's sha256Checksum at compile time, so the build\n"
+                                  "# fails if the download differs from this copy.\n")
         for kind in ("shell", "powershell"):
             body = step.get(kind)
             if isinstance(body, dict) and isinstance(body.get("script"), str):

@@ -55,3 +55,24 @@ class DiskChanged(Message):
     """The edited file changed on disk (someone else saved it)."""
 
     path: Path
+
+
+@dataclass
+class EditRequested(Message):
+    """Enter (or a click) on an editor list's row: the editor opens that item's form."""
+
+    list_id: str
+
+
+@dataclass
+class DiagnosticChosen(Message):
+    """Enter on a diagnostic: the editor jumps to where it can be fixed (a form field or the YAML)."""
+
+    diagnostic: Any
+
+
+@dataclass
+class TextEdited(Message):
+    """The user changed the file's text in the YAML tab (the editor parses and applies it)."""
+
+    text: str

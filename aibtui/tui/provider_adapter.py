@@ -40,6 +40,56 @@ class TemplateRow:
     sub_state: str
     location: str
     running: bool
+    mode: str = ""  # "executed", "simulated" or "" (not known)
+
+
+def run_mode(last_run: Any, provider: str, log_simulated: bool | None = None) -> str:
+    """How a run was carried out: "executed", "simulated", or "" when nothing says.
+
+    The structured field ``lastRunStatus.execution.mode`` wins; then the local service's log flag;
+    then the local service's own wording of the run message. Azure Image Builder always executes."""
+    last_run = last_run if isinstance(last_run, dict) else {}
+    execution = last_run.get("execution")
+    if isinstance(execution, dict) and execution.get("mode") in ("executed", "simulated"):
+        return str(execution["mode"])
+    if log_simulated is not None:
+        return "simulated" if log_simulated else "executed"
+    if provider == LOCAL:
+        return "simulated" if "simulated" in str(last_run.get("message") or "").lower() else ""
+    return "executed" if last_run.get("runState") else ""
+
+
+def identity_name(template: Any) -> str:
+    """The short name of the template's user-assigned identity ("" when none)."""
+    ident = (template or {}).get("identity") if isinstance(template, dict) else None
+    ids = (ident or {}).get("userAssignedIdentities") if isinstance(ident, dict) else None
+    if isinstance(ids, dict) and ids:
+        return str(next(iter(ids))).rstrip("/").rsplit("/", 1)[-1]
+    return ""
+
+
+class _Recorder:
+    """The client as the run watcher sees it, remembering the last template and log answer (the TUI
+    reads the run's execution mode and identity from them)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.last_template: dict[str, Any] = {}
+        self.log_simulated: bool | None = None
+
+    def get_template(self, name: str) -> Any:
+        tpl = self._client.get_template(name)
+        self.last_template = tpl if isinstance(tpl, dict) else {}
+        return tpl
+
+    def customization_log(self, *args: Any, **kwargs: Any) -> Any:
+        log = self._client.customization_log(*args, **kwargs)
+        if isinstance(log, dict) and isinstance(log.get("simulated"), bool) and log.get("runId"):
+            self.log_simulated = log["simulated"]
+        return log
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
 
 
 @dataclass
@@ -126,7 +176,7 @@ class ProviderAdapter:
             state = str(st.get("runState") or "-")
             rows.append(TemplateRow(str(t.get("name", "?")), str(props.get("provisioningState") or "-"), state,
                                     str(st.get("runSubState") or ""), str(t.get("location") or ""),
-                                    state in ("Running", "Canceling")))
+                                    state in ("Running", "Canceling"), run_mode(st, c.provider)))
         return sorted(rows, key=lambda r: r.name)
 
     # -- builds ----------------------------------------------------------------------------------
@@ -163,10 +213,16 @@ class ProviderAdapter:
     def watcher(self, name: str) -> Any:
         from aibtui.arm.watch import RunWatcher
 
-        return self._call(RunWatcher, self.client(), name)
+        return self._call(RunWatcher, _Recorder(self.client()), name)
 
     def poll(self, watcher: Any) -> Any:
-        return self._call(watcher.poll)
+        update = self._call(watcher.poll)
+        seen = getattr(watcher, "client", None)
+        if isinstance(seen, _Recorder):  # what the run really is, for the monitor's header and timeline
+            last_run = (seen.last_template.get("properties") or {}).get("lastRunStatus")
+            watcher.execution_mode = run_mode(last_run, self.client().provider, seen.log_simulated)
+            watcher.identity = identity_name(seen.last_template)
+        return update
 
     def cancel(self, name: str) -> None:
         c = self.client()

@@ -50,6 +50,13 @@ class BuildMonitorScreen(Screen[None]):
         self.cancel_requested = False
         self.polling = False
         self.timeline: list[tuple[str, str]] = []
+        self.provider_label = ""  # "local" / "azure", learnt in the worker that starts or attaches
+        self.attached = attach is not None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_build":  # only while a run goes on here
+            return self.final is None and self.watcher is not None
+        return True
 
     @property
     def adapter(self) -> Any:
@@ -67,7 +74,7 @@ class BuildMonitorScreen(Screen[None]):
             yield Static("", id="run-head")
             with Horizontal(id="monitor-body"):
                 yield Static("", id="timeline")
-                yield RichLog(id="run-log", wrap=True, markup=False, highlight=False, max_lines=5000)
+                yield RichLog(id="run-log", wrap=True, markup=False, highlight=False, max_lines=5000, min_width=20)
             yield Static("", id="run-outputs")
         yield Footer()
 
@@ -90,6 +97,7 @@ class BuildMonitorScreen(Screen[None]):
             launch = adapter.launch(path)
             watcher = adapter.watcher(launch.name)
             interval = adapter.poll_interval()
+            self.provider_label = str(adapter.provider)
         except AdapterError as exc:
             self.app.call_from_thread(self._failed_to_start, str(exc))
             return
@@ -105,6 +113,7 @@ class BuildMonitorScreen(Screen[None]):
             watcher = adapter.watcher(name)
             interval = adapter.poll_interval()
             simulated = adapter.provider == "local"
+            self.provider_label = str(adapter.provider)
         except AdapterError as exc:
             self.app.call_from_thread(self._failed_to_start, str(exc))
             return
@@ -128,8 +137,8 @@ class BuildMonitorScreen(Screen[None]):
         for note in notes:
             log.write(f"· {note}")
         if simulated:
-            log.write("· the local service runs this build: its log says whether the steps run for real (Linux, "
-                      "with a root filesystem and a sandbox) or are simulated")
+            log.write("· the local service runs this build: the header says whether its steps are executed (Linux, "
+                      "with a root filesystem and a sandbox) or simulated (nothing is run)")
         self._head(f"{name}: run started, waiting for the service ...")
         self.set_interval(1.0, self._tick)
         self._arm(0.0)
@@ -178,6 +187,11 @@ class BuildMonitorScreen(Screen[None]):
             self._arm(self.interval)
             return
         self.stale_start = None
+        if self.attached:  # re-attached: the phases seen before in this session come back first
+            self.attached = False
+            earlier = self._timelines().get(self.name_ or "")
+            if earlier and earlier[0] == self.watcher.raw_start:
+                self.timeline = list(earlier[1]) + self.timeline
         for line in upd.log_lines:
             log.write(line)
         if upd.changed:
@@ -186,8 +200,12 @@ class BuildMonitorScreen(Screen[None]):
             label = st.state or "?"
             if st.sub_state and not st.done:
                 label += f" / {st.sub_state}"
-            self.timeline.append((format_elapsed(st.elapsed()), label))
+            if st.done and self.mode == "simulated":
+                label += " (simulated)"
+            if not self.timeline or self.timeline[-1][1] != label:
+                self.timeline.append((format_elapsed(st.elapsed()), label))
             self._draw_timeline(st.message)
+            self._remember_timeline()
         if self.watcher.done:
             self._finished(st)
             return
@@ -199,32 +217,79 @@ class BuildMonitorScreen(Screen[None]):
             return
         self._head_status(st)
 
+    @property
+    def mode(self) -> str:
+        """"executed", "simulated" or "" (not known yet), from the run's structured status."""
+        return str(getattr(self.watcher, "execution_mode", "") or "")
+
+    def _timelines(self) -> dict[str, tuple[str | None, list[tuple[str, str]]]]:
+        store = getattr(self.app, "run_timelines", None)
+        return store if isinstance(store, dict) else {}
+
+    def _remember_timeline(self) -> None:
+        store = getattr(self.app, "run_timelines", None)
+        if isinstance(store, dict) and self.name_ and self.watcher is not None:
+            store[self.name_] = (self.watcher.raw_start, list(self.timeline))
+
+    def _where(self) -> Text:
+        """On which provider, with which identity, and whether steps really run."""
+        out = Text()
+        if self.provider_label:
+            out.append(f"  on {self.provider_label}", style="dim")
+        ident = str(getattr(self.watcher, "identity", "") or "")
+        if ident:
+            out.append(f" as {ident}", style="dim")
+        if self.mode == "simulated":
+            out.append("  SIMULATED: no step is executed", style="bold yellow")
+        elif self.mode == "executed" and self.provider_label == "local":
+            out.append("  executed in a local sandbox", style="green")
+        return out
+
     def _head_status(self, st: Any) -> None:
         from ..provider_adapter import format_elapsed
 
         state = st.state or "?"
         sub = f" / {st.sub_state}" if st.sub_state and not st.done else ""
+        if st.done and self.mode == "simulated":
+            sub = " (simulated)"
         self._head(Text.assemble((f"{self.name_}  ", "bold"), (state + sub, STATE_STYLE.get(state, "")),
-                                 (f"  {format_elapsed(st.elapsed())}", "dim"),
+                                 (f"  {format_elapsed(st.elapsed())}", "dim"), self._where(),
                                  ("  · c cancels · Esc goes back (the build goes on)", "dim")
                                  if not st.done else ""))
 
-    def _draw_timeline(self, message: str) -> None:
+    def _draw_timeline(self, message: str = "") -> None:
+        """One line per phase; when the timeline is narrow (it is a share of the terminal's width),
+        "Running / Customizing" is shown as "Customizing"."""
+        widget = self.query_one("#timeline", Static)
+        room = widget.content_region.width or 999
         lines = Text()
         for when, label in self.timeline:
-            state = label.split(" /")[0]
+            state = label.split(" /")[0].split(" (")[0]
+            shown = label
+            if len(when) + 1 + len(label) > room and label.startswith("Running / "):
+                shown = label[len("Running / "):]
             lines.append(f"{when} ", style="dim")
-            lines.append(f"{label}\n", style=STATE_STYLE.get(state, ""))
-        self.query_one("#timeline", Static).update(lines)
+            lines.append(f"{shown}\n", style=STATE_STYLE.get(state, ""))
+        widget.update(lines)
+
+    def on_resize(self) -> None:
+        if self.timeline:
+            self.call_after_refresh(self._draw_timeline)
 
     def _finished(self, st: Any) -> None:
         self.final = st.state
+        self.refresh_bindings()  # c (cancel) no longer applies
         self._head_status(st)
         summary = {"Succeeded": "✓ build succeeded", "PartiallySucceeded": "build partly succeeded",
                    "Failed": "✗ build failed", "Canceled": "build canceled"}.get(st.state or "", st.state or "?")
+        simulated = self.mode == "simulated"
+        if simulated and st.state == "Succeeded":
+            summary = "✓ simulated build finished: no step was executed, no image was made"
+        elif simulated:
+            summary += " (simulated run)"
         log = self.query_one("#run-log", RichLog)
         log.write(f"· {summary}: {st.message}")
-        self.notify(summary, severity="information" if st.state == "Succeeded" else "warning")
+        self.notify(summary, severity="information" if st.state == "Succeeded" and not simulated else "warning")
         if st.state in ("Succeeded", "PartiallySucceeded"):
             self._outputs(self.name_)
         else:
@@ -240,7 +305,8 @@ class BuildMonitorScreen(Screen[None]):
         except AdapterError as exc:
             self.app.call_from_thread(self.query_one("#run-outputs", Static).update, f"run outputs: {exc}")
             return
-        text = Text("run outputs\n", style="bold")
+        text = Text("run outputs" + (" (simulated: placeholders, no image exists)" if self.mode == "simulated"
+                                     else "") + "\n", style="bold")
         for out_name, what in outs:
             text.append(f"  {out_name}  ", style="bold")
             text.append(f"{what}\n")

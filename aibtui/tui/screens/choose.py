@@ -6,8 +6,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import OptionList, Static
+from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
+
+from ..widgets.lists import KeyList
 
 
 class ChooseScreen(ModalScreen[str | None]):
@@ -24,7 +26,8 @@ class ChooseScreen(ModalScreen[str | None]):
             yield Static(self.title_text, classes="dialog-title")
             if self.explain:
                 yield Static(self.explain, classes="explain")
-            yield OptionList(*[Option(label, id=key) for key, label in self.options], id="choices")
+            yield KeyList(*[Option(label, id=key) for key, label in self.options], id="choices")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()

@@ -11,24 +11,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rich.syntax import Syntax
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static, TabbedContent, TabPane
-from textual.widgets.option_list import Option
 
-from ..messages import Compiled, DiskChanged
-from ..widgets.rows import row
+from ..messages import Compiled, DiagnosticChosen, DiskChanged, EditRequested, TextEdited
+from ..widgets.diagnostics import DiagnosticsPanel
+from ..widgets.distribute import TargetsPanel
+from ..widgets.preview import CompiledPreview
+from ..widgets.source import SourcePanel
+from ..widgets.steps import StepsPanel
+from ..widgets.yaml_text import YamlTextPanel
 
 Key = str | tuple[str, ...]  # a list in the document: "customize", "distribute", ("validate", "steps")
 
-TABS = ("steps", "targets", "build", "preview")
-BUILD_ROWS = (("vmSize", "VM size"), ("osDiskSizeGB", "OS disk (GB)"), ("timeout", "Timeout"), ("subnet", "Subnet"))
-GENERAL_ROWS = (("source", "Source"), ("location", "Location"), ("identity", "Identity"))
+TABS = ("steps", "targets", "build", "preview", "yaml")
 MAX_UNDO = 100
 
 
@@ -50,6 +50,7 @@ class EditorScreen(Screen[None]):
         Binding("2", "tab('targets')", "Targets", id="editor.tab_targets", show=False),
         Binding("3", "tab('build')", "Build settings", id="editor.tab_build", show=False),
         Binding("4,p", "tab('preview')", "Preview", id="editor.tab_preview", show=False),
+        Binding("5,y", "tab('yaml')", "YAML", id="editor.tab_yaml", show=False),
         Binding("ctrl+r", "reload", "Reload", id="editor.reload", show=False),
     ]
     PALETTE = (
@@ -60,6 +61,7 @@ class EditorScreen(Screen[None]):
         ("Undo", "undo the last edit", "undo"),
         ("Reload from disk", "drop the edits and read the file again", "reload"),
         ("Preview", "the compiled JSON and the diagnostics", "tab('preview')"),
+        ("Edit the raw YAML", "the whole file as text: every error can be fixed there", "tab('yaml')"),
     )
 
     def __init__(self, path: Path, *, build_with: str | None = None) -> None:
@@ -73,6 +75,9 @@ class EditorScreen(Screen[None]):
         self.conflict = False
         self.build_after_save = False
         self.build_provider: str | None = None  # None: the app's provider
+        self.raw_pending: str | None = None  # YAML-tab text that does not parse yet (not in ``doc``)
+        self.raw_fingerprint: Any = None  # the disk state when the file could not be parsed at load
+        self.raw_original: str | None = None
 
     # -- layout -------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -80,46 +85,91 @@ class EditorScreen(Screen[None]):
         yield Static("", id="file-bar")
         with TabbedContent(id="tabs", initial="steps"):
             with TabPane("Steps", id="steps"):
-                yield OptionList(id="step-list")
-                yield Static("a add · v add a validation · e/Enter edit · d duplicate · x delete · K/J move · "
-                             "u undo", classes="hint")
+                yield StepsPanel(id="steps-panel")
             with TabPane("Targets", id="targets"):
-                yield OptionList(id="target-list")
-                yield Static("a add · e/Enter edit · d duplicate · x delete · K/J move · u undo", classes="hint")
+                yield TargetsPanel(id="targets-panel")
             with TabPane("Build", id="build"):
-                yield OptionList(id="build-list")
-                yield Static("Enter edits · s picks the source image", classes="hint")
+                yield SourcePanel(id="source-panel")
             with TabPane("Preview", id="preview"):
-                with VerticalScroll(id="json-scroll"):
-                    yield Static("compiling ...", id="json")
-                yield OptionList(id="diag-list")
-        yield Footer()
+                yield CompiledPreview(id="json-scroll")
+                yield DiagnosticsPanel(id="diagnostics")
+            with TabPane("YAML", id="yaml"):
+                yield YamlTextPanel(id="yaml-panel")
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = self.path.name
         self._load()
         self.set_interval(2.0, self._check_disk)
 
+    @property
+    def dirty(self) -> bool:
+        """Edits not written to the file yet."""
+        return self.raw_pending is not None or (self.doc is not None and bool(self.doc.dirty))
+
+    def save_now(self) -> bool:
+        """Save at once (before quitting or switching files): True when the file holds the edits. A
+        conflict or a write error is shown and nothing else happens (False)."""
+        from aibtui.yamledit import ConflictError
+
+        if self.raw_pending is not None:
+            self.notify("the YAML does not parse yet: fix it (YAML tab) or undo, then save", severity="error",
+                        timeout=8)
+            self.action_tab("yaml")
+            return False
+        if self.doc is None:
+            return True
+        try:
+            self.doc.save(force=False, text=self.doc.text())
+        except ConflictError:
+            self._save_conflict()
+            return False
+        except OSError as exc:
+            self.notify(f"cannot save {self.path.name}: {exc.strerror or exc}", severity="error", timeout=8)
+            return False
+        return True
+
     # -- loading, compiling -----------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="load")
     def _load(self) -> None:
         from aibtui.yamledit import YamlDoc, YamlEditError
 
+        from ..recent import remember
+
+        remember(getattr(self.app, "folder", self.path.parent), self.path)
+
         try:
             doc = YamlDoc.load(self.path)
         except YamlEditError as exc:
-            self.app.call_from_thread(self._load_failed, str(exc))
+            from aibtui.yamledit import Fingerprint
+
+            try:
+                raw = self.path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                raw = None
+            self.app.call_from_thread(self._load_failed, str(exc), raw, Fingerprint.of_file(self.path))
             return
         self.app.call_from_thread(self._loaded, doc)
 
-    def _load_failed(self, problem: str) -> None:
+    def _load_failed(self, problem: str, raw: str | None = None, fingerprint: Any = None) -> None:
         self.conflict = True  # stop watching the disk until the user reloads (Ctrl+R) or saves (Ctrl+S asks)
         self.query_one("#file-bar", Static).update(Text(f"✗ {problem}", style="bold red"))
-        self.notify(problem, severity="error", timeout=8)
+        if raw is None:
+            self.notify(problem, severity="error", timeout=8)
+            return
+        # the file is not a YAML mapping we can edit in forms: fix it as text in the YAML tab
+        self.raw_original, self.raw_fingerprint = raw, fingerprint
+        self.raw_pending = raw
+        self.conflict = False
+        self.action_tab("yaml")
+        self._compile_text(raw)
+        self.notify(f"{problem}; fix it in the YAML tab", severity="error", timeout=8)
 
     def _loaded(self, doc: Any) -> None:
         self.doc = doc
+        self.raw_pending = None
         self.conflict = False
+        self.refresh_bindings()
         self.refresh_lists()
         self.query_one("#step-list", OptionList).focus()
         self.compile()
@@ -130,8 +180,11 @@ class EditorScreen(Screen[None]):
     def compile(self) -> None:
         if self.doc is None:
             return
+        self._compile_text(self.doc.text())
+
+    def _compile_text(self, text: str) -> None:
         self.generation += 1
-        self._compile(self.doc.text(), self.generation)
+        self._compile(text, self.generation)
 
     @work(thread=True, exclusive=True, group="compile")
     def _compile(self, text: str, generation: int) -> None:
@@ -146,32 +199,6 @@ class EditorScreen(Screen[None]):
         self.result = message.result
         self.refresh_lists()
         self._show_preview()
-
-    def _show_preview(self) -> None:
-        res = self.result
-        if res is None:
-            return
-        json_view = self.query_one("#json", Static)
-        if res.problem:
-            json_view.update(Text(res.problem, style="bold red"))
-        elif res.json:
-            json_view.update(Syntax(res.json, "json", theme="ansi_dark", background_color="default",
-                                    line_numbers=False, word_wrap=False))
-        else:
-            json_view.update(Text("no JSON: the file has errors (below)", style="bold red"))
-        diags = self.query_one("#diag-list", OptionList)
-        diags.clear_options()
-        own = str(self.path)
-        for i, d in enumerate(res.diagnostics):
-            where = f"{d.span.line}:{d.span.col}" if d.span and d.span.file == own else \
-                (f"{Path(d.span.file).name}:{d.span.line}" if d.span else "-")
-            sev = d.severity.value
-            style = {"error": "bold red", "warning": "yellow", "note": "cyan"}.get(sev, "")
-            line = row((f"{sev:<7} ", style), (f"{d.code} ", "bold"), (f"{where:<8} ", "dim"), d.message)
-            diags.add_option(Option(line, id=f"d-{i}"))
-        if not res.diagnostics:
-            diags.add_option(Option(Text("no diagnostics: the template compiles cleanly", style="green"),
-                                    disabled=True))
 
     # -- lists ---------------------------------------------------------------------------------------
     def _status_text(self) -> Text:
@@ -193,108 +220,22 @@ class EditorScreen(Screen[None]):
             parts.append(("  (4: preview)", "dim"))
         return Text.assemble(*parts)
 
+    def _show_preview(self) -> None:
+        res = self.result
+        if res is None:
+            return
+        self.query_one(CompiledPreview).show(res)
+        self.query_one(DiagnosticsPanel).show(res.diagnostics, str(self.path))
+
+    # -- lists ---------------------------------------------------------------------------------------
     def refresh_lists(self) -> None:
-        from aibtui.onboarding.recipes import step_kind, step_summary
-
-        from .edit_forms import target_kind
-
+        """Each panel draws its part of the document (and keeps its highlight)."""
         if self.doc is None:
             return
         self.query_one("#file-bar", Static).update(self._status_text())
-        inherited_steps = self.result.inherited_steps if self.result else []
-        inherited_targets = self.result.inherited_targets if self.result else []
-        steps = self.doc.items("customize")
-        own: list[tuple[str, Option]] = []
-        for i, st in enumerate(steps):
-            name = str(st.get("name", "?")) if isinstance(st, dict) else "?"
-            own.append((name, Option(row((f"{i + 1:>2} ", "dim"), (f"{name:<22}", "bold"),
-                                         (f" {step_kind(st):<14}", "cyan"), step_summary(st, 60)), id=f"own-{i}")))
-        own_names = {n for n, _ in own}
-        inherited = {inh.name: (j, inh) for j, inh in enumerate(inherited_steps)}
-        rows: list[Option] = []
-        placed: set[int] = set()
-        for name, _from_profile in (self.result.step_order if self.result else []):  # as the template runs them
-            if name in own_names:
-                for i, (n, opt) in enumerate(own):
-                    if n == name and i not in placed:
-                        rows.append(opt)
-                        placed.add(i)
-            elif name in inherited:
-                j, inh = inherited[name]
-                rows.append(Option(row(("   ↳ ", "dim"), (f"{inh.name:<22}", "dim italic"),
-                                       (f" from {inh.origin}", "dim")), id=f"inh-{j}", disabled=True))
-        for i, (_n, opt) in enumerate(own):  # not compiled yet (just added): after the step before it
-            if i not in placed:
-                ids = [r.id for r in rows]
-                at = ids.index(f"own-{i - 1}") + 1 if f"own-{i - 1}" in ids else 0
-                rows.insert(at, opt)
-        if not steps:
-            rows.append(Option(Text("   no steps of your own yet: press a to add one", style="dim"), id="empty",
-                               disabled=True))
-        validations = self.doc.items(self._validate_key())
-        rows.append(Option(row(("── validation: in-VM checks after customizing", "bold dim"),
-                               ("  (v adds one)" if not validations else "", "dim")), id="val-header", disabled=True))
-        for i, st in enumerate(validations):
-            name = str(st.get("name", "?")) if isinstance(st, dict) else "?"
-            rows.append(Option(row((f"{i + 1:>2} ", "dim"), (f"{name:<22}", "bold"), (f" {step_kind(st):<14}", "cyan"),
-                                   step_summary(st, 60)), id=f"val-{i}"))
-        self._fill("#step-list", rows)
-        trows: list[Option] = []
-        for j, inh in enumerate(inherited_targets):
-            trows.append(Option(row(("   ↳ ", "dim"), (f"{inh.name} from {inh.origin}", "dim")),
-                                id=f"inh-{j}", disabled=True))
-        for i, t in enumerate(self.doc.items("distribute")):
-            kind = target_kind(t) if isinstance(t, dict) else "?"
-            what = t.get(kind) if isinstance(t, dict) else t
-            label = "VHD" if kind == "vhd" else str(what).rsplit("/", 1)[-1]
-            name = t.get("runOutputName") or t.get("name") or "" if isinstance(t, dict) else ""
-            trows.append(Option(row((f"{i + 1:>2} ", "dim"), (f"{kind:<13}", "cyan"),
-                                              (f" {label:<24}", "bold"), (f" {name}", "dim")), id=f"own-{i}"))
-        if not self.doc.items("distribute"):
-            trows.append(Option(Text("   no targets: press a to add one (AIB needs at least one)", style="dim"),
-                                id="empty", disabled=True))
-        self._fill("#target-list", trows)
-        build = self.doc.get("build") or {}
-        brows = []
-        for key, label in GENERAL_ROWS:
-            value = self._general_value(key)
-            brows.append(Option(row((f"{label:<14}", "bold"), value), id=f"gen-{key}"))
-        for key, label in BUILD_ROWS:
-            value = build.get(key) if hasattr(build, "get") else None
-            shown = Text(str(value), style="") if value is not None else Text("(default)", style="dim")
-            brows.append(Option(row((f"{label:<14}", "bold"), shown), id=f"b-{key}"))
-        self._fill("#build-list", brows)
-
-    def _general_value(self, key: str) -> Text:
-        if key == "source":
-            if self.doc.get("source") is not None:
-                return Text(str(self.doc.get("source")))
-            ext = self.doc.get("extends")
-            if ext:
-                first = ext if isinstance(ext, str) else ", ".join(str(e) for e in ext)
-                return Text.assemble(f"extends {first}", (" (profile)", "dim"))
-            return Text("(none: press s)", style="red")
-        value = self.doc.get(key)
-        return Text(str(value)) if value is not None else Text("(not set)", style="dim")
-
-    def _fill(self, selector: str, rows: list[Option]) -> None:
-        """Replace the rows, keeping the highlight on the same item (by id), else near its place."""
-        ol = self.query_one(selector, OptionList)
-        keep = ol.highlighted
-        keep_id = ol.get_option_at_index(keep).id if keep is not None and keep < ol.option_count else None
-        ol.clear_options()
-        ol.add_options(rows)
-        enabled = [i for i, r in enumerate(rows) if not r.disabled]
-        if not enabled:
-            return
-        same = next((i for i, r in enumerate(rows) if keep_id is not None and r.id == keep_id and not r.disabled),
-                    None)
-        if same is not None:
-            ol.highlighted = same
-        elif keep is not None:
-            ol.highlighted = min(enabled, key=lambda i: abs(i - keep))
-        else:
-            ol.highlighted = enabled[0]
+        self.query_one(StepsPanel).show(self.doc, self.result, self._validate_key())
+        self.query_one(TargetsPanel).show(self.doc, self.result)
+        self.query_one(SourcePanel).show(self.doc)
 
     # -- helpers ---------------------------------------------------------------------------------------
     def _active(self) -> str:
@@ -335,8 +276,12 @@ class EditorScreen(Screen[None]):
         del self.undo_stack[:-MAX_UNDO]
 
     def _edited(self) -> None:
+        self.raw_pending = None
         self.refresh_lists()
         self.compile()
+        self.refresh_bindings()
+        if self._active() == "yaml":
+            self._fill_yaml()
 
     def _os(self) -> str | None:
         if self.result is not None and self.result.os:
@@ -344,11 +289,36 @@ class EditorScreen(Screen[None]):
         value = self.doc.get("os") if self.doc is not None else None
         return str(value) if value else None
 
+    # -- which keys work now (the footer and Help show only those) -----------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("add", "edit", "delete", "duplicate", "move", "undo", "build", "build_on", "save",
+                      "pick_source") and self.doc is None:
+            return False
+        tab = self._active() if self.is_mounted else "steps"
+        if action in ("delete", "duplicate", "move") and tab not in ("steps", "targets"):
+            return False
+        if action == "add" and tab not in ("steps", "targets") and not parameters:
+            return False
+        if tab == "yaml" and action in ("add", "edit", "delete", "duplicate", "move", "pick_source", "build",
+                                        "build_on", "tab") and len(parameters) != 1:
+            return False  # keys type text in the YAML tab
+        if action == "undo" and not self.undo_stack:
+            return False  # nothing to undo yet (keeps the footer short at 80 columns)
+        return True
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "yaml":
+            self._fill_yaml()
+        self.refresh_bindings()
+
     # -- actions -----------------------------------------------------------------------------------------
     def action_tab(self, tab: str) -> None:
         self.query_one("#tabs", TabbedContent).active = tab
+        if tab == "yaml":
+            self._fill_yaml()
         target = {"steps": "#step-list", "targets": "#target-list", "build": "#build-list",
-                  "preview": "#diag-list"}[tab]
+                  "preview": "#diag-list", "yaml": "#yaml-text"}[tab]
         self.query_one(target).focus()
 
     def action_add(self, validation: bool = False) -> None:
@@ -445,14 +415,15 @@ class EditorScreen(Screen[None]):
         elif tab == "preview":
             self._jump_to_diagnostic()
 
-    def _edit_item(self, section: Key, index: int | None, focus: str | None = None) -> None:
+    def _edit_item(self, section: Key, index: int | None, focus: str | None = None) -> bool:
+        """Open the item's form (True), or False when it is not a mapping a form can hold."""
         if index is None:
-            return
+            return False
         from .edit_forms import step_form, target_form
 
         item = self.doc.items(section)[index]
         if not isinstance(item, dict):
-            return
+            return False
         names = self._names(section)
         if section != "distribute":
             form, convert = step_form(item, None, self._os(), names, focus)
@@ -470,6 +441,7 @@ class EditorScreen(Screen[None]):
             self._edited()
 
         self.app.push_screen(form, done)
+        return True
 
     def _edit_build(self, focus: str | None) -> None:
         from aibtui.yamledit import to_plain
@@ -589,6 +561,14 @@ class EditorScreen(Screen[None]):
             return
         self._snapshot()
         if choice.kind == "profile":
+            from ..source_switch import switch_to_profile
+
+            switched = switch_to_profile(self.doc.text(), self.doc.data, choice.value)
+            if switched is not None:  # source/os/generation (and their comments) out, extends in their place
+                self.doc.restore(switched)
+                self._edited()
+                self.notify(f"source: the {choice.value} profile (it sets the image, OS and generation)")
+                return
             ext = self.doc.get("extends")
             if isinstance(ext, list) and ext:
                 items = [str(e) for e in ext]
@@ -612,28 +592,28 @@ class EditorScreen(Screen[None]):
         self._edited()
         self.notify(f"source: {choice.value}")
 
-    # -- diagnostics --------------------------------------------------------------------------------------
-    @on(OptionList.OptionSelected)
-    def _selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        if event.option_list.id == "diag-list":
-            self._jump_to_diagnostic()
-        else:
-            self.action_edit()
+    # -- messages from the panels ----------------------------------------------------------------------
+    def on_edit_requested(self, message: EditRequested) -> None:
+        self.action_edit()
 
-    def _jump_to_diagnostic(self) -> None:
+    def on_diagnostic_chosen(self, message: DiagnosticChosen) -> None:
+        self._jump_to_diagnostic(message.diagnostic)
+
+    # -- diagnostics --------------------------------------------------------------------------------------
+    def _jump_to_diagnostic(self, d: Any = None) -> None:
         from ..project import locate
 
-        ol = self.query_one("#diag-list", OptionList)
-        if self.result is None or ol.highlighted is None:
+        d = d if d is not None else self.query_one(DiagnosticsPanel).current
+        if self.result is None or d is None:
             return
-        opt = ol.get_option_at_index(ol.highlighted)
-        if not opt.id or not opt.id.startswith("d-"):
-            return
-        d = self.result.diagnostics[int(opt.id[2:])]
         if d.span is None or d.span.file != str(self.path):
             where = f"{Path(d.span.file).name}:{d.span.line}" if d.span else "the template"
             self.notify(f"{d.code} is in {where}: {d.message}", timeout=6)
+            if d.span is None:
+                self.action_tab("yaml")
+            return
+        if self.doc is None or self.raw_pending is not None:  # only the text can hold it now
+            self._jump_to_text(d.span.line, d.span.col)
             return
         loc = locate(self.doc.data, d.span.line, d.span.col)
         if loc.section in ("customize", "distribute", "validate") and loc.index is not None:
@@ -641,7 +621,11 @@ class EditorScreen(Screen[None]):
             list_key: Key = loc.path if len(loc.path) > 1 else loc.section
             self.action_tab(tab)
             self._select("#step-list" if tab == "steps" else "#target-list", list_key, loc.index)
-            self._edit_item(list_key, loc.index, loc.key)
+            focus = loc.key
+            if d.code == "AIB600":  # the unpinned download: the checksum field (or a local copy)
+                focus = "sha256"
+            if not self._edit_item(list_key, loc.index, focus):
+                self._jump_to_text(d.span.line, d.span.col)
         elif loc.section == "build":
             self.action_tab("build")
             self._edit_build(loc.key)
@@ -651,11 +635,62 @@ class EditorScreen(Screen[None]):
         elif loc.section in ("source", "extends"):
             self.action_tab("build")
             self.action_pick_source()
+        else:  # no form holds it: the raw YAML at that line
+            self._jump_to_text(d.span.line, d.span.col)
+
+    def _jump_to_text(self, line: int, col: int) -> None:
+        self.action_tab("yaml")
+        self.query_one(YamlTextPanel).goto(line, col)
+
+    # -- the raw YAML tab ------------------------------------------------------------------------------------
+    def _fill_yaml(self) -> None:
+        """Show the document's text in the YAML tab (unless the tab holds text that does not parse yet)."""
+        if self.raw_pending is not None:
+            self.query_one(YamlTextPanel).show(self.raw_pending)
+        elif self.doc is not None:
+            self.query_one(YamlTextPanel).show(self.doc.text())
+
+    def on_text_edited(self, message: TextEdited) -> None:
+        self._apply_text(message.text)
+
+    def _apply_text(self, text: str) -> None:
+        from aibtui.yamledit import YamlDoc, YamlEditError
+
+        panel = self.query_one(YamlTextPanel)
+        try:
+            if self.doc is None:
+                doc = YamlDoc.from_text(self.path, text)
+                doc.original = self.raw_original if self.raw_original is not None else ""
+                doc.fingerprint = self.raw_fingerprint
+                self.doc = doc
+            else:
+                if self.raw_pending is None and self.doc.text() != text:
+                    self._snapshot()
+                self.doc.restore(text)
+        except YamlEditError as exc:
+            self.raw_pending = text
+            panel.say(False, f"✗ {exc} (not applied yet; the preview shows where)")
+            self._compile_text(text)
+            self.refresh_lists_safe()
+            return
+        self.raw_pending = None
+        panel.say(True, "✓ applied · Ctrl+S saves · Ctrl+Z undoes")
+        self.refresh_lists()
+        self.compile()
+        self.refresh_bindings()
+
+    def refresh_lists_safe(self) -> None:
+        if self.doc is not None:
+            self.refresh_lists()
         else:
-            self.notify(f"line {d.span.line}: {d.message}", timeout=6)
+            self.query_one("#file-bar", Static).update(Text.assemble((self.path.name, "bold"),
+                                                                      (" [modified: YAML does not parse]", "yellow")))
 
     # -- saving, disk -------------------------------------------------------------------------------------
     def action_save(self, force: bool = False) -> None:
+        if self.raw_pending is not None:
+            self.notify("the YAML does not parse yet: fix it (YAML tab) or undo first", severity="error")
+            return
         if self.doc is None:
             return
         self._save(self.doc.text(), force)

@@ -1,60 +1,102 @@
-"""The help screen: what each screen is for and its keys (read from the live bindings, so remaps show)."""
+"""Help (F1 or ?): the keys of the screen you were on, as bound now (remaps show) and only those that
+work there, written as people read them (Ctrl+S), then what each screen is for.
+
+Plain Rich text in a Static: it opens in a few milliseconds (a Markdown widget took half a second).
+"""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Markdown
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Static
 
-HELP = """\
-# aibtui
+from ..keys import key_label
 
-**Screens**
-
-- **Onboarding** (Ctrl+O, or when the folder has no `*.aib.yaml`): a wizard that writes a commented
-  `NAME.aib.yaml`, compiles it and offers a local build.
-- **Editor**: *Steps* (the ordered customize list; inherited profile steps shown dimmed),
-  *Targets* (distribute), *Build* (vmSize, disk, timeout, subnet), *Preview* (the compiled JSON and the
-  diagnostics; Enter on a diagnostic jumps to the field).
-- **Source picker** (`s` in the editor): profiles, then marketplace publishers > offers > SKUs > versions;
-  type to filter, Enter to open, Backspace on an empty filter to go up. Paste a managed image or gallery
-  version id to use it.
-- **Build monitor** (`b` in the editor): the run's states with elapsed time, the customization log, `c` to
-  cancel (asks first), the run outputs at the end.
-- **Templates** (Ctrl+T): every template on the provider with its last run; Enter re-attaches.
-
-**Keys**
-
-{keys}
-
-Ctrl+P opens the command palette. The mouse works everywhere. `NO_COLOR=1` turns colour off.
-Keys can be remapped in `~/.config/aibtui/keymap.toml` (`docs/tui.md`).
-"""
+SCREENS = (
+    ("Editor", "Steps (the ordered customize list; inherited profile steps dimmed), Targets (distribute), Build "
+               "(source, location, identity, VM size, disk, timeout, subnet), Preview (the compiled JSON and the "
+               "diagnostics: Enter jumps to the field), YAML (the raw file: every error can be fixed there)."),
+    ("Onboarding (Ctrl+O)", "a wizard that writes a commented NAME.aib.yaml, compiles it and offers a local build; "
+                            "Esc goes back a page, and leaves the wizard from its first page."),
+    ("Open (Ctrl+F)", "every **/*.aib.yaml of the project, recent first; type to filter; + New template."),
+    ("Source picker (s)", "profiles, then marketplace publishers › offers › SKUs › versions; Backspace on an "
+                          "empty filter goes up; paste a managed image or gallery version id to use it."),
+    ("Build monitor (b)", "the run's phases with elapsed time, the customization log, c cancels (asks first), "
+                          "the run outputs at the end; a simulated local run says so."),
+    ("Templates (Ctrl+T)", "every template on the provider with its last run, refreshed by itself; Enter "
+                           "re-attaches to a run."),
+)
 
 
-class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,f1,q", "app.pop_screen", "Close", id="help.close")]
+class HelpScreen(Screen[None]):
+    BINDINGS = [Binding("escape,f1,q,question_mark", "app.pop_screen", "Close", id="help.close")]
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help-body"):
-            yield Markdown(HELP.format(keys=self._keys()))
+        with Vertical(id="dialog", classes="help"):
+            yield Static(f"Help · {self._below_name()} · Esc closes", classes="dialog-title")
+            with VerticalScroll(id="help-body"):  # one Static: Help opens about as fast as an empty screen
+                yield Static(self._keys().append_text(self._screens()), id="help-keys")
 
-    def _keys(self) -> str:
-        """The keys of the screen below and of the app, as bound now (remaps included)."""
-        keys: dict[str, list[str]] = {}
+    def _below(self) -> object | None:
+        stack = self.app.screen_stack
+        return stack[-2] if len(stack) > 1 and stack[-1] is self else (stack[-1] if stack[-1] is not self else None)
+
+    def _below_name(self) -> str:
+        below = self._below()
+        name = type(below).__name__.removesuffix("Screen") if below is not None else "aibtui"
+        return {"Editor": "editor", "Onboarding": "onboarding", "BuildMonitor": "build monitor",
+                "Templates": "templates", "Open": "open a template", "Default": "aibtui"}.get(name, name)
+
+    def _keys(self) -> Text:
+        """The keys of the screen below and of the app that work there now (remaps included)."""
+        seen: dict[str, list[str]] = {}
         text: dict[str, str] = {}
-        for screen in self.app.screen_stack[:-1][-1:] + [self.app]:
-            for key, binding in _bindings(screen):
-                if not binding.description:
+        below = self._below()
+        for node in ([below] if below is not None else []) + [self.app]:
+            for key, binding in _bindings(node):
+                if not binding.description or not _works(node, binding):
                     continue
+                if not binding.id or (node is self.app and not binding.id.startswith("app.")):
+                    continue  # Textual's own (focus next, copy): not what this help is about
                 ident = binding.id or binding.description
                 text.setdefault(ident, binding.description)
-                if key not in keys.setdefault(ident, []):
-                    keys[ident].append(key)
-        rows = [f"- {' / '.join(f'`{k}`' for k in keys[i])}  {text[i]}" for i in keys]
-        return "\n".join(rows) or "- (none)"
+                label = key_label(key)
+                if label not in seen.setdefault(ident, []):
+                    seen[ident].append(label)
+        rows = [(" / ".join(keys), text[ident]) for ident, keys in seen.items()]
+        rows.append(("Ctrl+P", "the command palette (every command by name)"))
+        width = max(len(k) for k, _ in rows) + 2
+        out = Text("Keys here\n", style="bold underline")
+        for keys_, what in rows:
+            out.append(keys_.ljust(width), style="bold")
+            out.append(what + "\n")
+        return out
+
+    def _screens(self) -> Text:
+        out = Text("\n")
+        out.append("Screens\n", style="bold underline")
+        for name, what in SCREENS:
+            out.append(f"{name}: ", style="bold")
+            out.append(what + "\n")
+        out.append("\nThe mouse works everywhere. NO_COLOR=1 turns colour off. Keys can be remapped in "
+                   "~/.config/aibtui/keymap.toml (docs/tui.md). `aibtui explain CODE` explains a diagnostic.",
+                   style="dim")
+        return out
+
+
+def _works(node: object, binding: Binding) -> bool:
+    action = binding.action.split(".")[-1]
+    name, _, params = action.partition("(")
+    check = getattr(node, "check_action", None)
+    if check is None:
+        return True
+    try:
+        return bool(check(name, ()))
+    except Exception:  # noqa: BLE001 - a check that needs parameters: show the key
+        return True
 
 
 def _bindings(node: object) -> list[tuple[str, Binding]]:

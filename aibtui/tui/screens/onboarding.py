@@ -25,6 +25,7 @@ from aibtui.onboarding.answers import Answers, Output, default_outputs, gallery_
 from aibtui.onboarding.recipes import make_step, recipes_for
 
 from ..messages import ProjectWritten
+from ..widgets.lists import KeyList
 from ..widgets.rows import row
 
 PAGES = ("name", "base", "location", "identity", "steps", "outputs", "review", "done")
@@ -52,6 +53,33 @@ EXPLAIN = {
     "review": "This is the file that will be written. Ctrl+S (or Write) writes it, then it is compiled.",
     "done": "",
 }
+
+
+class ChoiceList(SelectionList[str]):
+    """The wizard's multiple choices: Space toggles the highlighted item, Enter goes on to the next page.
+    Each item reads "[x]" or "[ ]" as well: the state is not shown by colour alone."""
+
+    BINDINGS = [Binding("enter", "screen.next", "Next page", show=False),
+                Binding("j", "cursor_down", "Down", show=False), Binding("k", "cursor_up", "Up", show=False)]
+
+    def __init__(self, *selections: Any, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(*selections, id=id)
+        self._plain: dict[Any, str] = {}
+
+    def on_mount(self) -> None:
+        self.refresh_marks()
+
+    def refresh_marks(self) -> None:
+        chosen = set(self.selected)
+        for i in range(self.option_count):
+            opt = self.get_option_at_index(i)
+            value = getattr(opt, "value", i)
+            plain = self._plain.setdefault(value, str(opt.prompt))
+            # Text, not a string: "[x]" would be read as markup and vanish
+            self.replace_option_prompt_at_index(i, Text(f"{'[x]' if value in chosen else '[ ]'} {plain}"))
+
+    def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged) -> None:
+        self.refresh_marks()  # not stopped: the screen validates too
 
 
 class OnboardingScreen(Screen[None]):
@@ -83,7 +111,7 @@ class OnboardingScreen(Screen[None]):
                     yield Input(a.name, id="name", select_on_focus=False)
                     yield Static("", id="name-problem", classes="field-problem")
                 with Vertical(id="page-base"):
-                    yield OptionList(Option("loading profiles ...", disabled=True), id="bases")
+                    yield KeyList(Option("loading profiles ...", disabled=True), id="bases")
                 with Vertical(id="page-location"):
                     yield Input(a.location, id="location", select_on_focus=False)
                     yield Static("", id="location-problem", classes="field-problem")
@@ -92,10 +120,10 @@ class OnboardingScreen(Screen[None]):
                     yield Static("", id="identity-problem", classes="field-problem")
                     yield Static("", id="az-commands", classes="commands")
                 with Vertical(id="page-steps"):
-                    yield SelectionList[str](id="recipes")
+                    yield ChoiceList(id="recipes")
                 with VerticalScroll(id="page-outputs"):
-                    yield SelectionList[str](("Managed image", "managedImage", True),
-                                             ("Gallery image version", "gallery"), ("VHD", "vhd"), id="output-kinds")
+                    yield ChoiceList(("Managed image", "managedImage", True),
+                                     ("Gallery image version", "gallery"), ("VHD", "vhd"), id="output-kinds")
                     yield Static("Managed image id", classes="field-label")
                     yield Input("", id="image-id", select_on_focus=False)
                     yield Static("", id="image-id-problem", classes="field-problem")
@@ -154,12 +182,14 @@ class OnboardingScreen(Screen[None]):
 
     def _show(self) -> None:
         pid = self.page_id
+        self.refresh_bindings()
         self.query_one("#pages", ContentSwitcher).current = f"page-{pid}"
         self.query_one("#wizard-title", Static).update(Text(TITLES[pid], style="bold"))
         self.query_one("#wizard-explain", Static).update(EXPLAIN[pid])
         self.query_one("#wizard-buttons").display = pid != "done"
         self.query_one("#next", Button).label = "Write (Ctrl+S)" if pid == "review" else "Next (Ctrl+N)"
-        self.query_one("#back", Button).disabled = self.page == 0
+        self.query_one("#back", Button).disabled = self.page == 0 and not self._can_leave()
+        self.query_one("#back", Button).label = "Back (Esc)" if self.page or not self._can_leave() else "Close (Esc)"
         if pid == "identity":
             self._show_commands()
         if pid == "steps":
@@ -191,6 +221,8 @@ class OnboardingScreen(Screen[None]):
         for r in recipes_for(self.answers.os):
             sl.add_option((f"{r.title}: {r.explain}", r.key, r.key == "commands"))
         sl.highlighted = 0
+        if isinstance(sl, ChoiceList):
+            sl.refresh_marks()
 
     def _fill_outputs(self) -> None:
         image = self.query_one("#image-id", Input)
@@ -371,12 +403,32 @@ class OnboardingScreen(Screen[None]):
         self.page += 1
         self._show()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The footer offers only what works on this page."""
+        pid = self.page_id
+        if action == "next":
+            return pid != "done"
+        if action == "write":
+            return pid == "review"
+        if action == "back":
+            return pid == "done" or self.page > 0 or self._can_leave()
+        return True
+
+    def _can_leave(self) -> bool:
+        """Whether a screen lies beneath (the wizard was opened with Ctrl+O or from Open)."""
+        return self.is_attached and len(self.app.screen_stack) > 2 and self.app.screen_stack[-1] is self
+
     def action_back(self) -> None:
-        if self.page_id == "done":
+        if self.page_id == "done":  # the file is written: Esc opens it in the editor
+            self.action_open_editor()
             return
         if self.page > 0:
             self.page -= 1
             self._show()
+        elif self._can_leave():
+            self.dismiss()
+        else:
+            self.notify("this is the first page (Ctrl+Q quits)")
 
     def _yaml(self) -> str:
         from aibtui.onboarding.yamltext import render_yaml
@@ -473,7 +525,15 @@ def _editor(path: Path, build_with: str | None = None) -> Screen[None]:
 
 
 def _default_name(folder: Path) -> str:
+    """The folder's name (or my-image), made free: ``NAME.aib.yaml`` must not exist there yet."""
     import re
 
-    base = re.sub(r"[^A-Za-z0-9_.-]+", "-", folder.name).strip("-.")[:64]
-    return base if base and ids.check_template_name(base) is None else "my-image"
+    from aibtui.onboarding.recipes import free_name
+
+    base = re.sub(r"[^A-Za-z0-9_.-]+", "-", folder.name).strip("-.")[:60]
+    base = base if base and ids.check_template_name(base) is None else "my-image"
+    try:
+        taken = {p.name[: -len(".aib.yaml")] for p in folder.glob("*.aib.yaml")}
+    except OSError:
+        taken = set()
+    return free_name(base, taken)

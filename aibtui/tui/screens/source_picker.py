@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..fuzzy import FuzzyIndex
@@ -86,6 +86,7 @@ class SourcePickerScreen(ModalScreen[SourceChoice | None]):
             yield Input(placeholder="type to filter · paste a managed image or gallery version id", id="filter")
             yield OptionList(id="images")
             yield Static("", id="picker-status")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#images", OptionList).can_focus = False  # keys stay in the filter; the list follows
@@ -237,7 +238,10 @@ class SourcePickerScreen(ModalScreen[SourceChoice | None]):
         if ol.option_count == 0:
             return
         current = ol.highlighted if ol.highlighted is not None else 0
-        ol.highlighted = max(0, min(ol.option_count - 1, current + delta))
+        if abs(delta) == 1:  # the arrows wrap at both ends
+            ol.highlighted = (current + delta) % ol.option_count
+        else:
+            ol.highlighted = max(0, min(ol.option_count - 1, current + delta))
 
     def action_up_level(self) -> None:
         f = self.query_one("#filter", Input)

@@ -1,7 +1,13 @@
-"""Every template on the provider with its last run; Enter re-attaches to a build (or shows the last)."""
+"""Every template on the provider with its last run; Enter re-attaches to a build (or shows the last).
+
+The list refreshes by itself while it is shown (every 2 s on the local provider, 30 s on Azure), keeping
+the cursor on the same template; r refreshes at once."""
 
 from __future__ import annotations
 
+import time
+
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -9,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ..provider_adapter import TemplateRow
+from ..widgets.lists import KeyTable
 
 
 class TemplatesScreen(Screen[None]):
@@ -21,23 +28,35 @@ class TemplatesScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[TemplateRow] = []
+        self.busy = False
+        self.every = 2.0  # seconds between refreshes: 2 on the local provider, 30 on Azure
+        self.loaded_at = 0.0
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("loading templates ...", id="templates-status")
-        yield DataTable(id="templates", cursor_type="row", zebra_stripes=True)
+        yield KeyTable(id="templates", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
         self.sub_title = "templates"
         table = self.query_one(DataTable)
-        table.add_columns("Name", "Provisioning", "Last run", "Location")
+        table.add_columns("Name", "Provisioning", "Last run", "Steps", "Location")
         table.focus()
         self.action_refresh()
+        self.set_interval(1.0, self._refresh_tick)
 
     def action_refresh(self) -> None:
         self.query_one("#templates-status", Static).update("loading templates ...")
+        self.busy = True
         self._load()
+
+    def _refresh_tick(self) -> None:
+        if time.monotonic() - self.loaded_at < self.every:
+            return
+        if self.app.screen is self and not self.busy:  # not under a dialog, not twice at once
+            self.busy = True
+            self._load()
 
     @work(thread=True, exclusive=True, group="templates")
     def _load(self) -> None:
@@ -52,19 +71,40 @@ class TemplatesScreen(Screen[None]):
         self.app.call_from_thread(self._show, rows, provider)
 
     def _show_error(self, problem: str) -> None:
+        self.busy = False
         self.query_one("#templates-status", Static).update(f"✗ {problem.splitlines()[0]}")
 
     def _show(self, rows: list[TemplateRow], provider: str) -> None:
-        self.rows = rows
+        self.busy = False
+        self.every = 2.0 if provider == "local" else 30.0
+        self.loaded_at = time.monotonic()
         table = self.query_one(DataTable)
+        keep = self.rows[table.cursor_row].name if self.rows and 0 <= table.cursor_row < len(self.rows) else None
+        self.rows = rows
         table.clear()
         for r in rows:
             run = r.run_state + (f" / {r.sub_state}" if r.sub_state and r.running else "")
-            table.add_row(r.name, r.provisioning, run, r.location, key=r.name)
+            steps = {"simulated": Text("SIMULATED", style="bold yellow"), "executed": Text("executed", style="green")
+                     }.get(r.mode, Text("-", style="dim"))
+            table.add_row(r.name, r.provisioning, run, steps, r.location, key=r.name)
         running = sum(1 for r in rows if r.running)
         self.query_one("#templates-status", Static).update(
             f"{len(rows)} template{'s' if len(rows) != 1 else ''} on {provider}"
-            + (f", {running} running" if running else "") + " · Enter re-attaches · c cancels a run · r refreshes")
+            + (f", {running} running" if running else "") + " · Enter re-attaches · c cancels a run · refreshed "
+            + ("every 2 s" if provider == "local" else "every 30 s"))
+        at = next((i for i, r in enumerate(rows) if r.name == keep), None)
+        if at is not None:
+            table.move_cursor(row=at)
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_run":  # only on a template whose run goes on
+            row = self._current() if self.is_mounted else None
+            return row is not None and row.running
+        return True
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.refresh_bindings()
 
     def _current(self) -> TemplateRow | None:
         table = self.query_one(DataTable)
