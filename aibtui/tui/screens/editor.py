@@ -18,6 +18,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static, TabbedContent, TabPane
 
+from aibtui.compiler import code_ids as C
+
 from ..messages import Compiled, DiagnosticChosen, DiskChanged, EditRequested, TextEdited
 from ..widgets.diagnostics import DiagnosticsPanel
 from ..widgets.distribute import TargetsPanel
@@ -622,7 +624,7 @@ class EditorScreen(Screen[None]):
             self.action_tab(tab)
             self._select("#step-list" if tab == "steps" else "#target-list", list_key, loc.index)
             focus = loc.key
-            if d.code == "AIB600":  # the unpinned download: the checksum field (or a local copy)
+            if d.code == C.AIB600:  # the unpinned download: the checksum field (or a local copy)
                 focus = "sha256"
             if not self._edit_item(list_key, loc.index, focus):
                 self._jump_to_text(d.span.line, d.span.col)
