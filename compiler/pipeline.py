@@ -117,8 +117,9 @@ def _from_profiles(result: CompileResult, found: list[Diagnostic], via: dict[str
 def _finish(node: Mapping, file: str, root: Path, options: CompileOptions, diags: DiagnosticBag,
             result: CompileResult) -> CompileResult:
     from .check import check_model
+    from .dialect.common import LowerOptions
     from .emit import dumps, shape
-    from .lower import LowerOptions, lower
+    from .lower import lower
     from .render import DEFAULT_MAX_OUTPUT, render
 
     budget = options.max_output if options.max_output is not None else DEFAULT_MAX_OUTPUT

@@ -27,7 +27,7 @@ import re
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 from . import code_ids as C
 from .diagnostics import DiagnosticBag, Span
@@ -289,8 +289,9 @@ class _Renderer:
 
     def _compile(self, text: str) -> tuple[Any, set[str]] | None:
         """(template, referenced names), or None with the error kept for :meth:`_render_jinja`."""
-        if text in self.templates:
-            return self.templates[text]
+        cached = self.templates.get(text)
+        if cached is not None:  # an error (code, detail) is kept for _render_jinja, not returned
+            return None if isinstance(cached[0], str) else (cached[0], cached[1])
         env = self._jinja()
         from jinja2 import meta
         from jinja2.exceptions import TemplateSyntaxError
@@ -313,7 +314,7 @@ class _Renderer:
         except (RecursionError, MemoryError, SyntaxError, _Limit) as exc:
             result = (C.AIB301, (1, f"the expression is too complex ({type(exc).__name__})"))
         self.templates[text] = result
-        return None if isinstance(result[0], str) else result
+        return None if isinstance(result[0], str) else (result[0], result[1])
 
     def _render_jinja(self, node: Scalar) -> Any:
         text = node.value
@@ -708,7 +709,10 @@ def _order(deps: dict[str, list[str]], declared: dict[str, Node], vars_node: Nod
 # -- the Jinja environment ------------------------------------------------------------------------
 
 
-def _check_text(value: Any) -> Any:
+_T = TypeVar("_T")
+
+
+def _check_text(value: _T) -> _T:
     if isinstance(value, str) and len(value) > MAX_TEXT:
         raise _Limit(f"a string would be longer than {MAX_TEXT} characters")
     if isinstance(value, list | tuple | dict | set) and len(value) > MAX_ITEMS:
@@ -823,7 +827,7 @@ def _filters() -> dict[str, Callable[..., Any]]:
         _measure(items + [str(d)] * max(len(items) - 1, 0))
         return str(d).join(str(x) for x in items)
 
-    def f_round(value: Any, precision: Any = 0, method: str = "common") -> float:
+    def f_round(value: Any, precision: Any = 0, method: Literal["common", "ceil", "floor"] = "common") -> float:
         if not isinstance(precision, int) or abs(precision) > MAX_ROUND_DIGITS:
             raise _Limit(f"round() precision must be a whole number from -{MAX_ROUND_DIGITS} to "
                          f"{MAX_ROUND_DIGITS}")
