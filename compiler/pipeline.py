@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping as MappingABC
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import code_ids as C
 from .diagnostics import Diagnostic, DiagnosticBag, Severity, Span
@@ -17,6 +17,9 @@ from .model import TemplateModel
 from .nodes import Mapping
 from .records import dataclass, field
 from .sources import safe_resolve
+
+if TYPE_CHECKING:
+    from .session import CompileSession
 
 DIALECT_SUFFIXES = (".yaml", ".yml")
 JSON_SUFFIXES = (".json", ".jsonc", ".dist")
@@ -33,6 +36,9 @@ class CompileOptions:
     allow_paths: tuple[Path, ...] = ()  # --allow-path: more folders extends/include may read (AIB290)
     schema_engine: str = "builtin"  # builtin | jsonschema
     max_output: int | None = None  # characters of rendered text and emitted JSON (AIB120); None: the default
+    # what the compiles of one process run share (compiler/session.py): the CLI makes one per run;
+    # None asks the file system afresh every compile
+    session: CompileSession | None = None
 
 
 @dataclass
@@ -84,9 +90,11 @@ def _compile(node: Mapping, path: Path, options: CompileOptions, diags: Diagnost
              result: CompileResult) -> CompileResult:
     from .resolve import ResolveOptions, resolve_node
 
-    top = safe_resolve(path)
+    session = options.session
+    top = session.resolve(path) if session is not None else safe_resolve(path)
     ropts = ResolveOptions(root=options.root, allow_outside_root=options.allow_outside_root,
-                           profile_path=tuple(options.profile_path), allow_paths=tuple(options.allow_paths))
+                           profile_path=tuple(options.profile_path), allow_paths=tuple(options.allow_paths),
+                           session=session)
     resolved = resolve_node(node, top, diags, ropts)
     result.dependencies = [str(top)]
     if resolved is None:
@@ -130,7 +138,8 @@ def _finish(node: Mapping, file: str, root: Path, options: CompileOptions, diags
         return result
     result.resolved = rendered
     model = lower(rendered, file, diags, LowerOptions(api_version=options.api_version, root=root,
-                                                      allow_outside_root=options.allow_outside_root))
+                                                      allow_outside_root=options.allow_outside_root,
+                                                      session=options.session))
     if model is not None:
         result.model = model
         result.models = [model]

@@ -198,13 +198,13 @@ class StepsLowering(LowererBase):
         local = self.local_file(vnode, what)
         if local is None:
             return
-        data = local.read_bytes()
-        if what == "file.local" and len(data) > MAX_FILE_STEP_BYTES:
-            self.d.add(C.AIB417, f"{local.name} is {len(data) / 1e6:.1f} MB; the File step is meant for files "
-                       f"under {MAX_FILE_STEP_BYTES // 1_000_000} MB", vnode.span)
-        import hashlib
+        from ..session import file_sha256
 
-        digest = hashlib.sha256(data).hexdigest()
+        session = self.c.options.session
+        size, digest = session.sha256(local) if session is not None else file_sha256(local)
+        if what == "file.local" and size > MAX_FILE_STEP_BYTES:
+            self.d.add(C.AIB417, f"{local.name} is {size / 1e6:.1f} MB; the File step is meant for files "
+                       f"under {MAX_FILE_STEP_BYTES // 1_000_000} MB", vnode.span)
         given = fields.get("sha256Checksum")
         if isinstance(given, str) and not is_opaque(given):
             if given.lower() != digest:

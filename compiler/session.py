@@ -1,0 +1,75 @@
+"""A compile session: what compiling many templates in one process may share.
+
+Compiling a template asks the file system the same questions again and again: where a folder's
+symbolic links lead (the project root, the profile folders, every profile and fragment), which
+folder is the project root, what a local file's sha256 is. A :class:`CompileSession` remembers the
+answers for its life, so a batch (``aibtui compile --batch``, ``make -j`` driving one process, a
+benchmark) asks each once.
+
+What it assumes: folders and symbolic links do not move while the session lives; file *contents*
+may change, so a digest is keyed by the file's ``stat`` (device, inode, size, mtime and ctime in
+nanoseconds) and a changed file is read again. Create one per command run (the CLI does, through
+``CompileOptions.session``); a long-lived program (the TUI) compiles without one, or makes a new
+one per save. Without a session every compile asks the file system afresh, as before.
+
+Parsed texts and compiled expressions need no session: they are pure functions of the text and
+are memoised where they are made (``sources.load_source``, ``render._compiled``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from .sources import safe_resolve
+
+_StatKey = tuple[int, int, int, int, int]
+
+
+class CompileSession:
+    """Caches shared by the compiles of one process run (see the module docstring)."""
+
+    __slots__ = ("_real", "_roots", "_digests")
+
+    def __init__(self) -> None:
+        self._real: dict[str, Path] = {}
+        self._roots: dict[str, Path] = {}
+        self._digests: dict[tuple[str, _StatKey], tuple[int, str]] = {}
+
+    def resolve(self, path: Path) -> Path:
+        """:func:`sources.safe_resolve`, remembered for absolute paths (a relative one depends on
+        the working directory, so it is resolved afresh)."""
+        if not path.is_absolute():
+            return safe_resolve(path)
+        key = str(path)
+        hit = self._real.get(key)
+        if hit is None:
+            hit = self._real[key] = safe_resolve(path)
+        return hit
+
+    def project_root(self, path: Path, find: Callable[[Path], Path]) -> Path:
+        """The project root of ``path`` as ``find(path)`` gives it, remembered per folder."""
+        path = path.absolute()
+        folder = str(path if os.path.isdir(path) else path.parent)
+        hit = self._roots.get(folder)
+        if hit is None:
+            hit = self._roots[folder] = find(path)
+        return hit
+
+    def sha256(self, path: Path) -> tuple[int, str]:
+        """(size in bytes, sha256 hex digest) of a regular file, read again when its stat changes."""
+        st = os.stat(path)
+        key = (str(path), (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+        hit = self._digests.get(key)
+        if hit is None:
+            hit = self._digests[key] = file_sha256(path)
+        return hit
+
+
+def file_sha256(path: Path) -> tuple[int, str]:
+    """(size in bytes, sha256 hex digest) of ``path``, read now."""
+    import hashlib  # lazily: only templates with local copies of remote files need it
+
+    data = path.read_bytes()
+    return len(data), hashlib.sha256(data).hexdigest()
