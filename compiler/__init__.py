@@ -7,7 +7,10 @@ Public API: :func:`compile_file`, :func:`compile_node`, :func:`check_file`, :cla
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any
+
 
 __all__ = ["CompileOptions", "CompileResult", "CompileSession", "check_file", "compile_file", "compile_node"]
 

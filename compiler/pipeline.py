@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping as MappingABC
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from . import code_ids as C
 from .diagnostics import Diagnostic, DiagnosticBag, Severity, Span
@@ -18,7 +17,10 @@ from .nodes import Mapping
 from .records import dataclass, field
 from .sources import safe_resolve
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
 if TYPE_CHECKING:
+    from typing import Any
+
     from .session import CompileSession
 
 DIALECT_SUFFIXES = (".yaml", ".yml")

@@ -29,11 +29,17 @@ from collections import deque
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, TypeVar
 
 from . import code_ids as C
 from .diagnostics import DiagnosticBag, Span
 from .nodes import Mapping, Node, Scalar, Sequence, to_plain
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any, Literal, TypeVar
+
+    _T = TypeVar("_T")
+    _Parts = list[Any]  # alternating literal text (str) and dotted names (tuple[str, ...])
 
 MAX_TEXT = 8 * 1024 * 1024  # characters in any string a template builds (inputs are at most 4 MiB)
 MAX_ITEMS = 100_000  # items in any list a template builds
@@ -121,7 +127,6 @@ def _convert_set(name: str, text: str, declared: Node | None, span: Span, diags:
 # -- the fast path --------------------------------------------------------------------------------
 
 
-_Parts = list[Any]  # alternating literal text (str) and dotted names (tuple[str, ...])
 
 
 def _simple_parts(text: str) -> _Parts | None:
@@ -694,9 +699,6 @@ def _order(deps: dict[str, list[str]], declared: dict[str, Node], vars_node: Nod
 
 
 # -- the Jinja environment ------------------------------------------------------------------------
-
-
-_T = TypeVar("_T")
 
 
 def _check_text(value: _T) -> _T:

@@ -29,7 +29,6 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from . import code_ids as C
 from .diagnostics import DiagnosticBag, Span
@@ -37,6 +36,7 @@ from .nodes import Mapping, Node, Scalar, Sequence
 from .records import dataclass, field
 from .sources import safe_resolve
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
 if TYPE_CHECKING:
     from .session import CompileSession
 

@@ -12,14 +12,16 @@ string field with a "quote it" hint instead of silently converting it.
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
-
 import yaml
 
 from . import code_ids as C
 from .diagnostics import DiagnosticBag, Span
 from .nodes import Mapping, Node, Scalar, Sequence
 from .records import dataclass
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 try:  # libyaml is much faster; fall back to the pure-Python parser where it is missing
     _Parser = yaml.CSafeLoader

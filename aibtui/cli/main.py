@@ -14,9 +14,12 @@ import argparse
 import importlib
 import sys
 from types import ModuleType
-from typing import Any
 
 from aibtui.compiler.errors import AibtuiError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeGuard
 
 from .. import code_ids as C
 from ..diagnostics import DiagnosticBag, Span
@@ -20,7 +19,10 @@ from ..nodes import Mapping, Node, Scalar, Sequence, to_plain, type_name
 from ..records import dataclass, field
 from ..sources import safe_resolve
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
 if TYPE_CHECKING:
+    from typing import Any, TypeGuard
+
     from ..session import CompileSession
 
 # Official ImageTemplateProperties names across every stable version (a test keeps this in sync

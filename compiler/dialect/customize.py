@@ -4,8 +4,6 @@ WR, WU rules)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from .. import code_ids as C
 from ..diagnostics import Span
 from ..model import JsonPath, is_opaque
@@ -13,6 +11,10 @@ from ..nodes import Mapping, Node, Scalar, Sequence, type_name
 from . import Section
 from .common import _KIND_TYPE, KIND_KEYS, MAX_FILE_STEP_BYTES, LowererBase, _close, _ordered, _split_lines
 from .shaping import _KIND_KEY, _PS_OPTS, ShaperBase, _str_map, _strs
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any
 
 SECTION = Section(
     name="customize", keys=("customize",), official=("properties.customize",), heading="Steps",
