@@ -72,7 +72,7 @@ def compile_file(path: str | Path, options: CompileOptions | None = None) -> Com
     file = str(path)
     diags = DiagnosticBag()
     result = CompileResult(file=file)
-    text = read_source(path, diags)
+    text = read_source(path, diags, texts=options.session.texts if options.session is not None else None)
     node = load_source(text, file, diags) if text is not None else None
     if node is not None and not isinstance(node, Mapping):
         diags.add(C.AIB105, "the file must be a YAML mapping (key: value lines)", node.span)

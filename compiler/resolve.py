@@ -461,7 +461,8 @@ class _Resolver:
             return None
         self.dependencies.append(str(path))
         display = str(path)
-        text = read_source(path, self.diags, span=span, label=label)
+        text = read_source(path, self.diags, span=span, label=label,
+                           texts=self.session.texts if self.session is not None else None)
         if text is None:
             return None
         node = load_source(text, display, self.diags)

@@ -2,15 +2,15 @@
 
 Compiling a template asks the file system the same questions again and again: where a folder's
 symbolic links lead (the project root, the profile folders, every profile and fragment), which
-folder is the project root, what a local file's sha256 is. A :class:`CompileSession` remembers the
-answers for its life, so a batch (``aibtui compile --batch``, ``make -j`` driving one process, a
-benchmark) asks each once.
+folder is the project root, what a source file holds, what a local file's sha256 is. A
+:class:`CompileSession` remembers the answers for its life, so a batch (``aibtui compile
+--batch``, ``make -j`` driving one process, a benchmark) asks each once.
 
 What it assumes: folders and symbolic links do not move while the session lives; file *contents*
-may change, so a digest is keyed by the file's ``stat`` (device, inode, size, mtime and ctime in
-nanoseconds) and a changed file is read again. Create one per command run (the CLI does, through
-``CompileOptions.session``); a long-lived program (the TUI) compiles without one, or makes a new
-one per save. Without a session every compile asks the file system afresh, as before.
+may change, so a text or a digest is keyed by the file's ``stat`` (device, inode, size, mtime and
+ctime in nanoseconds) and a changed file is read again. Create one per command run (the CLI does,
+through ``CompileOptions.session``); a long-lived program (the TUI) compiles without one, or makes
+a new one per save. Without a session every compile asks the file system afresh, as before.
 
 Parsed texts and compiled expressions need no session: they are pure functions of the text and
 are memoised where they are made (``sources.load_source``, ``render._compiled``).
@@ -30,22 +30,22 @@ _StatKey = tuple[int, int, int, int, int]
 class CompileSession:
     """Caches shared by the compiles of one process run (see the module docstring)."""
 
-    __slots__ = ("_real", "_roots", "_digests")
+    __slots__ = ("_real", "_roots", "_digests", "texts")
 
     def __init__(self) -> None:
         self._real: dict[str, Path] = {}
         self._roots: dict[str, Path] = {}
         self._digests: dict[tuple[str, _StatKey], tuple[int, str]] = {}
+        # source texts that decoded cleanly, by path, with the stat they were read at (sources.read_source)
+        self.texts: dict[str, tuple[tuple[int, ...], str]] = {}
 
     def resolve(self, path: Path) -> Path:
-        """:func:`sources.safe_resolve`, remembered for absolute paths (a relative one depends on
-        the working directory, so it is resolved afresh)."""
-        if not path.is_absolute():
-            return safe_resolve(path)
-        key = str(path)
+        """:func:`sources.safe_resolve`, remembered by absolute path (a relative path is taken
+        from the working directory of the moment, as ``Path.resolve`` takes it)."""
+        key = os.path.abspath(path)
         hit = self._real.get(key)
         if hit is None:
-            hit = self._real[key] = safe_resolve(path)
+            hit = self._real[key] = safe_resolve(Path(key))
         return hit
 
     def project_root(self, path: Path, find: Callable[[Path], Path]) -> Path:

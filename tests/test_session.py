@@ -46,3 +46,18 @@ def test_changed_local_copy_is_hashed_again(tmp_path: Path) -> None:
     assert second.text == fresh.text
     assert [d.format_text() for d in second.diagnostics] != [d.format_text() for d in first.diagnostics] \
         or second.text != first.text  # the new content was seen (a checksum mismatch or a new digest)
+
+
+def test_changed_fragment_is_read_again(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    shutil.copytree(REPO / "examples" / "ubuntu-web", project)
+    (project / ".git").mkdir()
+    top = project / "web.aib.yaml"
+    fragment = project / "fragments" / "hardening.aib.yaml"
+    session = CompileSession()
+    first = compile_file(top, CompileOptions(session=session))
+    assert first.text is not None and "ssh-hardening" in first.text
+    fragment.write_text(fragment.read_text().replace("ssh-hardening", "ssh-hardened"))
+    second = compile_file(top, CompileOptions(session=session))
+    assert second.text is not None and "ssh-hardened" in second.text and "ssh-hardening" not in second.text
+    assert second.text == compile_file(top, CompileOptions()).text
