@@ -410,11 +410,18 @@ class _Resolver:
                 return path
             self.diags.add(C.AIB200, f"profile file {text} not found (looked for {path})", entry.span)
             return None
+        found = self.session.profiles if self.session is not None else None
+        key = (text, str(folder), *map(str, self.search_dirs), str(self.builtin))
+        real = found.get(key) if found is not None else None
+        if real is not None and os.path.isfile(real):  # (a profile deleted meanwhile is looked for again)
+            return real if self._confined(real, entry, "extends") else None
         candidates = _name_candidates(text, self.options, folder)
         if not text.startswith("."):
             for path, _builtin in candidates:
                 if os.path.isfile(path):
                     real = self.real(path)
+                    if found is not None:
+                        found[key] = real
                     return real if self._confined(real, entry, "extends") else None
         known = sorted({name for name, _p, _b in _profile_files(self.options, folder)})
         import difflib  # lazily: only error paths need it

@@ -6,9 +6,10 @@ folder is the project root, what a source file holds, what a local file's sha256
 :class:`CompileSession` remembers the answers for its life, so a batch (``aibtui compile
 --batch``, ``make -j`` driving one process, a benchmark) asks each once.
 
-What it assumes: folders and symbolic links do not move while the session lives; file *contents*
-may change, so a text or a digest is keyed by the file's ``stat`` (device, inode, size, mtime and
-ctime in nanoseconds) and a changed file is read again. Create one per command run (the CLI does,
+What it assumes: folders and symbolic links do not move, and no profile is added that would
+shadow the one a name found, while the session lives; file *contents* may change, so a text or a
+digest is keyed by the file's ``stat`` (device, inode, size, mtime and ctime in nanoseconds) and a
+changed file is read again. Create one per command run (the CLI does,
 through ``CompileOptions.session``); a long-lived program (the TUI) compiles without one, or makes
 a new one per save. Without a session every compile asks the file system afresh, as before.
 
@@ -30,7 +31,7 @@ _StatKey = tuple[int, int, int, int, int]
 class CompileSession:
     """Caches shared by the compiles of one process run (see the module docstring)."""
 
-    __slots__ = ("_real", "_roots", "_digests", "texts")
+    __slots__ = ("_real", "_roots", "_digests", "texts", "profiles")
 
     def __init__(self) -> None:
         self._real: dict[str, Path] = {}
@@ -38,6 +39,8 @@ class CompileSession:
         self._digests: dict[tuple[str, _StatKey], tuple[int, str]] = {}
         # source texts that decoded cleanly, by path, with the stat they were read at (sources.read_source)
         self.texts: dict[str, tuple[tuple[int, ...], str]] = {}
+        # the file a profile name found: (name, folder, search dirs..., built-in dir) -> path (resolve.py)
+        self.profiles: dict[tuple[str, ...], Path] = {}
 
     def resolve(self, path: Path) -> Path:
         """:func:`sources.safe_resolve`, remembered by absolute path (a relative path is taken
