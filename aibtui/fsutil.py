@@ -88,10 +88,8 @@ def write_if_changed(path: Path, data: str, *, refresh_after: list[str] | None =
                 return False
     except OSError:
         pass
-    import tempfile
-
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = _temp_beside(target)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(encoded)
@@ -115,6 +113,21 @@ def write_if_changed(path: Path, data: str, *, refresh_after: list[str] | None =
             pass
         raise
     return True
+
+
+_TEMP_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _temp_beside(target: Path) -> tuple[int, str]:
+    """A new file ``.NAME.RANDOM.tmp`` in ``target``'s folder, open for writing, mode 0600: what
+    ``tempfile.mkstemp`` makes, with os-level calls only (tempfile's imports cost every start)."""
+    for _ in range(100):
+        tmp = os.path.join(target.parent, f".{target.name}.{os.urandom(6).hex()}.tmp")
+        try:
+            return os.open(tmp, _TEMP_FLAGS, 0o600), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {target}")
 
 
 def _not_older(target: Path, mtime_ns: int, files: list[str]) -> None:

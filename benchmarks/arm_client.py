@@ -18,10 +18,14 @@ import shutil
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+
+# the in-process service helpers live with the tests (tests/service_support.py), not in the package
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 
 def _percentiles(samples: list[float]) -> str:
@@ -31,8 +35,9 @@ def _percentiles(samples: list[float]) -> str:
 
 
 def bench_requests(n: int) -> None:
+    from service_support import FAST, local_service, sample_body
+
     from aibtui.arm.local import local_client
-    from aibtui.service.testing import FAST, local_service, sample_body
 
     with tempfile.TemporaryDirectory() as tmp, local_service(Path(tmp), replace(FAST, step_delay=0.0)) as svc:
         assert svc.tls is not None

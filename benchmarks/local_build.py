@@ -26,11 +26,15 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+# the in-process service helpers live with the tests (tests/service_support.py), not in the package
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from service_support import local_service
+
 from aibtui.cli.main import main as cli
 from aibtui.localbuild.rootfs import make_busybox_rootfs
 from aibtui.localbuild.sandbox import Sandbox, detect_backend
 from aibtui.service.settings import ServiceSettings
-from aibtui.service.testing import local_service
 
 RG = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers"
 

@@ -35,6 +35,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+# the in-process service helpers live with the tests (tests/service_support.py), not in the package
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
 TINY = """\
 name: bench
 location: westus2
@@ -94,11 +97,12 @@ def bench_build(runs: int, step_delay: float) -> None:
 
 
 def bench_lag(poll: float, step_delay: float, long_poll: bool) -> None:
+    from service_support import local_service, sample_body
+
     from aibtui.arm.local import local_client
     from aibtui.arm.watch import RunWatcher
     from aibtui.service.settings import ServiceSettings
     from aibtui.service.store import Store
-    from aibtui.service.testing import local_service, sample_body
 
     changes: list[tuple[float, str]] = []
     original = Store.set_run
@@ -182,7 +186,7 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def bench_load(idle: int, templates: int) -> None:
-    from aibtui.service.testing import sample_body
+    from service_support import sample_body
 
     limit = _raise_nofile(idle + 4096)
     with tempfile.TemporaryDirectory() as tmp:
@@ -299,7 +303,7 @@ def _idle(port: int, token: str, path: str, want: int, limit: int) -> None:
 
 
 def _pages(port: int, token: str, templates: int) -> None:
-    from aibtui.service.testing import sample_body
+    from service_support import sample_body
 
     body = sample_body()
     t0 = time.perf_counter()

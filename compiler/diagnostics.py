@@ -6,13 +6,26 @@ Nothing in the compiler prints or exits: stages add :class:`Diagnostic` objects 
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Iterator
 from enum import StrEnum
-from typing import Any, NamedTuple
 
 from .codes import CODES
 from .errors import AibtuiError
 from .records import dataclass, field
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any, NamedTuple
+
+    class _SpanFields(NamedTuple):
+        file: str
+        line: int
+        col: int
+        end_line: int = 0
+        end_col: int = 0
+else:  # the class typing.NamedTuple would build, without importing typing
+    _SpanFields = namedtuple("_SpanFields", ("file", "line", "col", "end_line", "end_col"), defaults=(0, 0))
 
 
 class Severity(StrEnum):
@@ -25,17 +38,14 @@ class Severity(StrEnum):
         return {"error": 0, "warning": 1, "note": 2}[self.value]
 
 
-class Span(NamedTuple):
+class Span(_SpanFields):
     """A source range. Lines and columns are 1-based; end is inclusive-exclusive like an editor.
 
-    A NamedTuple, not a dataclass: the loader makes one per YAML event, and tuples are cheap.
+    A named tuple (file, line, col, end_line=0, end_col=0), not a dataclass: the loader makes one
+    per YAML event, and tuples are cheap.
     """
 
-    file: str
-    line: int
-    col: int
-    end_line: int = 0
-    end_col: int = 0
+    __slots__ = ()
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"

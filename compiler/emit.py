@@ -11,11 +11,14 @@ indent, UTF-8 (no ASCII escaping) and a trailing newline.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from . import code_ids as C
 from .diagnostics import DiagnosticBag
 from .model import TemplateModel
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMATS = ("resource", "arm", "body")
 ARM_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"

@@ -157,7 +157,8 @@ class Shaper(SourceShaping, IdentityShaping, BuildShaping, ValidateShaping, Step
 
     def profiles(self, expected: dict[str, Any]) -> list[str]:
         """Built-in profiles whose source is this template's source (checked exactly later)."""
-        from .lower import Lowerer, LowerOptions, _Ctx
+        from .dialect.common import LowerOptions, _Ctx
+        from .lower import Lowerer
         from .resolve import list_profiles
         from .yamlload import load_yaml
 

@@ -22,6 +22,7 @@ turns each template into the dialect in three steps:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -385,7 +386,7 @@ def _value_at(root: Node, span: Span) -> Any:
 
 def _drop_unknown(doc: dict[str, Any], model: TemplateModel, diags: DiagnosticBag,
                   header: list[str]) -> dict[str, Any]:
-    from .lower import OFFICIAL_PROPERTIES
+    from .dialect.common import OFFICIAL_PROPERTIES
 
     keep = ("type", "apiVersion", "name", "location", "tags", "identity", "dependsOn", "properties")
     spelled = {k.lower(): k for k in keep}
@@ -449,7 +450,12 @@ def _drop_off_schema(doc: dict[str, Any], api: str, model: TemplateModel, diags:
             path = err.path
             parent: Any = doc
             for part in path[:-1]:
-                parent = parent[part] if isinstance(parent, (dict, list)) else None
+                if isinstance(parent, dict):
+                    parent = parent[part]
+                elif isinstance(parent, list) and isinstance(part, int):
+                    parent = parent[part]
+                else:
+                    parent = None
             if not isinstance(parent, dict) or path[-1] not in parent:
                 continue
             guess = _GUESS.search(err.message)
@@ -523,7 +529,7 @@ def _with_values(expected: dict[str, Any], variables: list[Variable]) -> dict[st
             return [walk(v) for v in value]
         return value
 
-    return walk(expected)
+    return {k: walk(v) for k, v in expected.items()}
 
 
 # -- values: placeholders, ARM expressions, template marks ----------------------------------------
@@ -676,7 +682,7 @@ class _Values:
             out["parameters"] = {k: params[k] for k in sorted(params, key=str.lower)}
         if variables:
             out["variables"] = {k: variables[k] for k in sorted(variables, key=str.lower)}
-        return _escape_tree(out, self.esc)
+        return {k: _escape_tree(v, self.esc) for k, v in out.items()}
 
     def esc(self, text: str) -> str:
         """Literal text the renderer leaves alone. ``{% raw %}`` reads best; past ``MANY_ESCAPES``
@@ -711,7 +717,7 @@ def _flatten(value: Any) -> str:
     return ""
 
 
-def _escape_tree(value: Any, esc: Any) -> Any:
+def _escape_tree(value: Any, esc: Callable[[str], str]) -> Any:
     if isinstance(value, str):
         return esc(value)
     if isinstance(value, dict):
@@ -778,7 +784,8 @@ def _render(dialect: dict[str, Any], values: _Values, header: list[str]) -> str:
 
 def lowered(text: str, file: str, sets: dict[str, str], diags: DiagnosticBag) -> dict[str, Any] | None:
     """The template a dialect text lowers to (no checks): what `compile` would emit."""
-    from .lower import LowerOptions, lower
+    from .dialect.common import LowerOptions
+    from .lower import lower
     from .render import render
     from .resolve import ResolveOptions, resolve_node
     from .sources import load_source

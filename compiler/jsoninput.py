@@ -206,7 +206,7 @@ def _from_arm(root: Mapping, file: str, diags: DiagnosticBag, *, deployment_only
     outcome = find_image_templates(root, file, parameters, deployment_only=deployment_only,
                                    standins=not as_written)
     for p in outcome.problems + outcome.not_followed:
-        diags.add(p.code, p.message, p.span, **({"hint": p.hint} if p.hint else {}))
+        diags.add(p.code, p.message, p.span, hint=p.hint or None)
     found: list[TemplateModel] = []
     for each in outcome.found:
         if as_written and not parameters and not each.where and not _built_by_expressions(each.raw):
@@ -371,7 +371,7 @@ def _resolve(expr: str, scope: _Scope) -> tuple[str, str] | None:
         name = m.group(1)
         passed = _lookup(scope.passed, name)
         if passed is not None:
-            value = _text(_mapping(passed).get("value")) if isinstance(passed, Mapping) else None
+            value = _text(passed.get("value")) if isinstance(passed, Mapping) else None
             if value is not None and not is_expression(value):
                 return value, f"the value passed to parameter '{name}'"
         param = _lookup(scope.parameters, name)

@@ -425,9 +425,9 @@ def _scan_string(text: str, start: int) -> tuple[str, int]:
             return "".join(chunks), pos + 1
         if c == "\\":
             e = text[pos + 1: pos + 2]
-            simple = _ESCAPES.get(e)
-            if simple is not None:
-                chunks.append(simple)
+            escaped = _ESCAPES.get(e)
+            if escaped is not None:
+                chunks.append(escaped)
                 pos += 2
                 continue
             if e == "u":

@@ -8,8 +8,6 @@ Official property names pass through verbatim; the schema engine checks them for
 
 from __future__ import annotations
 
-from typing import Any
-
 from . import code_ids as C
 from .diagnostics import DiagnosticBag, Severity, Span
 from .dialect.autorun import AutoRunLowering
@@ -33,6 +31,10 @@ from .dialect.validate import ValidateLowering
 from .dialect.vm import BuildLowering
 from .model import DEFAULT_API_VERSION, RESOURCE_TYPE, STABLE_API_VERSIONS, TemplateModel
 from .nodes import Mapping, Node, Scalar
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Lowerer(SourceLowering, IdentityLowering, BuildLowering, ValidateLowering, StepsLowering,

@@ -9,11 +9,14 @@ came from.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from .diagnostics import Span
 from .nodes import Mapping, Node, Scalar, Sequence
 from .records import dataclass, field
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any
 
 JsonPath = tuple[str | int, ...]
 

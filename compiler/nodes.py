@@ -6,10 +6,12 @@ and ``aibtui config`` can say where each merged value came from (the span's file
 
 from __future__ import annotations
 
-from typing import Any
-
 from .diagnostics import Span
 from .records import dataclass, field
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @dataclass(slots=True, eq=False)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping as MappingABC
 from pathlib import Path
-from typing import Any
 
 from . import code_ids as C
 from .diagnostics import Diagnostic, DiagnosticBag, Severity, Span
@@ -17,6 +16,12 @@ from .model import TemplateModel
 from .nodes import Mapping
 from .records import dataclass, field
 from .sources import safe_resolve
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .session import CompileSession
 
 DIALECT_SUFFIXES = (".yaml", ".yml")
 JSON_SUFFIXES = (".json", ".jsonc", ".dist")
@@ -33,6 +38,9 @@ class CompileOptions:
     allow_paths: tuple[Path, ...] = ()  # --allow-path: more folders extends/include may read (AIB290)
     schema_engine: str = "builtin"  # builtin | jsonschema
     max_output: int | None = None  # characters of rendered text and emitted JSON (AIB120); None: the default
+    # what the compiles of one process run share (compiler/session.py): the CLI makes one per run;
+    # None asks the file system afresh every compile
+    session: CompileSession | None = None
 
 
 @dataclass
@@ -64,7 +72,7 @@ def compile_file(path: str | Path, options: CompileOptions | None = None) -> Com
     file = str(path)
     diags = DiagnosticBag()
     result = CompileResult(file=file)
-    text = read_source(path, diags)
+    text = read_source(path, diags, texts=options.session.texts if options.session is not None else None)
     node = load_source(text, file, diags) if text is not None else None
     if node is not None and not isinstance(node, Mapping):
         diags.add(C.AIB105, "the file must be a YAML mapping (key: value lines)", node.span)
@@ -84,9 +92,11 @@ def _compile(node: Mapping, path: Path, options: CompileOptions, diags: Diagnost
              result: CompileResult) -> CompileResult:
     from .resolve import ResolveOptions, resolve_node
 
-    top = safe_resolve(path)
+    session = options.session
+    top = session.resolve(path) if session is not None else safe_resolve(path)
     ropts = ResolveOptions(root=options.root, allow_outside_root=options.allow_outside_root,
-                           profile_path=tuple(options.profile_path), allow_paths=tuple(options.allow_paths))
+                           profile_path=tuple(options.profile_path), allow_paths=tuple(options.allow_paths),
+                           session=session)
     resolved = resolve_node(node, top, diags, ropts)
     result.dependencies = [str(top)]
     if resolved is None:
@@ -117,8 +127,9 @@ def _from_profiles(result: CompileResult, found: list[Diagnostic], via: dict[str
 def _finish(node: Mapping, file: str, root: Path, options: CompileOptions, diags: DiagnosticBag,
             result: CompileResult) -> CompileResult:
     from .check import check_model
+    from .dialect.common import LowerOptions
     from .emit import dumps, shape
-    from .lower import LowerOptions, lower
+    from .lower import lower
     from .render import DEFAULT_MAX_OUTPUT, render
 
     budget = options.max_output if options.max_output is not None else DEFAULT_MAX_OUTPUT
@@ -129,7 +140,8 @@ def _finish(node: Mapping, file: str, root: Path, options: CompileOptions, diags
         return result
     result.resolved = rendered
     model = lower(rendered, file, diags, LowerOptions(api_version=options.api_version, root=root,
-                                                      allow_outside_root=options.allow_outside_root))
+                                                      allow_outside_root=options.allow_outside_root,
+                                                      session=options.session))
     if model is not None:
         result.model = model
         result.models = [model]

@@ -20,7 +20,16 @@ the compiler uses the standard library's dataclasses.
 
 from __future__ import annotations
 
-from typing import Any, dataclass_transform
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar, dataclass_transform
+
+    _D = TypeVar("_D")
+else:
+    def dataclass_transform(**_specs: object) -> Callable[[_D], _D]:
+        """Type checkers read the branch above; at run time the marker changes nothing here."""
+        return lambda decorator: decorator
 
 _MISSING: Any = object()
 _FIELDS = "__record_fields__"

@@ -8,10 +8,11 @@ Two engines, one result:
 * the fast path handles strings whose only templating is ``{{ name }}`` / ``{{ a.b }}``: it is a
   small regular expression and ``str()`` of the value, so the common compile never imports Jinja2;
 * everything else (filters, expressions) goes to a Jinja2 ``ImmutableSandboxedEnvironment`` built
-  once per :func:`render` call, with strict undefined, no globals, a curated filter set, and size
-  checks on every operator, method call, filter and output that could grow a value, so hostile
-  expressions (``'a' * 10**9``, ``'x'.ljust(10**9)``, chained ``replace``) fail fast with AIB306
-  instead of eating memory.
+  once per process (it holds no per-render state: values come in through each render's context,
+  so a compiled expression is a pure function of its text and is memoised), with strict undefined,
+  no globals, a curated filter set, and size checks on every operator, method call, filter and
+  output that could grow a value, so hostile expressions (``'a' * 10**9``, ``'x'.ljust(10**9)``,
+  chained ``replace``) fail fast with AIB306 instead of eating memory.
 
 The fast path must give byte-identical results to Jinja for the strings it accepts; the tests
 compare the two over many values. It declines anything it is not sure about (``\\r`` in the
@@ -26,12 +27,19 @@ import math
 import re
 from collections import deque
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from . import code_ids as C
 from .diagnostics import DiagnosticBag, Span
 from .nodes import Mapping, Node, Scalar, Sequence, to_plain
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any, Literal, TypeVar
+
+    _T = TypeVar("_T")
+    _Parts = list[Any]  # alternating literal text (str) and dotted names (tuple[str, ...])
 
 MAX_TEXT = 8 * 1024 * 1024  # characters in any string a template builds (inputs are at most 4 MiB)
 MAX_ITEMS = 100_000  # items in any list a template builds
@@ -119,7 +127,6 @@ def _convert_set(name: str, text: str, declared: Node | None, span: Span, diags:
 # -- the fast path --------------------------------------------------------------------------------
 
 
-_Parts = list[Any]  # alternating literal text (str) and dotted names (tuple[str, ...])
 
 
 def _simple_parts(text: str) -> _Parts | None:
@@ -278,42 +285,28 @@ class _Renderer:
         if parts is not None:
             return {p[0] for p in parts[1::2]}
         compiled = self._compile(text)
-        return compiled[1] if compiled is not None else set()
+        return set(compiled[1]) if compiled is not None else set()
 
     # -- Jinja ------------------------------------------------------------------------------------
 
     def _jinja(self) -> Any:
         if self.env is None:
-            self.env = _make_environment()
+            self.env = _environment()
         return self.env
 
-    def _compile(self, text: str) -> tuple[Any, set[str]] | None:
+    def _compile(self, text: str) -> tuple[Any, frozenset[str]] | None:
         """(template, referenced names), or None with the error kept for :meth:`_render_jinja`."""
-        if text in self.templates:
-            return self.templates[text]
-        env = self._jinja()
-        from jinja2 import meta
-        from jinja2.exceptions import TemplateSyntaxError
-
-        result: Any
+        cached = self.templates.get(text)
+        if cached is not None:  # an error (code, detail) is kept for _render_jinja, not returned
+            return None if isinstance(cached[0], str) else (cached[0], cached[1])
+        result: tuple[Any, Any]
         if len(self.templates) >= MAX_TEMPLATES:
             result = (C.AIB306, f"more than {MAX_TEMPLATES} different strings use filters or expressions")
             self.templates[text] = result
             return None
-        try:
-            statement = _find_statement(env, text)
-            if statement is not None:
-                result = (C.AIB302, statement)
-            else:
-                ast = env.parse(text)
-                names = set(meta.find_undeclared_variables(ast))
-                result = (env.from_string(ast), names)
-        except TemplateSyntaxError as exc:
-            result = (C.AIB301, (exc.lineno or 1, exc.message or str(exc)))
-        except (RecursionError, MemoryError, SyntaxError, _Limit) as exc:
-            result = (C.AIB301, (1, f"the expression is too complex ({type(exc).__name__})"))
+        result = _compiled(text)
         self.templates[text] = result
-        return None if isinstance(result[0], str) else result
+        return None if isinstance(result[0], str) else (result[0], result[1])
 
     def _render_jinja(self, node: Scalar) -> Any:
         text = node.value
@@ -708,7 +701,7 @@ def _order(deps: dict[str, list[str]], declared: dict[str, Node], vars_node: Nod
 # -- the Jinja environment ------------------------------------------------------------------------
 
 
-def _check_text(value: Any) -> Any:
+def _check_text(value: _T) -> _T:
     if isinstance(value, str) and len(value) > MAX_TEXT:
         raise _Limit(f"a string would be longer than {MAX_TEXT} characters")
     if isinstance(value, list | tuple | dict | set) and len(value) > MAX_ITEMS:
@@ -823,7 +816,7 @@ def _filters() -> dict[str, Callable[..., Any]]:
         _measure(items + [str(d)] * max(len(items) - 1, 0))
         return str(d).join(str(x) for x in items)
 
-    def f_round(value: Any, precision: Any = 0, method: str = "common") -> float:
+    def f_round(value: Any, precision: Any = 0, method: Literal["common", "ceil", "floor"] = "common") -> float:
         if not isinstance(precision, int) or abs(precision) > MAX_ROUND_DIGITS:
             raise _Limit(f"round() precision must be a whole number from -{MAX_ROUND_DIGITS} to "
                          f"{MAX_ROUND_DIGITS}")
@@ -864,6 +857,37 @@ def _filters() -> dict[str, Callable[..., Any]]:
     out.update({"replace": f_replace, "join": f_join, "round": f_round, "string": f_string,
                 "tojson": f_tojson, "b64encode": f_b64encode, "b64decode": f_b64decode, "list": f_list})
     return out
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Any:
+    """The process's one sandboxed environment (no per-render state; see the module docstring)."""
+    return _make_environment()
+
+
+@lru_cache(maxsize=1024)
+def _compiled(text: str) -> tuple[Any, Any]:
+    """(template, referenced names) for ``text``, or (code, detail) when it does not compile.
+
+    A pure function of the text (the environment is fixed), memoised so compiling many templates
+    in one process compiles each expression once. The result is never mutated: rendering passes
+    values in through a fresh context, and callers copy the names before adding to them.
+    """
+    from jinja2 import meta
+    from jinja2.exceptions import TemplateSyntaxError
+
+    env = _environment()
+    try:
+        statement = _find_statement(env, text)
+        if statement is not None:
+            return (C.AIB302, statement)
+        ast = env.parse(text)
+        names = frozenset(meta.find_undeclared_variables(ast))
+        return (env.from_string(ast), names)
+    except TemplateSyntaxError as exc:
+        return (C.AIB301, (exc.lineno or 1, exc.message or str(exc)))
+    except (RecursionError, MemoryError, SyntaxError, _Limit) as exc:
+        return (C.AIB301, (1, f"the expression is too complex ({type(exc).__name__})"))
 
 
 def _make_environment() -> Any:

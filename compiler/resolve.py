@@ -36,6 +36,10 @@ from .nodes import Mapping, Node, Scalar, Sequence
 from .records import dataclass, field
 from .sources import safe_resolve
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from .session import CompileSession
+
 PROFILE_SUFFIX = ".aib.yaml"
 ENV_PROFILE_PATH = "AIBTUI_PROFILE_PATH"
 MAX_DEPTH = 32  # extends/include nesting levels
@@ -79,6 +83,8 @@ class ResolveOptions:
     profile_path: tuple[Path, ...] = ()  # --profile-path dirs; AIBTUI_PROFILE_PATH is read per call
     builtin_dir: Path | None = None  # default: the installed aibtui.profiles folder
     allow_paths: tuple[Path, ...] = ()  # --allow-path dirs: more folders extends/include may read
+    # caches shared by the compiles of one process run (compiler/session.py); None: ask afresh
+    session: CompileSession | None = None
 
 
 @dataclass
@@ -262,13 +268,18 @@ class _Resolver:
     def __init__(self, diags: DiagnosticBag, options: ResolveOptions, top: Path) -> None:
         self.diags = diags
         self.options = options
-        root = options.root if options.root is not None else find_project_root(top)
-        self.root = safe_resolve(Path(root).absolute())
+        self.session = session = options.session
+        self.real = session.resolve if session is not None else safe_resolve
+        if options.root is not None:
+            root = options.root
+        else:
+            root = session.project_root(top, find_project_root) if session is not None else find_project_root(top)
+        self.root = self.real(Path(root).absolute())
         self.search_dirs = _search_dirs(options)
         self.builtin = _builtin_dir(options)
         # Reads are confined to these folders (symlinks resolved): the project root, the profile
         # search path, the built-in profiles and --allow-path folders (AIB290 / AIB202).
-        self.allowed = [self.root] + [safe_resolve(d) for d in
+        self.allowed = [self.root] + [self.real(d) for d in
                                       [*self.search_dirs, *([self.builtin] if self.builtin else []),
                                        *options.allow_paths]]
         self.dependencies: list[str] = []
@@ -283,7 +294,7 @@ class _Resolver:
 
     def run(self, top: Path, node: Mapping | None) -> Resolved | None:
         before = len(self.diags.errors)
-        key = safe_resolve(top)
+        key = self.real(top)
         if node is None:
             node = self._load(key, None, str(top))
             if node is None:
@@ -392,18 +403,25 @@ class _Resolver:
             self.diags.add(C.AIB205, f"`extends: {text}` is a URL; profiles are local files", entry.span)
             return None
         if is_path_reference(text):
-            path = safe_resolve(folder / Path(text).expanduser())
+            path = self.real(folder / Path(text).expanduser())
             if not self._confined(path, entry, "extends"):
                 return None
             if path.is_file():
                 return path
             self.diags.add(C.AIB200, f"profile file {text} not found (looked for {path})", entry.span)
             return None
+        found = self.session.profiles if self.session is not None else None
+        key = (text, str(folder), *map(str, self.search_dirs), str(self.builtin))
+        real = found.get(key) if found is not None else None
+        if real is not None and os.path.isfile(real):  # (a profile deleted meanwhile is looked for again)
+            return real if self._confined(real, entry, "extends") else None
         candidates = _name_candidates(text, self.options, folder)
         if not text.startswith("."):
             for path, _builtin in candidates:
                 if os.path.isfile(path):
-                    real = safe_resolve(path)
+                    real = self.real(path)
+                    if found is not None:
+                        found[key] = real
                     return real if self._confined(real, entry, "extends") else None
         known = sorted({name for name, _p, _b in _profile_files(self.options, folder)})
         import difflib  # lazily: only error paths need it
@@ -425,7 +443,7 @@ class _Resolver:
             self.diags.add(C.AIB205, f"`include: {text}` is a URL; only local fragments can be included",
                            entry.span)
             return None
-        path = safe_resolve(folder / Path(text).expanduser())
+        path = self.real(folder / Path(text).expanduser())
         if not self._inside(path):
             self.diags.add(C.AIB202, f"{text} resolves to {path}, outside the project root {self.root}",
                            entry.span, hint="keep fragments under the project root, or allow their folder with "
@@ -450,7 +468,8 @@ class _Resolver:
             return None
         self.dependencies.append(str(path))
         display = str(path)
-        text = read_source(path, self.diags, span=span, label=label)
+        text = read_source(path, self.diags, span=span, label=label,
+                           texts=self.session.texts if self.session is not None else None)
         if text is None:
             return None
         node = load_source(text, display, self.diags)

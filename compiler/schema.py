@@ -38,8 +38,8 @@ import datetime as _dt
 import functools
 import json
 import re
+from collections import namedtuple
 from pathlib import Path
-from typing import Any, NamedTuple
 
 from . import code_ids as C
 from .diagnostics import DiagnosticBag
@@ -47,6 +47,10 @@ from .errors import AibtuiError
 from .model import STABLE_API_VERSIONS, JsonPath, TemplateModel, is_expression
 from .nodes import value_type_name
 from .records import dataclass
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any, NamedTuple
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 COMMON_DEFINITIONS_URI = "https://schema.management.azure.com/schemas/common/definitions.json"
@@ -267,14 +271,18 @@ def patched_schema(api_version: str) -> dict[str, Any]:
 
 # -- the builtin engine: compiled check nodes -------------------------------------------------------
 
-class _Err(NamedTuple):
-    code: str
-    path: JsonPath
-    message: str
-    rule: str | None = None
-    hint: str | None = None
-    key: bool = False  # point at the key, not the value
-    gate: tuple[str, str, Any] | None = None  # ("key"|"variant"|"enum", locator, name): other versions
+if TYPE_CHECKING:
+    class _Err(NamedTuple):
+        code: str
+        path: JsonPath
+        message: str
+        rule: str | None = None
+        hint: str | None = None
+        key: bool = False  # point at the key, not the value
+        gate: tuple[str, str, Any] | None = None  # ("key"|"variant"|"enum", locator, name): other versions
+else:  # the class typing.NamedTuple would build, without importing typing
+    _Err = namedtuple("_Err", ("code", "path", "message", "rule", "hint", "key", "gate"),
+                      defaults=(None, None, False, None))
 
 
 _MISSING = object()

@@ -31,8 +31,14 @@ def safe_resolve(path: Path) -> Path:
         return Path(os.path.abspath(path))
 
 
-def read_source(path: Path, diags: DiagnosticBag, *, span: Span | None = None, label: str | None = None) -> str | None:
-    """The text of ``path``, or None with a diagnostic at ``span`` (default: the file itself)."""
+def read_source(path: Path, diags: DiagnosticBag, *, span: Span | None = None, label: str | None = None,
+                texts: dict[str, tuple[tuple[int, ...], str]] | None = None) -> str | None:
+    """The text of ``path``, or None with a diagnostic at ``span`` (default: the file itself).
+
+    ``texts`` (a :class:`session.CompileSession`'s) keeps texts that decoded cleanly, keyed by the
+    file's stat (device, inode, size, mtime and ctime in nanoseconds): an unchanged file is not
+    read again, a changed one is.
+    """
     from .yamlload import decode_text
 
     label = label or str(path)
@@ -54,6 +60,11 @@ def read_source(path: Path, diags: DiagnosticBag, *, span: Span | None = None, l
     if st.st_size > MAX_INPUT_BYTES:
         diags.add(C.AIB103, f"{label} is {st.st_size} bytes; the limit is {MAX_INPUT_BYTES}", where)
         return None
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    if texts is not None:
+        hit = texts.get(str(path))
+        if hit is not None and hit[0] == key:
+            return hit[1]
     try:
         with path.open("rb") as fh:
             data = fh.read(MAX_INPUT_BYTES + 1)
@@ -63,7 +74,13 @@ def read_source(path: Path, diags: DiagnosticBag, *, span: Span | None = None, l
     if len(data) > MAX_INPUT_BYTES:
         diags.add(C.AIB103, f"{label} is larger than {MAX_INPUT_BYTES} bytes", where)
         return None
-    return decode_text(data, str(path), diags)
+    if texts is None:
+        return decode_text(data, str(path), diags)
+    before = len(diags.items)
+    text = decode_text(data, str(path), diags)
+    if text is not None and len(diags.items) == before and len(data) == st.st_size:
+        texts[str(path)] = (key, text)
+    return text
 
 
 @lru_cache(maxsize=256)

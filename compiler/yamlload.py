@@ -12,14 +12,16 @@ string field with a "quote it" hint instead of silently converting it.
 
 from __future__ import annotations
 
-from typing import Any
-
 import yaml
 
 from . import code_ids as C
 from .diagnostics import DiagnosticBag, Span
 from .nodes import Mapping, Node, Scalar, Sequence
 from .records import dataclass
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 try:  # libyaml is much faster; fall back to the pure-Python parser where it is missing
     _Parser = yaml.CSafeLoader
@@ -52,7 +54,7 @@ class _Frame:
     __slots__ = ("node", "anchor", "size", "pending_key", "pending_key_span", "pending_merge", "merges",
                  "explicit")
 
-    def __init__(self, node: Node, anchor: str | None) -> None:
+    def __init__(self, node: Sequence | Mapping, anchor: str | None) -> None:
         self.node = node
         self.anchor = anchor
         self.size = 1
@@ -150,7 +152,7 @@ def _build(text: str, file: str, diags: DiagnosticBag, budget: Budget) -> Node |
     total_nodes = 0
     aliases = 0
 
-    def fail(code: str, msg: str, span: Span, hint: str | None = None) -> None:
+    def fail(code: str, msg: str, span: Span, hint: str | None = None) -> NoReturn:
         diags.add(code, msg, span, hint=hint)
         raise _Stop
 
@@ -204,12 +206,12 @@ def _build(text: str, file: str, diags: DiagnosticBag, budget: Budget) -> Node |
                 total_nodes += 1
                 if total_nodes > budget.max_nodes:
                     fail(C.AIB103, f"more than {budget.max_nodes} values", span)
-                node = _scalar(event, span, constructor, fail)
+                scalar = _scalar(event, span, constructor, fail)
                 if event.style == "|":
-                    node.block_indent = _content_indent(text, sm.index)
+                    scalar.block_indent = _content_indent(text, sm.index)
                 if event.anchor:
-                    anchors[event.anchor] = (node, 1)
-                attach(node, 1, span)
+                    anchors[event.anchor] = (scalar, 1)
+                attach(scalar, 1, span)
                 continue
             if kind is yaml.StreamStartEvent or kind is yaml.StreamEndEvent:
                 continue

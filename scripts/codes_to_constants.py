@@ -60,10 +60,8 @@ def generate() -> str:
 
 
 def _import_line(rel: str) -> str:
-    if rel.startswith("compiler/rules/"):
-        return "from .. import code_ids as C"
-    if rel.startswith("compiler/") and rel.count("/") == 1:
-        return "from . import code_ids as C"
+    if rel.startswith("compiler/"):  # relative, so mypy (which checks the compiler/ folder) follows it
+        return f"from {'.' * rel.count('/')} import code_ids as C"
     return "from aibtui.compiler import code_ids as C"
 
 

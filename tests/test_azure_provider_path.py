@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from azure.core.credentials import AccessToken
+from service_support import FAST, local_service, sample_body
 
 from aibtui.arm.azure import AzureContext, azure_client
 from aibtui.arm.client import ArmClient, ClientSettings, Identity
@@ -19,7 +20,6 @@ from aibtui.arm.errors import ClientError
 from aibtui.arm.watch import RunWatcher
 from aibtui.localstate import LOCAL_RESOURCE_GROUP, LOCAL_SUBSCRIPTION
 from aibtui.service.server import LocalService
-from aibtui.service.testing import FAST, local_service, sample_body
 
 
 class TestCredential:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import copy
 
+from service_support import sample_body
+
 from aibtui.arm.diff import differences
-from aibtui.service.testing import sample_body
 
 
 def _deployed(body: dict) -> dict:

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from azure.core.pipeline.transport import RequestsTransport
 from rawhttp import HttpRequest, StdlibTransport
+from service_support import FAST, local_service, sample_body
 
 from aibtui.arm.client import ArmClient, RetryPolicy
 from aibtui.arm.errors import ArmError, TransportError
 from aibtui.arm.local import local_client
 from aibtui.service.server import LocalService
-from aibtui.service.testing import FAST, local_service, sample_body
 
 
 @pytest.fixture

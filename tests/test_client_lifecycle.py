@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from rawhttp import HttpRequest, StdlibTransport
+from service_support import FAST, local_service, sample_body
 
 from aibtui.arm.client import ArmClient, RetryPolicy
 from aibtui.arm.errors import ArmError
 from aibtui.arm.local import local_client
 from aibtui.service.runner import NOT_EXECUTED
 from aibtui.service.server import LocalService
-from aibtui.service.testing import FAST, local_service, sample_body
 
 RETRY = RetryPolicy(attempts=3, backoff=0.01, timeout=5, poll_interval=0.005)
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from service_support import FAST, local_service, sample_body
 
 from aibtui.arm.client import RetryPolicy
 from aibtui.arm.local import local_client
@@ -33,7 +34,6 @@ from aibtui.localbuild import rootfs
 from aibtui.localbuild.model import RootfsChoice
 from aibtui.localbuild.rootfs import find_static_busybox, make_busybox_rootfs
 from aibtui.localbuild.sandbox import detect_backend
-from aibtui.service.testing import FAST, local_service, sample_body
 
 BACKEND, WHY = detect_backend()
 RETRY = RetryPolicy(attempts=3, backoff=0.01, timeout=15, poll_interval=0.01)

@@ -189,8 +189,9 @@ def test_who_from_token_names_apps_and_managed_identities() -> None:
 
 
 def test_doctor_command_for_the_local_provider(tmp_path, monkeypatch, capsys: pytest.CaptureFixture) -> None:
+    from service_support import local_service
+
     from aibtui.cli.main import main
-    from aibtui.service.testing import local_service
 
     state = tmp_path / "state"
     monkeypatch.setenv("AIBTUI_STATE_DIR", str(state))
@@ -218,8 +219,9 @@ def test_doctor_command_without_azure_login_is_a_failed_check(tmp_path, monkeypa
 
 
 def test_preflight_of_the_wizard_does_not_start_a_service(tmp_path, monkeypatch) -> None:
+    from service_support import local_service
+
     from aibtui.arm.doctor import preflight
-    from aibtui.service.testing import local_service
 
     state = tmp_path / "state"
     monkeypatch.setenv("AIBTUI_STATE_DIR", str(state))

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from service_support import FAST, local_service, sample_body
 
 from aibtui.arm.client import ArmClient, RetryPolicy
 from aibtui.arm.errors import ArmError
@@ -31,7 +32,6 @@ from aibtui.localbuild import steps
 from aibtui.localbuild.rootfs import find_static_busybox, make_busybox_rootfs
 from aibtui.localbuild.sandbox import detect_backend
 from aibtui.service.server import LocalService
-from aibtui.service.testing import FAST, local_service, sample_body
 
 BACKEND, WHY = detect_backend()
 pytestmark = [

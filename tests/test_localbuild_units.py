@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from service_support import FAST, local_service
 
 from aibtui.cli.main import main
 from aibtui.config import ConfigError, load_local_config
@@ -24,7 +25,6 @@ from aibtui.localbuild.__main__ import main as localbuild_main
 from aibtui.localbuild.build import plan_run
 from aibtui.localbuild.model import LocalOptions, SetupError, StepFailed
 from aibtui.localbuild.sandbox import Sandbox, detect_backend
-from aibtui.service.testing import FAST, local_service
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "local-linux" / "local-linux.aib.yaml"

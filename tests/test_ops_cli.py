@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from service_support import FAST, local_service, sample_json
 
 from aibtui.cli.main import main
 from aibtui.config import ConfigError, load_config
 from aibtui.service.server import LocalService
-from aibtui.service.testing import FAST, local_service, sample_json
 
 TINY = """\
 name: tiny

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from service_support import FAST, local_service, sample_body
 
 from aibtui.localstate import LOCAL_SUBSCRIPTION
 from aibtui.service.server import LocalService
-from aibtui.service.testing import FAST, local_service, sample_body
 
 SUB = f"/subscriptions/{LOCAL_SUBSCRIPTION}"
 T = SUB + "/resourceGroups/rg-arm/providers/Microsoft.VirtualMachineImages/imageTemplates"

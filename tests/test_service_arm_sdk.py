@@ -17,12 +17,12 @@ pytest.importorskip("azure.mgmt.imagebuilder")
 from azure.core.credentials import AccessToken  # noqa: E402
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError  # noqa: E402
 from azure.mgmt.imagebuilder import ImageBuilderClient  # noqa: E402
+from service_support import FAST, local_service  # noqa: E402
 
 from aibtui.compiler import CompileOptions, compile_file  # noqa: E402
 from aibtui.localstate import LOCAL_SUBSCRIPTION  # noqa: E402
 from aibtui.service.runner import HOLD_TAG  # noqa: E402
 from aibtui.service.server import LocalService  # noqa: E402
-from aibtui.service.testing import FAST, local_service  # noqa: E402
 
 RG = "rg-sdk"
 SUB0 = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers"

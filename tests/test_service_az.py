@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from service_support import FAST, local_service
 
 from aibtui.localstate import LOCAL_RESOURCE_GROUP
 from aibtui.service.runner import HOLD_TAG
 from aibtui.service.server import LocalService
-from aibtui.service.testing import FAST, local_service
 
 AZ = shutil.which("az") or ("/opt/az/bin/az" if os.access("/opt/az/bin/az", os.X_OK) else None)
 pytestmark = pytest.mark.skipif(AZ is None, reason="needs az (the Azure CLI; .ci/run installs it into /opt/az)")

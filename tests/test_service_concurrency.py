@@ -7,9 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+from service_support import FAST, local_service, sample_body
+
 from aibtui.arm.client import RetryPolicy
 from aibtui.arm.local import local_client
-from aibtui.service.testing import FAST, local_service, sample_body
 
 
 def test_twenty_concurrent_builds(tmp_path: Path) -> None:

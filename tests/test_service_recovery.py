@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 from rawhttp import HttpRequest, StdlibTransport
+from service_support import sample_body
 
 from aibtui.arm.client import RetryPolicy
 from aibtui.arm.local import ensure_service, local_client
 from aibtui.service.statefiles import Discovery, read_discovery
 from aibtui.service.store import INTERRUPTED
-from aibtui.service.testing import sample_body
 
 RETRY = RetryPolicy(attempts=3, backoff=0.05, timeout=5, poll_interval=0.02)
 
@@ -109,7 +109,7 @@ def test_service_exits_when_idle(tmp_path: Path, started) -> None:
 def test_stopping_the_service_during_a_run_fails_it_as_interrupted(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from aibtui.service.testing import FAST, local_service
+    from service_support import FAST, local_service
 
     with local_service(tmp_path, replace(FAST, step_delay=0.2)) as svc:
         c = local_client(tmp_path, api_version="2024-02-01", base_url=svc.base_url, retry=RETRY)
@@ -124,7 +124,7 @@ def test_stopping_the_service_during_a_run_fails_it_as_interrupted(tmp_path: Pat
 def test_a_delete_accepted_before_a_stop_completes_at_the_next_start(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from aibtui.service.testing import FAST, local_service
+    from service_support import FAST, local_service
 
     with local_service(tmp_path, replace(FAST, delete_delay=30)) as svc:
         c = local_client(tmp_path, api_version="2024-02-01", base_url=svc.base_url, retry=RETRY)

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from rawhttp import HttpRequest, StdlibTransport
+from service_support import local_service, sample_body
 
 from aibtui.arm.local import local_client
 from aibtui.arm.redact import redact_headers, redact_text
 from aibtui.service.server import AlreadyRunning, LocalService
 from aibtui.service.statefiles import read_discovery, read_token
-from aibtui.service.testing import local_service, sample_body
 
 PATHS = ["/_aibtui/health",
          "/subscriptions/s/resourceGroups/r/providers/Microsoft.VirtualMachineImages/imageTemplates/t"

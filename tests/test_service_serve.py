@@ -11,12 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
+from service_support import local_service, sample_body
 
 from aibtui.arm.client import RetryPolicy
 from aibtui.arm.errors import ArmError
 from aibtui.arm.local import local_client
 from aibtui.service.statefiles import read_discovery
-from aibtui.service.testing import local_service, sample_body
 
 
 def test_serve_runs_in_the_foreground_and_refuses_a_second_one(tmp_path: Path) -> None:

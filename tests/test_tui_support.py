@@ -57,7 +57,7 @@ async def wait_until(pilot: Any, cond: Callable[[], bool], timeout: float = 10.0
 @contextmanager
 def service(tmp_path: Path, monkeypatch: Any, **settings: Any) -> Iterator[Any]:
     """The local service in-process on a temp state dir (as the ops tests do); always stopped."""
-    from aibtui.service.testing import FAST, local_service
+    from service_support import FAST, local_service
 
     state = tmp_path / "state"
     monkeypatch.setenv("AIBTUI_STATE_DIR", str(state))

@@ -48,7 +48,8 @@ def _size(text: str) -> int:
 
 
 def compile_options(args: argparse.Namespace, fmt: str = "resource"):  # type: ignore[no-untyped-def]
-    from aibtui.compiler import CompileOptions
+    from aibtui.compiler.pipeline import CompileOptions
+    from aibtui.compiler.session import CompileSession
 
     sets: dict[str, str] = {}
     for item in args.sets:
@@ -66,6 +67,7 @@ def compile_options(args: argparse.Namespace, fmt: str = "resource"):  # type: i
         schema_engine=args.schema_engine,
         allow_paths=tuple(p.resolve() for p in getattr(args, "allow_path", [])),
         max_output=getattr(args, "max_output", None),
+        session=CompileSession(),  # one per command run: a batch shares resolved folders and digests
     )
 
 

@@ -6,7 +6,10 @@ import json
 import os
 import sys
 from collections.abc import Iterable
-from typing import TextIO
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import TextIO
 
 FORMATS = ("text", "json", "sarif")
 

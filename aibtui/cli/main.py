@@ -17,6 +17,10 @@ from types import ModuleType
 
 from aibtui.compiler.errors import AibtuiError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any
+
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "compile": ("aibtui.cli.compile_cmd", "compile *.aib.yaml files to image-template JSON"),
@@ -44,7 +48,34 @@ class UsageError(AibtuiError):
     """A mistake in how the command was called (exit code 2)."""
 
 
+def _columns() -> int:
+    """``shutil.get_terminal_size().columns`` without importing shutil (and its compression
+    modules) on every start: argparse builds a formatter for each ``add_argument``."""
+    import os
+
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # None: AttributeError
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position, _columns() - 2 if width is None else width)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # argparse exits 2 on usage errors: keep that, say it our way
         self.print_usage(sys.stderr)
         sys.stderr.write(f"{self.prog}: error: {message}\n")

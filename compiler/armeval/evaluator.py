@@ -9,10 +9,9 @@ needs its value, and stays in place inside objects and arrays that merely hold i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aibtui.compiler import code_ids as C
-
+from .. import code_ids as C
 from ..diagnostics import Span
 from ..nodes import Mapping, Node, Scalar, Sequence
 from ..records import dataclass
@@ -28,7 +27,11 @@ from .values import (
     plain,
 )
 
-_TABLES: list[Any] = []  # EAGER, LAZY, NODE from .functions, loaded on the first call
+if TYPE_CHECKING:
+    from .functions import EagerTable, LazyTable, NodeTable
+    from .template import TemplateScope
+
+_TABLES: list[tuple[EagerTable, LazyTable, NodeTable]] = []  # from .functions, loaded on the first call
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +78,8 @@ class Env:
 
     __slots__ = ("scope", "copies", "lambdas", "fparams")
 
-    def __init__(self, scope: Any, copies: dict[str, int] | None = None, lambdas: dict[str, Node] | None = None,
-                 fparams: dict[str, Node] | None = None) -> None:
+    def __init__(self, scope: TemplateScope, copies: dict[str, int] | None = None,
+                 lambdas: dict[str, Node] | None = None, fparams: dict[str, Node] | None = None) -> None:
         self.scope = scope
         self.copies = copies or {}
         self.lambdas = lambdas or {}
@@ -280,8 +283,8 @@ class Evaluator:
         if not _TABLES:
             from . import functions
 
-            _TABLES.extend((functions.EAGER, functions.LAZY, functions.NODE))
-        EAGER, LAZY, NODE = _TABLES  # noqa: N806
+            _TABLES.append((functions.EAGER, functions.LAZY, functions.NODE))
+        EAGER, LAZY, NODE = _TABLES[0]  # noqa: N806
         name = node[1]
         span = src.at(node[3], node[4])
         lazy = LAZY.get(name)

@@ -25,7 +25,7 @@ import json
 import math
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, unquote, urljoin
 
 from ..diagnostics import Span
@@ -40,27 +40,38 @@ TENANT_ID = "00000000-0000-0000-0000-000000000000"
 RESOURCE_GROUP = "resource-group"
 DEPLOYMENT_NAME = "deployment"
 
-EAGER: dict[str, tuple[Callable[..., Any], int, int | None]] = {}
-NODE: dict[str, tuple[Callable[[Evaluator, list[Node], Span], Node], int, int | None]] = {}
-LAZY: dict[str, Callable[[Evaluator, Any, Env, Src, Span], Node]] = {}
+EagerTable = dict[str, tuple[Callable[..., Any], int, int | None]]
+NodeTable = dict[str, tuple[Callable[[Evaluator, list[Node], Span], Node], int, int | None]]
+LazyTable = dict[str, Callable[[Evaluator, Any, Env, Src, Span], Node]]
+
+EAGER: EagerTable = {}
+NODE: NodeTable = {}
+LAZY: LazyTable = {}
 
 
-def eager(name: str, lo: int, hi: int | None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+_F = TypeVar("_F", bound=Callable[..., Any])
+_N = TypeVar("_N", bound=Callable[..., Node])
+
+
+def eager(name: str, lo: int, hi: int | None) -> Callable[[_F], _F]:
+    """Register ``fn`` as the ARM function ``name`` on plain values, taking ``lo``..``hi`` arguments."""
+    def deco(fn: _F) -> _F:
         EAGER[name.lower()] = (fn, lo, hi)
         return fn
     return deco
 
 
-def node_fn(name: str, lo: int, hi: int | None) -> Callable[[Callable[..., Node]], Callable[..., Node]]:
-    def deco(fn: Callable[..., Node]) -> Callable[..., Node]:
+def node_fn(name: str, lo: int, hi: int | None) -> Callable[[_N], _N]:
+    """Register ``fn`` as the structural ARM function ``name`` (on nodes, keeping unknown members)."""
+    def deco(fn: _N) -> _N:
         NODE[name.lower()] = (fn, lo, hi)
         return fn
     return deco
 
 
-def lazy(name: str) -> Callable[[Callable[..., Node]], Callable[..., Node]]:
-    def deco(fn: Callable[..., Node]) -> Callable[..., Node]:
+def lazy(name: str) -> Callable[[_N], _N]:
+    """Register ``fn`` as the ARM function ``name`` that evaluates its own arguments."""
+    def deco(fn: _N) -> _N:
         LAZY[name.lower()] = fn
         return fn
     return deco
@@ -449,7 +460,7 @@ def _intersection(*args: Any) -> Any:
             first = {k: v for k, v in first.items() if k in other and _eq(v, other[k])}
         return first
     if all(isinstance(a, list) for a in args):
-        out = []
+        out: list[Any] = []
         for item in args[0]:
             if all(any(_eq(item, x) for x in other) for other in args[1:]) and not any(_eq(item, o) for o in out):
                 out.append(item)

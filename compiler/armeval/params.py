@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from aibtui.compiler import code_ids as C
-
+from .. import code_ids as C
 from ..diagnostics import DiagnosticBag, Span
 from ..nodes import Mapping, Node
 from .values import CliScalar, Unknown

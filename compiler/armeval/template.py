@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aibtui.compiler import code_ids as C
-
+from .. import code_ids as C
 from ..diagnostics import Span
 from ..nodes import Mapping, Node, Scalar, Sequence
 from ..records import dataclass, field
@@ -71,8 +70,9 @@ class TemplateScope:
             for k, v in variables.items.items():
                 if k.lower() == "copy" and isinstance(v, Sequence):
                     for loop in v.items:
-                        if isinstance(loop, Mapping) and isinstance(loop.get("name"), Scalar):
-                            self.variable_copies[str(loop.items["name"].value).lower()] = loop  # type: ignore[union-attr]
+                        loop_name = loop.get("name") if isinstance(loop, Mapping) else None
+                        if isinstance(loop, Mapping) and isinstance(loop_name, Scalar):
+                            self.variable_copies[str(loop_name.value).lower()] = loop
                 else:
                     self.variables[k.lower()] = v
         self.functions: dict[str, Mapping] = {}

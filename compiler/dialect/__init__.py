@@ -22,9 +22,11 @@ stay thin: ``compiler/lower.py`` lowers the top-level keys and calls each sectio
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..records import dataclass
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any
 
 SECTION_MODULES = ("source", "identity", "vm", "customize", "validate", "distribute", "optimize",
                    "errorhandling", "autorun")

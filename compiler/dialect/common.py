@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, TypeGuard
 
 from .. import code_ids as C
 from ..diagnostics import DiagnosticBag, Span
@@ -19,6 +18,12 @@ from ..model import (
 from ..nodes import Mapping, Node, Scalar, Sequence, to_plain, type_name
 from ..records import dataclass, field
 from ..sources import safe_resolve
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any, TypeGuard
+
+    from ..session import CompileSession
 
 # Official ImageTemplateProperties names across every stable version (a test keeps this in sync
 # with compiler/schemas/*.json). Each may be written verbatim at the top level or under properties.
@@ -63,6 +68,7 @@ class LowerOptions:
     api_version: str | None = None  # --api-version; wins over the file's apiVersion
     root: Path | None = None  # project root for local files
     allow_outside_root: bool = False
+    session: CompileSession | None = None  # caches of one process run (compiler/session.py)
 
 
 @dataclass
@@ -194,11 +200,13 @@ class LowererBase:
                        hint="the compiler never downloads; use `uri:` for remote scripts")
             return None
         base = Path(node.span.file).parent if node.span.file and not node.span.file.startswith("<") else Path.cwd()
-        path = safe_resolve(base / rel)
+        session = self.c.options.session
+        real = session.resolve if session is not None else safe_resolve
+        path = real(base / rel)
         root = self.c.options.root
         if root is not None and not self.c.options.allow_outside_root:
             try:
-                path.relative_to(safe_resolve(root))
+                path.relative_to(real(root))
             except ValueError:
                 self.d.add(C.AIB412, f"{rel} resolves to {path}, outside the project root {root}", node.span)
                 return None

@@ -4,8 +4,6 @@ WR, WU rules)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from .. import code_ids as C
 from ..diagnostics import Span
 from ..model import JsonPath, is_opaque
@@ -13,6 +11,10 @@ from ..nodes import Mapping, Node, Scalar, Sequence, type_name
 from . import Section
 from .common import _KIND_TYPE, KIND_KEYS, MAX_FILE_STEP_BYTES, LowererBase, _close, _ordered, _split_lines
 from .shaping import _KIND_KEY, _PS_OPTS, ShaperBase, _str_map, _strs
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any
 
 SECTION = Section(
     name="customize", keys=("customize",), official=("properties.customize",), heading="Steps",
@@ -198,13 +200,13 @@ class StepsLowering(LowererBase):
         local = self.local_file(vnode, what)
         if local is None:
             return
-        data = local.read_bytes()
-        if what == "file.local" and len(data) > MAX_FILE_STEP_BYTES:
-            self.d.add(C.AIB417, f"{local.name} is {len(data) / 1e6:.1f} MB; the File step is meant for files "
-                       f"under {MAX_FILE_STEP_BYTES // 1_000_000} MB", vnode.span)
-        import hashlib
+        from ..session import file_sha256
 
-        digest = hashlib.sha256(data).hexdigest()
+        session = self.c.options.session
+        size, digest = session.sha256(local) if session is not None else file_sha256(local)
+        if what == "file.local" and size > MAX_FILE_STEP_BYTES:
+            self.d.add(C.AIB417, f"{local.name} is {size / 1e6:.1f} MB; the File step is meant for files "
+                       f"under {MAX_FILE_STEP_BYTES // 1_000_000} MB", vnode.span)
         given = fields.get("sha256Checksum")
         if isinstance(given, str) and not is_opaque(given):
             if given.lower() != digest:

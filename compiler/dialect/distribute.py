@@ -4,7 +4,6 @@ a unique `runOutputName` (DI-01 … DI-06)."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from .. import code_ids as C
 from ..model import STABLE_API_VERSIONS, JsonPath, is_opaque
@@ -12,6 +11,10 @@ from ..nodes import Mapping, Node, Scalar, Sequence, to_plain, type_name
 from . import Section
 from .common import _TARGET_KEYS, TARGET_REGIONS_SINCE, LowererBase, _ordered
 from .shaping import ShaperBase, _str_map, _strs, run_output_name
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any
 
 SECTION = Section(
     name="distribute", keys=("distribute",), official=("properties.distribute",), heading="Distribute",

@@ -3,12 +3,14 @@ verbatim (`onCustomizerError`, `onValidationError`: `cleanup` or `abort`)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..diagnostics import Span
 from ..nodes import Node
 from . import Section
 from .common import LowererBase
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any
 
 SECTION = Section(
     name="errorhandling", keys=("errorHandling",), official=("properties.errorHandling",), heading="errorHandling",

@@ -3,13 +3,15 @@ mapping (I-01 … I-04)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from .. import code_ids as C
 from ..nodes import Mapping, Node, Scalar, Sequence, type_name
 from . import Section
 from .common import LowererBase
 from .shaping import ShaperBase
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any
 
 SECTION = Section(
     name="identity", keys=("identity",), official=("identity",), heading="Identity",

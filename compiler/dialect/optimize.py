@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..model import JsonPath
 from ..nodes import Node, Scalar
 from . import Section
 from .common import LowererBase
 from .shaping import ShaperBase
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any
 
 SECTION = Section(
     name="optimize", keys=("optimize",), official=("properties.optimize",), heading="optimize",

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
 
 from ..diagnostics import DiagnosticBag
 from ..model import TemplateModel, is_opaque
 from ..records import dataclass
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any
 
 _URN_PART = re.compile(r"^[^\s:]+$")
 _KIND_KEY = {"Shell": "shell", "PowerShell": "powershell", "File": "file", "WindowsRestart": "windowsRestart",

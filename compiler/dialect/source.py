@@ -3,14 +3,16 @@ URN with a purchase plan, or the official mapping (SRC-01 … SRC-05)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from .. import code_ids as C
 from ..model import JsonPath, is_expression, is_opaque
 from ..nodes import Node, Scalar
 from . import Section
 from .common import _URN_PART, LowererBase
 from .shaping import ShaperBase, Urn, _in_order, _literal, _str_map
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any
 
 SECTION = Section(
     name="source", keys=("source",), official=("properties.source",), heading="Source",

@@ -3,13 +3,15 @@ sourceValidationOnly}` (needs apiVersion 2022-02-14 or later)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from .. import code_ids as C
 from ..model import JsonPath
 from ..nodes import Node, Sequence
 from . import Section
 from .customize import StepsLowering, StepsShaping
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any
 
 SECTION = Section(
     name="validate", keys=("validate",), official=("properties.validate",), heading="Validation",

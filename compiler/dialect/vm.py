@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from .. import code_ids as C
 from ..model import JsonPath, is_opaque
 from ..nodes import Node, Scalar, type_name
 from . import Section
 from .common import _DURATION, LowererBase, _ordered, is_opaque_node
 from .shaping import ShaperBase, _str_map, _strs, duration
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any
 
 SECTION = Section(
     name="vm", keys=("build",), official=("properties.vmProfile", "properties.buildTimeoutInMinutes"),

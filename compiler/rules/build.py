@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from .. import code_ids as C
 from .context import RuleContext, as_dict, is_int, is_str
 from .resourceids import SUBNET
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any
 
 VM: tuple[str, ...] = ("properties", "vmProfile")
 # Standard_D2s_v3, Standard_E64-16ds_v4, Standard_NC24ads_A100_v4, Basic_A1, Standard_DS1_v2_Promo ...

@@ -6,13 +6,17 @@ the helpers here never raise on a dict where a list was expected, a missing key,
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Iterator
-from typing import Any, NamedTuple, TypeGuard
 
 from ..diagnostics import DiagnosticBag, Severity
 from ..model import JsonPath, TemplateModel, is_opaque
 from ..records import dataclass
 from .osfamily import infer_os_family
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any, NamedTuple, TypeGuard
 
 STEP_LISTS: tuple[tuple[str, ...], ...] = (
     ("properties", "customize"),
@@ -36,14 +40,18 @@ def is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-class Step(NamedTuple):
-    """One customizer or in-VM validator: where it is, its kind and its mapping."""
+if TYPE_CHECKING:
+    class Step(NamedTuple):
+        """One customizer or in-VM validator: where it is, its kind and its mapping."""
 
-    path: JsonPath
-    index: int  # type: ignore[assignment]  # (shadows tuple.index, as the field name says best)
-    kind: str  # the `type` value ("" when absent or not a string)
-    body: dict[str, Any]
-    validation: bool  # True for properties.validate.inVMValidations
+        path: JsonPath
+        index: int  # type: ignore[assignment]  # (shadows tuple.index, as the field name says best)
+        kind: str  # the `type` value ("" when absent or not a string)
+        body: dict[str, Any]
+        validation: bool  # True for properties.validate.inVMValidations
+else:  # the class typing.NamedTuple would build, without importing typing
+    Step = namedtuple("Step", ("path", "index", "kind", "body", "validation"))
+    Step.__doc__ = "One customizer or in-VM validator: where it is, its kind and its mapping."
 
 
 @dataclass(frozen=True, slots=True)

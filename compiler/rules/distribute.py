@@ -3,14 +3,16 @@ SharedImage (DI-04), region advice (DI-05) and the VHD note (DI-06). Region name
 
 from __future__ import annotations
 
-from typing import Any
-
 from .. import code_ids as C
 from ..model import JsonPath
 from .context import RuleContext, as_list, is_str
 from .regions import is_known_region, normalize_region
 from .resourceids import GALLERY_IMAGE_DEFINITION, GALLERY_IMAGE_VERSION, GALLERY_VERSION_NAME, MANAGED_IMAGE
 from .skeleton import check_region
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any
 
 _PREMIUM_SINCE = "2022-07-01"
 

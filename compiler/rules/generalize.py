@@ -4,10 +4,13 @@ G-05: an image that installs the Hyper-V role may need Sysprep's `/mode:vm`, whi
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from .. import code_ids as C
 from .context import RuleContext, Step, as_list, is_str
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any
 
 LINUX_SCRIPT = "/tmp/DeprovisioningScript.sh"
 WINDOWS_SCRIPT = "c:\\DeprovisioningScript.ps1"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from .. import code_ids as C
 from ..model import JsonPath
 from .context import RuleContext, as_list, is_str
 from .resourceids import USER_ASSIGNED_IDENTITY
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def check(ctx: RuleContext) -> None:

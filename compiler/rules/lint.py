@@ -4,12 +4,15 @@ and quickstart <placeholders> left in the template."""
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Any
 
 from .. import code_ids as C
 from ..model import JsonPath, is_expression, placeholders
 from .context import RuleContext, is_str
 from .urls import fetchable, github_raw, is_plain_http
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any
 
 _URI_KEYS = MappingProxyType({"Shell": "scriptUri", "PowerShell": "scriptUri", "File": "sourceUri"})
 _HTML_TAGS = frozenset(

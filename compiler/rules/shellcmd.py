@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Protocol
 
 from ..records import dataclass
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
 
 _SPLIT = re.compile(r"""("(?:[^"\\]|\\.)*"|'[^']*'|\d*>&\d*-?|&>>?|\|\||&&|[;|&])""")
 _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
@@ -39,8 +40,11 @@ _KEYWORDS = frozenset(
 _ROOT_SHELL = re.compile(r"^\s*sudo\s+(?:-\S+\s+)*(?:su\b|-i\b|-s\b|bash\s*$|sh\s*$)")
 
 
-class LineFilter(Protocol):
-    def search(self, line: str, /) -> object: ...
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    class LineFilter(Protocol):
+        def search(self, line: str, /) -> object: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from .. import code_ids as C
 from ..diagnostics import Severity
 from ..model import RESOURCE_TYPE, JsonPath
 from .context import RuleContext, as_list, is_str
 from .regions import is_known_region, suggest_region
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_TAGS = 50
 MAX_TAG_NAME = 512

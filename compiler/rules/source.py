@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from .. import code_ids as C
 from .context import RuleContext, is_str
 from .resourceids import GALLERY_IMAGE_DEFINITION, GALLERY_IMAGE_VERSION, MANAGED_IMAGE
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any
 
 SRC: tuple[str, ...] = ("properties", "source")
 # Marketplace SKUs that name generation 2: `22_04-lts-gen2`, `2019-datacenter-gensecond`,

@@ -1,6 +1,8 @@
 """Helpers for tests and benchmarks: an in-process service on a tmp state dir, a sample body.
 
-Not used by the product itself. Everything binds 127.0.0.1 and stops in ``finally``.
+Kept out of the installed package (it was ``aibtui/service/testing.py``): tests import it as
+``service_support`` (pytest puts tests/ on sys.path), benchmarks add tests/ to sys.path first.
+Everything binds 127.0.0.1 and stops in ``finally``.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .server import LocalService
-from .settings import ServiceSettings
+from aibtui.service.server import LocalService
+from aibtui.service.settings import ServiceSettings
 
 FAST = ServiceSettings(step_delay=0.005, provision_delay=0.002, delete_delay=0.002, retry_after_ms=2)
 

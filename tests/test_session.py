@@ -1,0 +1,63 @@
+"""A CompileSession (compiler/session.py) changes only speed: the same outputs and diagnostics as
+compiling without one, and a local file changed during the session is read again."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from aibtui.compiler import CompileOptions, CompileSession, compile_file
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((REPO / "examples").glob("*/*.aib.yaml"))
+
+
+def _outcome(path: Path, options: CompileOptions) -> tuple[str | None, list[str], list[str]]:
+    res = compile_file(path, options)
+    return res.text, [d.format_text() for d in res.diagnostics], res.dependencies
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.parent.name)
+def test_session_gives_the_same_result(path: Path) -> None:
+    session = CompileSession()
+    fresh = _outcome(path, CompileOptions())
+    assert fresh[0] is not None
+    for _ in range(2):  # the second compile is served from the session's caches
+        assert _outcome(path, CompileOptions(session=session)) == fresh
+
+
+def test_changed_local_copy_is_hashed_again(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    shutil.copytree(REPO / "examples" / "seed-2020-02-14", project)
+    (project / ".git").mkdir()
+    top = project / "seed.aib.yaml"
+    session = CompileSession()
+    first = compile_file(top, CompileOptions(session=session))
+    assert first.text is not None
+    locals_ = [Path(d) for d in first.dependencies if Path(d) != top.resolve() and Path(d).suffix != ".yaml"]
+    assert locals_, first.dependencies
+    target = locals_[0]
+    target.write_text(target.read_text() + "\n# changed\n")
+    second = compile_file(top, CompileOptions(session=session))
+    fresh = compile_file(top, CompileOptions())
+    assert [d.format_text() for d in second.diagnostics] == [d.format_text() for d in fresh.diagnostics]
+    assert second.text == fresh.text
+    assert [d.format_text() for d in second.diagnostics] != [d.format_text() for d in first.diagnostics] \
+        or second.text != first.text  # the new content was seen (a checksum mismatch or a new digest)
+
+
+def test_changed_fragment_is_read_again(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    shutil.copytree(REPO / "examples" / "ubuntu-web", project)
+    (project / ".git").mkdir()
+    top = project / "web.aib.yaml"
+    fragment = project / "fragments" / "hardening.aib.yaml"
+    session = CompileSession()
+    first = compile_file(top, CompileOptions(session=session))
+    assert first.text is not None and "ssh-hardening" in first.text
+    fragment.write_text(fragment.read_text().replace("ssh-hardening", "ssh-hardened"))
+    second = compile_file(top, CompileOptions(session=session))
+    assert second.text is not None and "ssh-hardened" in second.text and "ssh-hardening" not in second.text
+    assert second.text == compile_file(top, CompileOptions()).text
