@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from testdata import REST_SPECS, rest_examples
 
 from aibtui.compiler import schema
 from aibtui.compiler.codes import CODES
@@ -19,8 +20,6 @@ from aibtui.compiler.diagnostics import Diagnostic, DiagnosticBag
 from aibtui.compiler.model import RESOURCE_TYPE, STABLE_API_VERSIONS, TemplateModel, model_from_node
 from aibtui.compiler.yamlload import load_yaml
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-SPECS = SHARED / "reference" / "aib-rest-specs"
 SCHEMA_DIR = Path(schema.__file__).parent / "schemas"
 ENGINES = ("builtin", "jsonschema")
 
@@ -82,10 +81,6 @@ def template(v: str = "2024-02-01", *, timeout: Any = 90, disk: Any = 64, sku: s
 
 # -- the REST examples validate under both engines ---------------------------------------------------
 
-def _rest_examples() -> list[Path]:
-    return sorted(SPECS.glob("*/examples/CreateImageTemplate*.json"))
-
-
 def _example_text(path: Path) -> tuple[str, str]:
     """The PUT body of a REST example, in resource shape, as JSON text, and its apiVersion."""
     params = json.loads(path.read_text(encoding="utf-8"))["parameters"]
@@ -96,13 +91,13 @@ def _example_text(path: Path) -> tuple[str, str]:
 
 
 def test_rest_examples_are_found() -> None:
-    found = _rest_examples()
-    assert len(found) >= 4, f"no CreateImageTemplate examples under {SPECS}"
+    found = rest_examples()
+    assert len(found) >= 4, f"no CreateImageTemplate examples under {REST_SPECS}"
     assert {p.parent.parent.name for p in found} >= {"2020-02-14", "2025-10-01"}
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("path", _rest_examples(), ids=lambda p: f"{p.parent.parent.name}/{p.stem}")
+@pytest.mark.parametrize("path", rest_examples(), ids=lambda p: f"{p.parent.parent.name}/{p.stem}")
 def test_rest_example_validates(path: Path, engine: str) -> None:
     text, version = _example_text(path)
     model = make_model(text, version, file=path.name)
