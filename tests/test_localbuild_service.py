@@ -202,6 +202,7 @@ def test_linux_template_runs_for_real_live_in_order_with_artifacts(svc, tmp_path
     lines = [ln["text"] for ln in c.customization_log("ex")["lines"]]
     assert status["runState"] == "Succeeded", (status, lines)
     assert "simulated" not in status["message"].lower() and "every step ran in the sandbox" in status["message"]
+    assert status["aibtuiExecution"] == {"mode": "executed", "reason": None, "sandbox": BACKEND}
     assert c.customization_log("ex")["simulated"] is False
     order = ["==> customize 1/3: step 'write' (Shell)", "[write] writing", "[write] ! done",
              "<== step 'write' (Shell): exit code 0", "==> customize 2/3: step 'conf' (File)",
@@ -409,6 +410,9 @@ def test_windows_templates_are_simulated_and_list_the_steps_needing_azure(svc, t
     assert "these steps would need Azure: 'iis' (PowerShell), 'reboot' (WindowsRestart)" in status["message"]
     assert lines[0].startswith("SIMULATED RUN") and "Windows images can't be built locally" in lines[0]
     assert c.customization_log("win")["simulated"] is True
+    ex = status["aibtuiExecution"]
+    assert ex["mode"] == "simulated" and ex["sandbox"] is None
+    assert ex["reason"].startswith("Windows images can't be built locally; these steps would need Azure: 'iis'")
 
 
 def test_no_rootfs_for_the_source_simulates_and_says_how_to_provide_one(svc, tmp_path) -> None:
@@ -419,6 +423,8 @@ def test_no_rootfs_for_the_source_simulates_and_says_how_to_provide_one(svc, tmp
     status, lines = build(c, "norootfs", b)
     assert "simulated" in status["message"] and "no root filesystem for RedHat:RHEL:9-lvm-gen2:latest" in lines[0]
     assert "--rootfs PATH" in status["message"]
+    assert status["aibtuiExecution"]["mode"] == "simulated"
+    assert status["aibtuiExecution"]["reason"].startswith("no root filesystem for RedHat:RHEL:9-lvm-gen2:latest")
 
 
 def test_a_named_rootfs_that_does_not_exist_refuses_the_run(svc, tmp_path) -> None:
@@ -476,10 +482,24 @@ def test_rootfs_download_with_a_wrong_checksum_fails_and_caches_nothing(tmp_path
     assert not cache.exists() or list(cache.iterdir()) == []
 
 
-def test_health_reports_local_builds(svc, tmp_path) -> None:
+def test_health_reports_what_local_builds_can_really_do(svc, tmp_path, busybox_root) -> None:
     c = _client(svc, tmp_path)
-    resp = c.send("GET", f"{svc.base_url}/_aibtui/health")
-    assert json.loads(resp.body)["localBuilds"] is True
+    health = json.loads(c.send("GET", f"{svc.base_url}/_aibtui/health").body)["localBuilds"]
+    assert health["sandbox"] == {"available": True, "backend": BACKEND, "problem": None}
+    assert health["rootfs"]["configured"] == [{"source": URN_KEY, "rootfs": str(busybox_root), "present": True}]
+    assert health["rootfs"]["available"] is True and health["canExecute"] is True
+
+
+def test_health_without_a_rootfs_or_a_sandbox_says_so(tmp_path) -> None:
+    missing = tmp_path / "no-such-rootfs"
+    settings = replace(FAST, local=LocalBuildConfig(rootfs=((URN_KEY, str(missing)),)))
+    with local_service(tmp_path / "state", settings) as s:
+        s.runner._detect = lambda prefer: (None, "no sandbox: install bubblewrap")  # a machine without one
+        health = json.loads(_client(s, tmp_path).send("GET", f"{s.base_url}/_aibtui/health").body)["localBuilds"]
+    assert health["sandbox"] == {"available": False, "backend": None, "problem": "no sandbox: install bubblewrap"}
+    assert health["rootfs"] == {"available": False, "localImages": 0, "download": False,
+                                "configured": [{"source": URN_KEY, "rootfs": str(missing), "present": False}]}
+    assert health["canExecute"] is False
 
 
 def test_stopping_the_service_mid_step_kills_it_and_fails_the_run(tmp_path, busybox_root, clean_host) -> None:

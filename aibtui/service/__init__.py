@@ -1,9 +1,9 @@
 """The embedded local image-builder service.
 
 It speaks the ARM REST protocol of ``Microsoft.VirtualMachineImages/imageTemplates`` on 127.0.0.1,
-keeps its state in SQLite (WAL) and guards every request with a per-user bearer token. Runs are
-*simulated* until local execution lands: every step is logged as not executed. See
-``docs/local-service.md``.
+keeps its state in SQLite (WAL) and guards every request with a per-user bearer token. A Linux run
+with a root filesystem and a sandbox executes its steps for real; any other run is simulated, and
+``properties.lastRunStatus.aibtuiExecution`` says which (and why). See ``docs/local-service.md``.
 """
 
 SERVICE_NAME = "aibtui-local"

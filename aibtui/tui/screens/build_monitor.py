@@ -50,6 +50,8 @@ class BuildMonitorScreen(Screen[None]):
         self.cancel_requested = False
         self.polling = False
         self.timeline: list[tuple[str, str]] = []
+        self.simulated = False  # lastRunStatus.aibtuiExecution says the run executes nothing
+        self._execution_noted = False
 
     @property
     def adapter(self) -> Any:
@@ -178,6 +180,7 @@ class BuildMonitorScreen(Screen[None]):
             self._arm(self.interval)
             return
         self.stale_start = None
+        self._note_execution(st, log)
         for line in upd.log_lines:
             log.write(line)
         if upd.changed:
@@ -193,6 +196,18 @@ class BuildMonitorScreen(Screen[None]):
             return
         self._arm(self.interval)
 
+    def _note_execution(self, st: Any, log: RichLog) -> None:
+        """Say once how the run executes: read from the status's structured field, never its message."""
+        ex = getattr(st, "execution", None)
+        if ex is None or self._execution_noted:
+            return
+        self._execution_noted = True
+        self.simulated = bool(st.simulated)
+        if self.simulated:
+            log.write(f"· SIMULATED run: no step is executed ({ex.reason or 'no reason given'})")
+        else:
+            log.write(f"· steps are executed in the {ex.sandbox or 'local'} sandbox")
+
     def _tick(self) -> None:
         st = getattr(self.watcher, "status", None)
         if st is None or self.final is not None:
@@ -205,12 +220,15 @@ class BuildMonitorScreen(Screen[None]):
         state = st.state or "?"
         sub = f" / {st.sub_state}" if st.sub_state and not st.done else ""
         self._head(Text.assemble((f"{self.name_}  ", "bold"), (state + sub, STATE_STYLE.get(state, "")),
+                                 ("  SIMULATED", "bold yellow") if self.simulated else "",
                                  (f"  {format_elapsed(st.elapsed())}", "dim"),
                                  ("  · c cancels · Esc goes back (the build goes on)", "dim")
                                  if not st.done else ""))
 
     def _draw_timeline(self, message: str) -> None:
         lines = Text()
+        if self.simulated:
+            lines.append("simulated: nothing executes\n", style="bold yellow")
         for when, label in self.timeline:
             state = label.split(" /")[0]
             lines.append(f"{when} ", style="dim")
@@ -222,6 +240,8 @@ class BuildMonitorScreen(Screen[None]):
         self._head_status(st)
         summary = {"Succeeded": "✓ build succeeded", "PartiallySucceeded": "build partly succeeded",
                    "Failed": "✗ build failed", "Canceled": "build canceled"}.get(st.state or "", st.state or "?")
+        if self.simulated:
+            summary += " (SIMULATED: nothing was executed)"
         log = self.query_one("#run-log", RichLog)
         log.write(f"· {summary}: {st.message}")
         self.notify(summary, severity="information" if st.state == "Succeeded" else "warning")
