@@ -13,6 +13,18 @@ def write_if_changed(path: Path, data: str) -> bool:
     Returns True when the file was written.
     """
     encoded = data.encode("utf-8")
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = 0
+    if mode and not stat.S_ISREG(mode):  # /dev/null, /dev/stdout, a FIFO: write into it, never replace it
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(21, "is a directory", str(path))
+        with open(path, "wb") as fh:
+            fh.write(encoded)
+        return True
     try:
         if path.read_bytes() == encoded:
             return False
