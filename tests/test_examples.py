@@ -186,7 +186,7 @@ def _make_env() -> dict[str, str]:
     return env
 
 
-@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make (apt-get install make; .ci/run installs it)")
 def test_makefile_builds_every_example_and_is_incremental(tmp_path: Path) -> None:
     if not (Path(sys.executable).parent / "aibtui").exists():
         pytest.skip("the aibtui console script is not installed beside this Python")
