@@ -117,7 +117,7 @@ class FakeAdapter:
                 TemplateRow("win", "Succeeded", "Running", "Customizing", "westeurope", True)]
 
     def launch(self, path: Path, *, replace: bool = True) -> Launch:
-        return Launch("web", None, ["template web created"], simulated=True)
+        return Launch("web", None, ["template web created"], local=True)
 
     def watcher(self, name: str) -> FakeWatcher:
         return FakeWatcher(name)

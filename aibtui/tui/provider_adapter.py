@@ -45,7 +45,7 @@ class Launch:
     name: str
     stale_start: str | None
     notes: list[str] = field(default_factory=list)
-    simulated: bool = False
+    local: bool = False  # on the local service: its status says whether the steps execute
 
 
 def _errors() -> tuple[type[BaseException], ...]:
@@ -156,7 +156,7 @@ class ProviderAdapter:
         if plan.action != "reuse":
             notes.append(f"template {name} created")
         self._call(start_run, c, name, plan.previous_start)
-        return Launch(name, plan.previous_start, notes, simulated=c.provider == LOCAL)
+        return Launch(name, plan.previous_start, notes, local=c.provider == LOCAL)
 
     def watcher(self, name: str) -> Any:
         from aibtui.arm.watch import RunWatcher

@@ -96,7 +96,7 @@ class BuildMonitorScreen(Screen[None]):
             self.app.call_from_thread(self._failed_to_start, str(exc))
             return
         self.app.call_from_thread(self._started, launch.name, watcher, interval, launch.stale_start, launch.notes,
-                                  launch.simulated)
+                                  launch.local)
 
     @work(thread=True, exclusive=True, group="launch")
     def _attach_run(self, name: str) -> None:
@@ -106,11 +106,11 @@ class BuildMonitorScreen(Screen[None]):
         try:
             watcher = adapter.watcher(name)
             interval = adapter.poll_interval()
-            simulated = adapter.provider == "local"
+            local = adapter.provider == "local"
         except AdapterError as exc:
             self.app.call_from_thread(self._failed_to_start, str(exc))
             return
-        self.app.call_from_thread(self._started, name, watcher, interval, None, [f"attached to {name}"], simulated)
+        self.app.call_from_thread(self._started, name, watcher, interval, None, [f"attached to {name}"], local)
 
     def _failed_to_start(self, problem: str) -> None:
         self.final = "NotStarted"
@@ -120,7 +120,7 @@ class BuildMonitorScreen(Screen[None]):
             log.write(line)
 
     def _started(self, name: str, watcher: Any, interval: float, stale: str | None, notes: list[str],
-                 simulated: bool) -> None:
+                 local: bool) -> None:
         self.name_ = name
         self.watcher = watcher
         self.interval = self.poll_override or interval
@@ -129,7 +129,7 @@ class BuildMonitorScreen(Screen[None]):
         log = self.query_one("#run-log", RichLog)
         for note in notes:
             log.write(f"· {note}")
-        if simulated:
+        if local:
             log.write("· the local service runs this build: its log says whether the steps run for real (Linux, "
                       "with a root filesystem and a sandbox) or are simulated")
         self._head(f"{name}: run started, waiting for the service ...")
