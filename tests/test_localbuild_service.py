@@ -12,6 +12,7 @@ import hashlib
 import http.server
 import json
 import os
+import random
 import shutil
 import tarfile
 import threading
@@ -50,6 +51,12 @@ def busybox_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_busybox_rootfs(tmp_path_factory.mktemp("rootfs") / "busybox")
 
 
+# marker sleeps, unique to this test process: another suite running on the machine (another checkout, a
+# second pass) has its own and never counts as ours
+LONG = str(random.SystemRandom().randint(10_000_000, 49_999_999))
+HANG = str(int(LONG) + 50_000_000)
+
+
 def _markers() -> set[int]:
     """PIDs of processes whose command line carries one of our marker sleeps."""
     pids = set()
@@ -60,9 +67,19 @@ def _markers() -> set[int]:
             cmd = Path(f"/proc/{entry}/cmdline").read_bytes()
         except OSError:
             continue
-        if b"sleep\x0076543" in cmd or b"sleep\x0098765" in cmd:
+        if f"sleep\x00{LONG}".encode() in cmd or f"sleep\x00{HANG}".encode() in cmd:
             pids.add(int(entry))
     return pids
+
+
+def _no_markers(timeout: float = 10.0) -> bool:
+    """True once no marker sleep is left (a killed process tree is reaped by the kernel, not instantly)."""
+    deadline = time.monotonic() + timeout
+    while _markers():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def _mounts() -> list[str]:
@@ -73,10 +90,7 @@ def _mounts() -> list[str]:
 def clean_host(tmp_path: Path) -> Iterator[None]:
     before = _mounts()
     yield
-    deadline = time.monotonic() + 2
-    while _markers() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert not _markers(), "a step's process outlived its build"
+    assert _no_markers(), "a step's process outlived its build"
     assert [m for m in _mounts() if m not in before and str(tmp_path) in m] == [], "a mount was left behind"
 
 
@@ -295,17 +309,17 @@ def test_powershell_without_pwsh_fails_and_says_so(svc, tmp_path) -> None:
 def test_timeout_kills_the_step_and_fails_like_the_service(svc, tmp_path) -> None:
     c = _client(svc, tmp_path)  # minute_seconds=0.5: buildTimeoutInMinutes 1 is half a second
     started = time.monotonic()
-    status, lines = build(c, "slow", body(shell("hang", "echo hanging", "sleep 98765"), buildTimeoutInMinutes=1),
-                          timeout=10)
-    assert time.monotonic() - started < 5
+    status, lines = build(c, "slow", body(shell("hang", "echo hanging", f"sleep {HANG}"), buildTimeoutInMinutes=1),
+                          timeout=20)
+    assert time.monotonic() - started < 10  # the half-second timeout, not the step's own end
     assert status["runState"] == "Failed"
     assert "context deadline exceeded" in status["message"] and "buildTimeoutInMinutes 1" in status["message"]
-    assert not _markers()
+    assert _no_markers()
 
 
 def test_cancel_mid_step_kills_the_whole_tree_within_a_second(svc, tmp_path) -> None:
     c = _client(svc, tmp_path)
-    b = body(shell("long", "echo started", "sleep 76543 &", "sleep 76543"), buildTimeoutInMinutes=120)
+    b = body(shell("long", "echo started", f"sleep {LONG} &", f"sleep {LONG}"), buildTimeoutInMinutes=120)
     c.create_template("cx", b).result(timeout=5)
     c.run("cx")
     after = 0
@@ -323,8 +337,8 @@ def test_cancel_mid_step_kills_the_whole_tree_within_a_second(svc, tmp_path) -> 
     took = time.monotonic() - asked
     status = c.get_template("cx")["properties"]["lastRunStatus"]
     assert status["runState"] == "Canceled" and "processes were killed" in status["message"]
-    assert took < 1.5, took
-    assert not _markers(), "processes of the canceled step are still running"
+    assert took < 5, took  # promptly (about a second on an idle machine), not when the sleeps end
+    assert _no_markers(), "processes of the canceled step are still running"
 
 
 def test_sha256_mismatch_fails_the_file_step(svc, tmp_path, files) -> None:
@@ -510,7 +524,7 @@ def test_stopping_the_service_mid_step_kills_it_and_fails_the_run(tmp_path, busy
     with local_service(state, settings) as s:
         assert not stale.parent.exists()  # a killed service's sandbox is removed at the next start
         c = _client(s, tmp_path)
-        c.create_template("stop", body(shell("long", "echo started", "sleep 98765"))).result(timeout=5)
+        c.create_template("stop", body(shell("long", "echo started", f"sleep {HANG}"))).result(timeout=5)
         c.run("stop")
         deadline, after = time.monotonic() + 10, 0
         while time.monotonic() < deadline:
@@ -521,7 +535,7 @@ def test_stopping_the_service_mid_step_kills_it_and_fails_the_run(tmp_path, busy
         while not _markers() and time.monotonic() < deadline:
             time.sleep(0.01)
         assert _markers()
-    assert not _markers()
+    assert _no_markers()
     with local_service(state, settings) as s:
         status = _client(s, tmp_path).get_template("stop")["properties"]["lastRunStatus"]
     assert status["runState"] == "Failed" and "interrupted" in status["message"]

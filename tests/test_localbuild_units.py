@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import os
+import random
 import shutil
 import threading
 import time
@@ -218,11 +219,18 @@ def test_run_streaming_kills_the_tree_when_asked(tmp_path: Path) -> None:
         got.extend(lines)
         stop["now"] = True
 
-    out = sb.run(["/bin/sh", "-c", "echo go; sleep 45678 & sleep 45678"], on_lines,
+    marker = str(random.SystemRandom().randint(10_000_000, 99_999_999))  # ours alone, whatever else runs here
+    out = sb.run(["/bin/sh", "-c", f"echo go; sleep {marker} & sleep {marker}"], on_lines,
                  lambda: "canceled" if stop["now"] else None)
     assert out.exit_code is None and out.stopped == "canceled" and got == ["go"]
-    alive = [p for p in os.listdir("/proc") if p.isdigit() and b"45678" in _cmdline(p)]
-    assert alive == []
+
+    def alive() -> list[str]:
+        return [p for p in os.listdir("/proc") if p.isdigit() and f"sleep\x00{marker}".encode() in _cmdline(p)]
+
+    deadline = time.monotonic() + 10  # the kernel reaps a killed tree soon, not instantly
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert alive() == []
 
 
 def _cmdline(pid: str) -> bytes:

@@ -20,6 +20,19 @@ def _log(screen: BuildMonitorScreen) -> str:
     return "\n".join(line.text for line in screen.query_one("#run-log", RichLog).lines)
 
 
+def _record_toasts(app: AibApp) -> list[str]:
+    """Every toast's text (Textual drops a toast from app._notifications when it times out)."""
+    said: list[str] = []
+    notify = app.notify
+
+    def recording(message: str, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        said.append(str(message))
+        return notify(message, *args, **kwargs)
+
+    app.notify = recording  # type: ignore[method-assign]
+    return said
+
+
 async def _start_build(pilot, app: AibApp) -> BuildMonitorScreen:  # noqa: ANN001
     await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen) and app.screen.result is not None)
     await pilot.press("b")
@@ -30,23 +43,28 @@ async def _start_build(pilot, app: AibApp) -> BuildMonitorScreen:  # noqa: ANN00
 @pytest.mark.asyncio
 async def test_build_runs_to_its_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "web.aib.yaml").write_text(HAND)
-    with service(tmp_path, monkeypatch):
+    with service(tmp_path, monkeypatch) as svc:
+        svc.runner.gate.hold("Customizing")  # the monitor sees the run running, however loaded the machine
         app = AibApp(tmp_path)
+        toasts = _record_toasts(app)
         async with app.run_test(size=(100, 30)) as pilot:
             mon = await _start_build(pilot, app)
+            await wait_until(pilot, lambda: mon.timeline and "Customizing" in mon.timeline[-1][1],
+                             what="the run to reach Customizing")
+            # the service said (lastRunStatus.aibtuiExecution) that nothing runs: the header says so live
+            await wait_until(pilot, lambda: "SIMULATED" in str(mon.query_one("#run-head", Static).render()),
+                             what="the header to say SIMULATED")
+            svc.runner.gate.release()
             await wait_until(pilot, lambda: mon.final == "Succeeded", timeout=20, what="the build to finish")
             timeline = str(mon.query_one("#timeline", Static).render())
-            # the timeline shows the states the monitor observed (a fast run may finish between two
-            # polls); the log holds every phase
-            assert "Running /" in timeline and "Succeeded" in timeline
-            assert "step 'packages'" in _log(mon)
-            # the service said (lastRunStatus.aibtuiExecution) that nothing ran: header, timeline, log, toast
+            assert "Running / Customizing" in timeline and "Succeeded" in timeline
+            assert "step 'packages'" in _log(mon)  # the log holds every phase
+            # ... and so do the timeline, the log and the end toast
             assert mon.simulated
             assert "simulated: nothing executes" in timeline
             assert "SIMULATED" in str(mon.query_one("#run-head", Static).render())
             assert "· SIMULATED run: no step is executed (no root filesystem for" in _log(mon)
-            assert any("build succeeded (SIMULATED: nothing was executed)" in str(n.message)
-                       for n in app._notifications)
+            assert "✓ build succeeded (SIMULATED: nothing was executed)" in toasts
             await wait_until(pilot, lambda: "run outputs" in str(mon.query_one("#run-outputs", Static).render()))
             assert "Microsoft.Compute/images/web" in str(mon.query_one("#run-outputs", Static).render())
             await pilot.press("escape")
@@ -105,9 +123,9 @@ async def test_a_file_with_errors_is_not_built(tmp_path: Path) -> None:
     app = AibApp(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen) and app.screen.result is not None)
+        toasts = _record_toasts(app)
         await pilot.press("b")
-        await wait_until(pilot, lambda: any("the template has errors" in str(n.message) for n in app._notifications),
-                         what="the refusal")
+        await wait_until(pilot, lambda: any("the template has errors" in m for m in toasts), what="the refusal")
         assert isinstance(app.screen, EditorScreen)
 
 

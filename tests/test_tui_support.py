@@ -42,7 +42,7 @@ distribute:
 """
 
 
-async def wait_until(pilot: Any, cond: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
+async def wait_until(pilot: Any, cond: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
