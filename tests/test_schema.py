@@ -390,10 +390,11 @@ def _best_ms(model: TemplateModel, runs: int = 5) -> float:
 def test_speed() -> None:
     typical = make_model(template())
     schema.validate_schema(typical, DiagnosticBag())  # warm the cache
-    assert _best_ms(typical) < 1.0
-    big = make_model(_big_template(1000))
+    assert _best_ms(typical) < 50.0  # about 0.2 ms idle; benchmarks/ prints the figures, no tight bound here
+    quarter, big = make_model(_big_template(250)), make_model(_big_template(1000))
     assert len(big.doc["properties"]["customize"]) == 1000
-    assert _best_ms(big) < 100.0
+    # linear in the number of steps (4x the steps, about 4x the time), whatever the machine's load
+    assert _best_ms(big) / _best_ms(quarter) < 9
 
 
 def test_builtin_path_does_not_import_jsonschema() -> None:

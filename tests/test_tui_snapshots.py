@@ -42,7 +42,10 @@ def _app(folder: Path) -> AibApp:
 
 
 async def _settle(pilot) -> None:  # noqa: ANN001
-    """Before the picture: every pending message handled and every animation done (not a fixed sleep)."""
+    """Before the picture: every pending message handled and every animation done (not a fixed sleep), and
+    no blinking cursor (its phase would depend on when the picture is taken: a steady cursor is drawn)."""
+    for widget in pilot.app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False
     await pilot.pause()
     await pilot.wait_for_scheduled_animations()
     await pilot.pause()
