@@ -45,18 +45,19 @@ class Tmux:
         for key in keys:
             subprocess.run(["tmux", "send-keys", "-t", self.name, key], check=True)
 
-    def replace_text(self, text: str, timeout: float = 30.0) -> str:
+    def replace_text(self, text: str, timeout: float = 60.0) -> str:
         """Clear the focused field (Ctrl+U) and type ``text``, until the text shows on the screen.
 
         Sent again when it does not show: keys that reach a Textual app in its first moments can be
         dropped (seen here: Ctrl+U and a name sent right after the wizard's first paint vanish). Clearing
-        first makes a second send harmless, whether the first was dropped or only slow."""
+        first makes a second send harmless if the first was dropped; the resend waits 10 s, so that on a
+        loaded machine a slow first send is not overtaken by a second one."""
         deadline = time.monotonic() + timeout
         while True:
             subprocess.run(["tmux", "send-keys", "-t", self.name, "C-u"], check=True)
             subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", text], check=True)
             try:
-                return self.wait_for(text, timeout=min(3.0, max(0.1, deadline - time.monotonic())))
+                return self.wait_for(text, timeout=min(10.0, max(0.1, deadline - time.monotonic())))
             except AssertionError:
                 if time.monotonic() >= deadline:
                     raise
