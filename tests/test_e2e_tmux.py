@@ -45,22 +45,38 @@ class Tmux:
         for key in keys:
             subprocess.run(["tmux", "send-keys", "-t", self.name, key], check=True)
 
-    def replace_text(self, text: str, timeout: float = 60.0) -> str:
-        """Clear the focused field (Ctrl+U) and type ``text``, until the text shows on the screen.
+    def field(self) -> str | None:
+        """The text in the first input box on the screen (None when there is none)."""
+        lines = self.screen().splitlines()
+        for i, line in enumerate(lines[:-1]):
+            if "▊▔" in line:
+                inner = lines[i + 1]
+                return inner[inner.find("▊") + 1:inner.rfind("▎")].strip()
+        return None
 
-        Sent again when it does not show: keys that reach a Textual app in its first moments can be
-        dropped (seen here: Ctrl+U and a name sent right after the wizard's first paint vanish). Clearing
-        first makes a second send harmless if the first was dropped; the resend waits 10 s, so that on a
-        loaded machine a slow first send is not overtaken by a second one."""
+    def replace_text(self, text: str, timeout: float = 60.0) -> str:
+        """Clear the page's input box (Ctrl+U) and type ``text``, checking the box after each send.
+
+        Keys that reach a Textual app in its first moments can be dropped (seen here: a name typed right
+        after the wizard's first paint vanished, and a burst typed into a just-cleared box too). So each
+        send waits for its visible effect in the box and is repeated only when the box shows it did
+        not happen: never a second burst on top of a slow first one."""
         deadline = time.monotonic() + timeout
-        while True:
-            subprocess.run(["tmux", "send-keys", "-t", self.name, "C-u"], check=True)
+        while time.monotonic() < deadline:
+            if self.field() != "":
+                subprocess.run(["tmux", "send-keys", "-t", self.name, "C-u"], check=True)
+                try:
+                    self.wait_until(lambda _s: self.field() == "", "the input box to clear",
+                                    min(10.0, max(0.1, deadline - time.monotonic())))
+                except AssertionError:
+                    continue
             subprocess.run(["tmux", "send-keys", "-t", self.name, "-l", text], check=True)
             try:
-                return self.wait_for(text, timeout=min(10.0, max(0.1, deadline - time.monotonic())))
+                return self.wait_until(lambda _s: self.field() == text, f"{text!r} in the input box",
+                                       min(10.0, max(0.1, deadline - time.monotonic())))
             except AssertionError:
-                if time.monotonic() >= deadline:
-                    raise
+                continue  # keys were dropped: clear what arrived (if anything) and type again
+        raise AssertionError(f"could not type {text!r}; the screen was:\n{self.screen()}")
 
     def wait_until(self, cond: Callable[[str], bool], what: str, timeout: float = 30.0) -> str:
         """Poll the screen until ``cond`` holds (bounded; generous because CI machines can be loaded)."""
