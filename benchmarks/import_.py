@@ -2,7 +2,7 @@
 
   .venv/bin/python benchmarks/import_.py [--corpus DIR] [--runs N] [--table]
 
-For every JSON file of the real-world corpus (shared/corpus/real-world) that imports:
+For every JSON file of the real-world corpus (tests/data/corpus/real-world) that imports:
   1. the line ratio  lines(*.aib.yaml) / lines(original JSON file), and its median;
   2. the in-process time to import the largest corpus file (median of N runs, with the
      verification compile the importer always does), and of a cold `aibtui import` process.
@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus" / "real-world"
+CORPUS = REPO / "tests" / "data" / "corpus" / "real-world"  # the copy the tests use (tests/data/README.md)
 
 
 def _lines(text: str) -> int:

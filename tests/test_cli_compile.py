@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -73,8 +72,8 @@ def test_output_file_atomic_unchanged_mtime_and_depfile(project):
     args = ["compile", str(project / "web.aib.yaml"), "-o", str(out), "--depfile", str(dep)]
     assert main(args) == 0
     first = out.read_bytes()
+    os.utime(out, ns=(1_000_000_000, 1_000_000_000))  # an old mtime: a rewrite could not keep it (no sleep)
     mtime = out.stat().st_mtime_ns
-    time.sleep(0.02)
     assert main(args) == 0
     assert out.read_bytes() == first  # deterministic
     assert out.stat().st_mtime_ns == mtime  # unchanged output keeps its mtime
@@ -204,3 +203,22 @@ def test_no_color_and_cli_entry_point(project):
     env = dict(os.environ, NO_COLOR="1")
     proc = subprocess.run([sys.executable, "-m", "aibtui", "--help"], capture_output=True, text=True, env=env)
     assert proc.returncode == 0 and "compile" in proc.stdout
+
+
+def test_output_to_a_device_or_fifo_writes_into_it_and_never_replaces_it(project):
+    """`-o /dev/null` (as root) must not swap the device node for a regular file: shown on a FIFO here,
+    since a test must never touch the real /dev/null."""
+    import stat
+    import threading
+
+    fifo = project / "out.fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    assert main(["compile", str(project / "web.aib.yaml"), "-o", str(fifo)]) == 0
+    reader.join(10)
+    assert not reader.is_alive(), "nothing was written into the FIFO"
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode), "the FIFO was replaced by a regular file"
+    assert json.loads(got[0])["type"] == "Microsoft.VirtualMachineImages/imageTemplates"
+    assert [p.name for p in project.iterdir() if p.name.startswith(".out.fifo")] == []  # no temp file left

@@ -1,13 +1,12 @@
-"""``check_json_file`` over the real-world corpus (shared/corpus/real-world, described by MANIFEST.tsv)."""
+"""``check_json_file`` over the real-world corpus (tests/data/corpus/real-world, described by MANIFEST.tsv)."""
 
 from __future__ import annotations
 
-import csv
 import json
 import re
-from pathlib import Path
 
 import pytest
+from testdata import CORPUS, corpus_files, corpus_manifest
 
 from aibtui.compiler.diagnostics import DiagnosticBag
 from aibtui.compiler.jsoninput import check_json_file
@@ -16,25 +15,12 @@ from aibtui.compiler.model import DEFAULT_API_VERSION, STABLE_API_VERSIONS
 from aibtui.compiler.nodes import to_plain
 from aibtui.compiler.yamlload import decode_text
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-CORPUS = SHARED / "corpus" / "real-world"
-
-pytestmark = pytest.mark.skipif(not (CORPUS / "MANIFEST.tsv").is_file(), reason="shared/ corpus not present")
-
 _STRICT_ERROR = re.compile(r"not valid strict JSON \((.*?): line (\d+) column (\d+)\)")
 
 
-def _manifest() -> list[dict[str, str]]:
-    if not (CORPUS / "MANIFEST.tsv").is_file():
-        return []
-    with (CORPUS / "MANIFEST.tsv").open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh, delimiter="\t"))
-
-
-ROWS = _manifest()
+ROWS = corpus_manifest()
 BY_FILE = {r["file"]: r for r in ROWS}
-INPUTS = sorted(p.name for p in CORPUS.iterdir() if p.is_file() and p.name != "MANIFEST.tsv") \
-    if CORPUS.is_dir() else []
+INPUTS = corpus_files()
 NON_BICEP = [n for n in INPUTS if not n.endswith(".bicep")]
 BICEP = [n for n in INPUTS if n.endswith(".bicep")]
 NOT_STRICT = [r for r in ROWS if _STRICT_ERROR.search(r["notes"])]

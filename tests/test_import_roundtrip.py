@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from testdata import CORPUS, corpus_files, rest_examples
 
 from aibtui.compiler import CompileOptions, compile_file
 from aibtui.compiler.diagnostics import DiagnosticBag
@@ -23,11 +24,7 @@ from aibtui.compiler.jsonload import load_json
 from aibtui.compiler.model import RESOURCE_TYPE
 from aibtui.compiler.yamlload import decode_text
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-CORPUS = SHARED / "corpus" / "real-world"
-SPECS = SHARED / "reference" / "aib-rest-specs"
-
-FILES = sorted(p.name for p in CORPUS.iterdir() if p.name != "MANIFEST.tsv") if CORPUS.is_dir() else []
+FILES = corpus_files()
 # Files that cannot round-trip, and the diagnostic that says why.
 REFUSED = {
     "Azure__avdaccelerator__workload__workshop__Azure Image Builder__armTemplateWinSIG.json": "AIB700",
@@ -132,13 +129,11 @@ def _read(name: str) -> str:
     return text
 
 
-@pytest.mark.skipif(not FILES, reason="shared/ corpus not present")
 @pytest.mark.parametrize("name", [n for n in FILES if n not in REFUSED and not n.endswith(".bicep")])
 def test_corpus_file_round_trips(name: str, tmp_path: Path) -> None:
     _round_trip(tmp_path, _read(name), str(CORPUS / name))
 
 
-@pytest.mark.skipif(not FILES, reason="shared/ corpus not present")
 @pytest.mark.parametrize("name", sorted(REFUSED) + [n for n in FILES if n.endswith(".bicep")])
 def test_corpus_file_that_cannot_round_trip_says_why(name: str) -> None:
     result = import_file(CORPUS / name)
@@ -150,16 +145,10 @@ def test_corpus_file_that_cannot_round_trip_says_why(name: str) -> None:
 
 
 def test_every_corpus_file_is_accounted_for() -> None:
-    if not FILES:
-        pytest.skip("shared/ corpus not present")
     assert set(REFUSED) <= set(FILES)
 
 
-def _rest_examples() -> list[Path]:
-    return sorted(SPECS.glob("*/examples/CreateImageTemplate*.json")) if SPECS.is_dir() else []
-
-
-@pytest.mark.parametrize("path", _rest_examples(), ids=lambda p: f"{p.parent.parent.name}/{p.stem}")
+@pytest.mark.parametrize("path", rest_examples(), ids=lambda p: f"{p.parent.parent.name}/{p.stem}")
 def test_rest_example_round_trips(path: Path, tmp_path: Path) -> None:
     params = json.loads(path.read_text(encoding="utf-8"))["parameters"]
     body = params.get("imageTemplate") or params.get("parameters")
@@ -168,6 +157,4 @@ def test_rest_example_round_trips(path: Path, tmp_path: Path) -> None:
 
 
 def test_the_rest_examples_are_there() -> None:
-    if not SPECS.is_dir():
-        pytest.skip("shared/ not present")
-    assert len(_rest_examples()) >= 4
+    assert len(rest_examples()) >= 4

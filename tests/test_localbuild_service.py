@@ -12,6 +12,7 @@ import hashlib
 import http.server
 import json
 import os
+import random
 import shutil
 import tarfile
 import threading
@@ -50,6 +51,12 @@ def busybox_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_busybox_rootfs(tmp_path_factory.mktemp("rootfs") / "busybox")
 
 
+# marker sleeps, unique to this test process: another suite running on the machine (another checkout, a
+# second pass) has its own and never counts as ours
+LONG = str(random.SystemRandom().randint(10_000_000, 49_999_999))
+HANG = str(int(LONG) + 50_000_000)
+
+
 def _markers() -> set[int]:
     """PIDs of processes whose command line carries one of our marker sleeps."""
     pids = set()
@@ -60,9 +67,19 @@ def _markers() -> set[int]:
             cmd = Path(f"/proc/{entry}/cmdline").read_bytes()
         except OSError:
             continue
-        if b"sleep\x0076543" in cmd or b"sleep\x0098765" in cmd:
+        if f"sleep\x00{LONG}".encode() in cmd or f"sleep\x00{HANG}".encode() in cmd:
             pids.add(int(entry))
     return pids
+
+
+def _no_markers(timeout: float = 10.0) -> bool:
+    """True once no marker sleep is left (a killed process tree is reaped by the kernel, not instantly)."""
+    deadline = time.monotonic() + timeout
+    while _markers():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def _mounts() -> list[str]:
@@ -73,10 +90,7 @@ def _mounts() -> list[str]:
 def clean_host(tmp_path: Path) -> Iterator[None]:
     before = _mounts()
     yield
-    deadline = time.monotonic() + 2
-    while _markers() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert not _markers(), "a step's process outlived its build"
+    assert _no_markers(), "a step's process outlived its build"
     assert [m for m in _mounts() if m not in before and str(tmp_path) in m] == [], "a mount was left behind"
 
 
@@ -202,6 +216,7 @@ def test_linux_template_runs_for_real_live_in_order_with_artifacts(svc, tmp_path
     lines = [ln["text"] for ln in c.customization_log("ex")["lines"]]
     assert status["runState"] == "Succeeded", (status, lines)
     assert "simulated" not in status["message"].lower() and "every step ran in the sandbox" in status["message"]
+    assert status["aibtuiExecution"] == {"mode": "executed", "reason": None, "sandbox": BACKEND}
     assert c.customization_log("ex")["simulated"] is False
     order = ["==> customize 1/3: step 'write' (Shell)", "[write] writing", "[write] ! done",
              "<== step 'write' (Shell): exit code 0", "==> customize 2/3: step 'conf' (File)",
@@ -294,17 +309,17 @@ def test_powershell_without_pwsh_fails_and_says_so(svc, tmp_path) -> None:
 def test_timeout_kills_the_step_and_fails_like_the_service(svc, tmp_path) -> None:
     c = _client(svc, tmp_path)  # minute_seconds=0.5: buildTimeoutInMinutes 1 is half a second
     started = time.monotonic()
-    status, lines = build(c, "slow", body(shell("hang", "echo hanging", "sleep 98765"), buildTimeoutInMinutes=1),
-                          timeout=10)
-    assert time.monotonic() - started < 5
+    status, lines = build(c, "slow", body(shell("hang", "echo hanging", f"sleep {HANG}"), buildTimeoutInMinutes=1),
+                          timeout=20)
+    assert time.monotonic() - started < 10  # the half-second timeout, not the step's own end
     assert status["runState"] == "Failed"
     assert "context deadline exceeded" in status["message"] and "buildTimeoutInMinutes 1" in status["message"]
-    assert not _markers()
+    assert _no_markers()
 
 
 def test_cancel_mid_step_kills_the_whole_tree_within_a_second(svc, tmp_path) -> None:
     c = _client(svc, tmp_path)
-    b = body(shell("long", "echo started", "sleep 76543 &", "sleep 76543"), buildTimeoutInMinutes=120)
+    b = body(shell("long", "echo started", f"sleep {LONG} &", f"sleep {LONG}"), buildTimeoutInMinutes=120)
     c.create_template("cx", b).result(timeout=5)
     c.run("cx")
     after = 0
@@ -322,8 +337,8 @@ def test_cancel_mid_step_kills_the_whole_tree_within_a_second(svc, tmp_path) -> 
     took = time.monotonic() - asked
     status = c.get_template("cx")["properties"]["lastRunStatus"]
     assert status["runState"] == "Canceled" and "processes were killed" in status["message"]
-    assert took < 1.5, took
-    assert not _markers(), "processes of the canceled step are still running"
+    assert took < 5, took  # promptly (about a second on an idle machine), not when the sleeps end
+    assert _no_markers(), "processes of the canceled step are still running"
 
 
 def test_sha256_mismatch_fails_the_file_step(svc, tmp_path, files) -> None:
@@ -409,6 +424,9 @@ def test_windows_templates_are_simulated_and_list_the_steps_needing_azure(svc, t
     assert "these steps would need Azure: 'iis' (PowerShell), 'reboot' (WindowsRestart)" in status["message"]
     assert lines[0].startswith("SIMULATED RUN") and "Windows images can't be built locally" in lines[0]
     assert c.customization_log("win")["simulated"] is True
+    ex = status["aibtuiExecution"]
+    assert ex["mode"] == "simulated" and ex["sandbox"] is None
+    assert ex["reason"].startswith("Windows images can't be built locally; these steps would need Azure: 'iis'")
 
 
 def test_no_rootfs_for_the_source_simulates_and_says_how_to_provide_one(svc, tmp_path) -> None:
@@ -419,6 +437,8 @@ def test_no_rootfs_for_the_source_simulates_and_says_how_to_provide_one(svc, tmp
     status, lines = build(c, "norootfs", b)
     assert "simulated" in status["message"] and "no root filesystem for RedHat:RHEL:9-lvm-gen2:latest" in lines[0]
     assert "--rootfs PATH" in status["message"]
+    assert status["aibtuiExecution"]["mode"] == "simulated"
+    assert status["aibtuiExecution"]["reason"].startswith("no root filesystem for RedHat:RHEL:9-lvm-gen2:latest")
 
 
 def test_a_named_rootfs_that_does_not_exist_refuses_the_run(svc, tmp_path) -> None:
@@ -476,10 +496,24 @@ def test_rootfs_download_with_a_wrong_checksum_fails_and_caches_nothing(tmp_path
     assert not cache.exists() or list(cache.iterdir()) == []
 
 
-def test_health_reports_local_builds(svc, tmp_path) -> None:
+def test_health_reports_what_local_builds_can_really_do(svc, tmp_path, busybox_root) -> None:
     c = _client(svc, tmp_path)
-    resp = c.send("GET", f"{svc.base_url}/_aibtui/health")
-    assert json.loads(resp.body)["localBuilds"] is True
+    health = json.loads(c.send("GET", f"{svc.base_url}/_aibtui/health").body)["localBuilds"]
+    assert health["sandbox"] == {"available": True, "backend": BACKEND, "problem": None}
+    assert health["rootfs"]["configured"] == [{"source": URN_KEY, "rootfs": str(busybox_root), "present": True}]
+    assert health["rootfs"]["available"] is True and health["canExecute"] is True
+
+
+def test_health_without_a_rootfs_or_a_sandbox_says_so(tmp_path) -> None:
+    missing = tmp_path / "no-such-rootfs"
+    settings = replace(FAST, local=LocalBuildConfig(rootfs=((URN_KEY, str(missing)),)))
+    with local_service(tmp_path / "state", settings) as s:
+        s.runner._detect = lambda prefer: (None, "no sandbox: install bubblewrap")  # a machine without one
+        health = json.loads(_client(s, tmp_path).send("GET", f"{s.base_url}/_aibtui/health").body)["localBuilds"]
+    assert health["sandbox"] == {"available": False, "backend": None, "problem": "no sandbox: install bubblewrap"}
+    assert health["rootfs"] == {"available": False, "localImages": 0, "download": False,
+                                "configured": [{"source": URN_KEY, "rootfs": str(missing), "present": False}]}
+    assert health["canExecute"] is False
 
 
 def test_stopping_the_service_mid_step_kills_it_and_fails_the_run(tmp_path, busybox_root, clean_host) -> None:
@@ -490,7 +524,7 @@ def test_stopping_the_service_mid_step_kills_it_and_fails_the_run(tmp_path, busy
     with local_service(state, settings) as s:
         assert not stale.parent.exists()  # a killed service's sandbox is removed at the next start
         c = _client(s, tmp_path)
-        c.create_template("stop", body(shell("long", "echo started", "sleep 98765"))).result(timeout=5)
+        c.create_template("stop", body(shell("long", "echo started", f"sleep {HANG}"))).result(timeout=5)
         c.run("stop")
         deadline, after = time.monotonic() + 10, 0
         while time.monotonic() < deadline:
@@ -501,7 +535,7 @@ def test_stopping_the_service_mid_step_kills_it_and_fails_the_run(tmp_path, busy
         while not _markers() and time.monotonic() < deadline:
             time.sleep(0.01)
         assert _markers()
-    assert not _markers()
+    assert _no_markers()
     with local_service(state, settings) as s:
         status = _client(s, tmp_path).get_template("stop")["properties"]["lastRunStatus"]
     assert status["runState"] == "Failed" and "interrupted" in status["message"]

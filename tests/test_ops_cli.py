@@ -70,6 +70,10 @@ def test_build_compiles_creates_runs_watches_and_prints_outputs(tmp_path, tiny, 
     assert "  | simulated: step 'hello' (Shell) was NOT executed" in out
     assert "build succeeded in 00:00 (SIMULATED: no step was executed)" in out
     assert "run outputs:\n  tiny  artifactId  /subscriptions/" in out
+    # exit 0, and the last line says that nothing ran, with the service's reason (a structured field)
+    last = out.splitlines()[-1]
+    assert last.startswith("nothing was executed: this was a simulated run (no root filesystem for "
+                           "Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2:latest") and last.endswith(")")
 
 
 def test_identical_is_reused_and_changed_needs_replace(svc, tiny, capsys) -> None:
@@ -151,10 +155,18 @@ def test_cancel_logs_outputs_list_delete(tmp_path, tiny, capsys, monkeypatch) ->
     state = tmp_path / "state"
     monkeypatch.setenv("AIBTUI_STATE_DIR", str(state))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    with local_service(state, replace(FAST, step_delay=0.05)):
+    with local_service(state, replace(FAST, step_delay=0.05)) as s:
+        s.runner.gate.hold("Customizing")  # the run waits there until canceled: no race with its end
         assert main(["build", str(tiny), "--no-wait"]) == 0
+        assert s.runner.gate.reached(), "the run never reached Customizing"
+        assert main(["status", "tiny"]) == 0
+        out = capsys.readouterr().out
+        assert "last run: Running / Customizing" in out
+        assert "execution: SIMULATED, no step is executed (no root filesystem for Canonical:" in out
         assert main(["cancel", "tiny", "--wait"]) == 0
-        assert "tiny: Canceled: canceled during" in capsys.readouterr().out
+        assert "tiny: Canceled (simulated: nothing was executed): canceled during Customizing" in \
+            capsys.readouterr().out
+        s.runner.gate.release()
         assert main(["cancel", "tiny"]) == 1
         assert "no run in progress" in capsys.readouterr().err
         assert main(["logs", "tiny"]) == 0
@@ -170,7 +182,8 @@ def test_cancel_logs_outputs_list_delete(tmp_path, tiny, capsys, monkeypatch) ->
         assert main(["outputs", "tiny", "tiny"]) == 0
         assert "artifactId" in capsys.readouterr().out
         assert main(["list"]) == 0
-        assert capsys.readouterr().out.splitlines()[1].split() == ["tiny", "Succeeded", "Succeeded", "westus2"]
+        assert capsys.readouterr().out.splitlines()[1].split() == ["tiny", "Succeeded", "Succeeded", "(simulated)",
+                                                                   "westus2"]
         assert main(["delete", "tiny"]) == 0
         assert "deleted tiny" in capsys.readouterr().out
         assert main(["delete", "tiny"]) == 1
@@ -340,3 +353,39 @@ def test_failed_provisioning_is_recreated_and_a_running_template_is_not_replaced
     assert main(["build", str(tiny), "--set", "word=changed", "--replace"]) == 1
     cap = capsys.readouterr()
     assert "differs" in cap.out and "has a run in progress; `aibtui cancel tiny` first" in cap.err
+
+
+def _status_with(execution: dict | None, message: str):  # noqa: ANN202
+    from aibtui.arm.watch import RunStatus
+
+    st = {"runState": "Succeeded", "message": message, "startTime": "2026-01-01T00:00:00Z",
+          "endTime": "2026-01-01T00:01:00Z"}
+    if execution is not None:
+        st["aibtuiExecution"] = execution
+    status = RunStatus.from_template({"properties": {"lastRunStatus": st}})
+    assert status is not None
+    return status
+
+
+def test_simulated_comes_from_the_structured_field_never_from_the_message(capsys) -> None:
+    from aibtui.cli import ops_cmd
+
+    class NoOutputs:
+        def run_outputs(self, name: str) -> list:
+            return []
+
+    # a real run whose message happens to contain the word: not labelled
+    real = _status_with({"mode": "executed", "reason": None, "sandbox": "bwrap"}, "step 'simulated-load' passed")
+    assert not real.simulated and real.execution is not None and real.execution.sandbox == "bwrap"
+    assert ops_cmd._finish(NoOutputs(), "t", real, sys.stdout, sys.stderr, outputs=True) == 0
+    out = capsys.readouterr().out
+    assert "SIMULATED" not in out and "nothing was executed" not in out
+    # a simulated run whose message does not say so: labelled, exit 0, last line says nothing ran
+    sim = _status_with({"mode": "simulated", "reason": "no sandbox", "sandbox": None}, "done")
+    assert ops_cmd._finish(NoOutputs(), "t", sim, sys.stdout, sys.stderr, outputs=True) == 0
+    out = capsys.readouterr().out
+    assert "(SIMULATED: no step was executed)" in out
+    assert out.splitlines()[-1] == "nothing was executed: this was a simulated run (no sandbox)"
+    # Azure never sends the field: a real run
+    azure = _status_with(None, "simulated")
+    assert azure.execution is None and not azure.simulated

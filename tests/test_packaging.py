@@ -31,9 +31,32 @@ def test_every_package_folder_is_listed():
         assert (REPO / folder).is_dir(), pkg
 
 
+def _package_folders() -> dict[str, Path]:
+    cfg = _config()
+    mapping = cfg["package-dir"]
+    out = {}
+    for pkg in cfg["packages"]:
+        folder = mapping.get(pkg) or pkg.replace(".", "/")
+        if pkg.startswith("aibtui.compiler.") and pkg not in mapping:
+            folder = "compiler/" + "/".join(pkg.split(".")[2:])
+        out[pkg] = REPO / folder
+    return out
+
+
 def test_data_files_are_declared():
+    """Every non-Python file in a package folder (schemas, profiles, styles, the catalog) is installed."""
     data = _config()["package-data"]
-    for json_file in (REPO / "aibtui").rglob("*.json"):
-        pkg = ".".join(json_file.parent.relative_to(REPO).parts)
-        assert pkg in data and any(json_file.match(pattern) for pattern in data[pkg]), json_file
-    assert (REPO / "profiles").glob("*.aib.yaml")
+    checked = 0
+    for pkg, folder in _package_folders().items():
+        for path in folder.rglob("*"):
+            if not path.is_file() or path.suffix in (".py", ".pyc") or "__pycache__" in path.parts:
+                continue
+            owner = ".".join((pkg, *path.parent.relative_to(folder).parts))
+            if owner != pkg and owner in _package_folders():  # a sub-package's file is its own data
+                continue
+            rel = path.relative_to(folder).as_posix()
+            assert any(Path(rel).match(pattern) for pattern in data.get(pkg, [])), \
+                f"{path.relative_to(REPO)} is not in [tool.setuptools.package-data] \"{pkg}\""
+            checked += 1
+    profiles = list((REPO / "profiles").glob("*.aib.yaml"))
+    assert profiles and checked >= len(profiles)  # the walk really saw the data files

@@ -400,7 +400,7 @@ def test_hostile_expressions_refused_fast(expr: str) -> None:
     assert out is None
     assert diags.has_errors
     assert {d.code for d in diags.errors} <= {"AIB306", "AIB300", "AIB301"}
-    assert elapsed < 1.0, elapsed
+    assert elapsed < 5.0, elapsed  # generous: far above the real time under load
 
 
 @pytest.mark.parametrize("expr", ["x{{ bigs }}", "{{ bigs[0] ~ bigs[1] }}{{ bigs }}"])
@@ -409,7 +409,7 @@ def test_huge_structures_refused_in_fast_path_too(expr: str) -> None:
     start = time.monotonic()
     out, diags = run(text)
     assert out is None and [d.code for d in diags.errors] == ["AIB306"]
-    assert time.monotonic() - start < 1.0
+    assert time.monotonic() - start < 5.0  # generous: far above the real time under load
 
 
 def test_number_of_jinja_templates_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:

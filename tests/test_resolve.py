@@ -429,11 +429,11 @@ def test_env_profile_path(project: Path, tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_path_reference_relative_to_naming_file(project: Path) -> None:
-    write(project / "shared" / "base.aib.yaml", "location: shared\n")
-    write(project / "shared" / "mid.aib.yaml", "extends: ./base.aib.yaml\nname: mid\n")
-    top = write(project / "app" / "t.aib.yaml", "extends: ../shared/mid.aib.yaml\n")
+    write(project / "common" / "base.aib.yaml", "location: common\n")
+    write(project / "common" / "mid.aib.yaml", "extends: ./base.aib.yaml\nname: mid\n")
+    top = write(project / "app" / "t.aib.yaml", "extends: ../common/mid.aib.yaml\n")
     doc = to_plain(ok(top).node)
-    assert doc == {"location": "shared", "name": "mid"}
+    assert doc == {"location": "common", "name": "mid"}
     res, diags = resolve(write(project / "app" / "u.aib.yaml", "extends: ./nope.yaml\n"))
     assert res is None and codes(diags) == ["AIB200"]
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from testdata import rest_examples
 
 from aibtui.compiler.diagnostics import DiagnosticBag
 from aibtui.compiler.model import TemplateModel, model_from_node
@@ -20,8 +21,7 @@ from aibtui.compiler.rules import run_rules
 from aibtui.compiler.yamlload import load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SPECS = Path("/work/shared/reference/aib-rest-specs")
-EXAMPLES = sorted(SPECS.glob("*/examples/CreateImageTemplate*.json"))
+EXAMPLES = rest_examples()
 UAI = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/aib"
 
 GOOD: dict[str, Any] = {
@@ -74,7 +74,6 @@ def _model(doc: Any, **kw: Any) -> tuple[TemplateModel, DiagnosticBag]:
     return model_from_node(node, "t.json", **kw), diags
 
 
-@pytest.mark.skipif(not EXAMPLES, reason="REST examples not available")
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
 def test_official_rest_examples_have_no_rule_errors(path: Path) -> None:
     """C-01, DI-03, L-01 ...: the service's own examples must pass every rule (warnings allowed)."""

@@ -11,15 +11,14 @@ import copy
 import json
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from testdata import rest_examples
 
 from aibtui.compiler import schema
 from aibtui.compiler.model import RESOURCE_TYPE, STABLE_API_VERSIONS
 
-SPECS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "aib-rest-specs"
 IDENTITY = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/aib"
 
 
@@ -121,7 +120,7 @@ def rich_doc(kind: str, version: str) -> dict[str, Any]:
 
 def _rest_examples() -> list[tuple[str, dict[str, Any]]]:
     out = []
-    for path in sorted(SPECS.glob("*/examples/CreateImageTemplate*.json")):
+    for path in rest_examples():
         params = json.loads(path.read_text(encoding="utf-8"))["parameters"]
         version = params.get("api-version") or path.parent.parent.name
         out.append((version, {"type": RESOURCE_TYPE, "apiVersion": version, "name": params["imageTemplateName"],

@@ -218,11 +218,11 @@ async def test_a_step_outside_the_recipes_is_edited_as_yaml(tmp_path: Path) -> N
         area = form.query_one("#f-yaml", TextArea)
         assert "type: Shell" in area.text
         area.text = "name: motd\ntype: Shell\ninline: [echo hi, 'echo bye'\n"
-        await pilot.pause(0.05)
-        assert "not valid YAML" in str(form.query_one("#p-yaml", Static).render())
+        await wait_until(pilot, lambda: "not valid YAML" in str(form.query_one("#p-yaml", Static).render()),
+                         what="the YAML error")
         assert form.query_one("#ok", Button).disabled
         area.text = "name: motd\ntype: Shell\ninline: [echo hi, echo bye]\n"
-        await pilot.pause(0.05)
+        await wait_until(pilot, lambda: not form.query_one("#ok", Button).disabled, what="the form to be valid")
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: app.screen is ed)
         assert ed.doc.items("customize")[1] == {"name": "motd", "type": "Shell", "inline": ["echo hi", "echo bye"]}

@@ -195,12 +195,13 @@ def test_file_starter_step_is_pinned_no_aib600(tmp_path: Path) -> None:
 def test_run_mode_prefers_the_structured_field() -> None:
     from aibtui.tui.provider_adapter import run_mode
 
-    assert run_mode({"runState": "Succeeded", "execution": {"mode": "simulated"}}, "azure") == "simulated"
-    assert run_mode({"runState": "Succeeded", "execution": {"mode": "executed"}, "message": "simulated"},
+    assert run_mode({"runState": "Succeeded", "aibtuiExecution": {"mode": "simulated"}}, "azure") == "simulated"
+    assert run_mode({"runState": "Succeeded", "aibtuiExecution": {"mode": "executed"}, "message": "simulated"},
                     "local") == "executed"
     assert run_mode({"runState": "Succeeded", "message": "x"}, "local", log_simulated=True) == "simulated"
+    # issue 10: status is data: the message's wording is never searched
     assert run_mode({"runState": "Succeeded", "message": "simulated run finished: no step was executed"},
-                    "local") == "simulated"
+                    "local") == ""
     assert run_mode({"runState": "Succeeded", "message": ""}, "local") == ""  # nothing says: no claim
     assert run_mode({"runState": "Succeeded"}, "azure") == "executed"
 

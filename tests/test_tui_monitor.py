@@ -20,6 +20,19 @@ def _log(screen: BuildMonitorScreen) -> str:
     return "\n".join(line.text for line in screen.query_one("#run-log", RichLog).lines)
 
 
+def _record_toasts(app: AibApp) -> list[str]:
+    """Every toast's text (Textual drops a toast from app._notifications when it times out)."""
+    said: list[str] = []
+    notify = app.notify
+
+    def recording(message: str, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        said.append(str(message))
+        return notify(message, *args, **kwargs)
+
+    app.notify = recording  # type: ignore[method-assign]
+    return said
+
+
 async def _start_build(pilot, app: AibApp) -> BuildMonitorScreen:  # noqa: ANN001
     await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen) and app.screen.result is not None)
     await pilot.press("b")
@@ -30,16 +43,28 @@ async def _start_build(pilot, app: AibApp) -> BuildMonitorScreen:  # noqa: ANN00
 @pytest.mark.asyncio
 async def test_build_runs_to_its_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "web.aib.yaml").write_text(HAND)
-    with service(tmp_path, monkeypatch):
+    with service(tmp_path, monkeypatch) as svc:
+        svc.runner.gate.hold("Customizing")  # the monitor sees the run running, however loaded the machine
         app = AibApp(tmp_path)
+        toasts = _record_toasts(app)
         async with app.run_test(size=(100, 30)) as pilot:
             mon = await _start_build(pilot, app)
+            await wait_until(pilot, lambda: mon.timeline and "Customizing" in mon.timeline[-1][1],
+                             what="the run to reach Customizing")
+            # the service said (lastRunStatus.aibtuiExecution) that nothing runs: the header says so live
+            await wait_until(pilot, lambda: "SIMULATED" in str(mon.query_one("#run-head", Static).render()),
+                             what="the header to say SIMULATED")
+            svc.runner.gate.release()
             await wait_until(pilot, lambda: mon.final == "Succeeded", timeout=20, what="the build to finish")
             timeline = str(mon.query_one("#timeline", Static).render())
-            # the timeline shows the states the monitor observed (a fast run may finish between two
-            # polls); the log holds every phase
-            assert "Running /" in timeline and "Succeeded" in timeline
-            assert "step 'packages'" in _log(mon)
+            assert "Running / Customizing" in timeline and "Succeeded" in timeline
+            assert "step 'packages'" in _log(mon)  # the log holds every phase
+            # ... and so do the timeline, the log and the end toast
+            assert mon.simulated
+            assert "simulated: nothing executes" in timeline
+            assert "SIMULATED" in str(mon.query_one("#run-head", Static).render())
+            assert "· SIMULATED run: no step is executed (no root filesystem for" in _log(mon)
+            assert "✓ build succeeded (SIMULATED: nothing was executed)" in toasts
             await wait_until(pilot, lambda: "run outputs" in str(mon.query_one("#run-outputs", Static).render()))
             assert "Microsoft.Compute/images/web" in str(mon.query_one("#run-outputs", Static).render())
             await pilot.press("escape")
@@ -58,11 +83,13 @@ async def test_build_runs_to_its_outputs(tmp_path: Path, monkeypatch: pytest.Mon
 @pytest.mark.asyncio
 async def test_cancel_asks_first_then_cancels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "web.aib.yaml").write_text(HAND)
-    with service(tmp_path, monkeypatch, step_delay=0.4):
+    with service(tmp_path, monkeypatch) as svc:
+        svc.runner.gate.hold("Customizing")  # the run stays there until canceled: it cannot end first
         app = AibApp(tmp_path)
         async with app.run_test(size=(100, 30)) as pilot:
             mon = await _start_build(pilot, app)
-            await wait_until(pilot, lambda: mon.watcher is not None and mon.timeline, what="the run to start")
+            await wait_until(pilot, lambda: mon.timeline and "Customizing" in mon.timeline[-1][1],
+                             what="the run to reach Customizing")
             await pilot.press("c")
             await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
             await pilot.press("n")  # keep building
@@ -96,8 +123,9 @@ async def test_a_file_with_errors_is_not_built(tmp_path: Path) -> None:
     app = AibApp(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen) and app.screen.result is not None)
+        toasts = _record_toasts(app)
         await pilot.press("b")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: any("the template has errors" in m for m in toasts), what="the refusal")
         assert isinstance(app.screen, EditorScreen)
 
 
@@ -133,11 +161,13 @@ async def test_polling_backs_off_on_errors_and_recovers(tmp_path: Path) -> None:
 async def test_leave_a_running_build_and_reattach_from_templates(tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "web.aib.yaml").write_text(HAND)
-    with service(tmp_path, monkeypatch, step_delay=0.3):
+    with service(tmp_path, monkeypatch) as svc:
+        svc.runner.gate.hold("Customizing")  # still running when the templates list shows it
         app = AibApp(tmp_path)
         async with app.run_test(size=(100, 30)) as pilot:
             mon = await _start_build(pilot, app)
-            await wait_until(pilot, lambda: mon.watcher is not None and mon.timeline, what="the run to start")
+            await wait_until(pilot, lambda: mon.timeline and "Customizing" in mon.timeline[-1][1],
+                             what="the run to reach Customizing")
             await pilot.press("escape")  # back to the editor; the build goes on
             await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen))
             await pilot.press("ctrl+t")
@@ -148,6 +178,8 @@ async def test_leave_a_running_build_and_reattach_from_templates(tmp_path: Path,
             await pilot.press("enter")
             await wait_until(pilot, lambda: isinstance(app.screen, BuildMonitorScreen) and app.screen is not mon)
             again = app.screen
+            await wait_until(pilot, lambda: again.watcher is not None and again.timeline, what="re-attached")
+            svc.runner.gate.release()
             await wait_until(pilot, lambda: again.final == "Succeeded", timeout=20, what="the re-attached run to end")
             assert "attached to web" in _log(again)
 
@@ -211,12 +243,22 @@ async def test_polling_pauses_while_a_dialog_is_open(tmp_path: Path) -> None:
         mon = BuildMonitorScreen(path=tmp_path / "x.aib.yaml")
         app.push_screen(mon)
         await wait_until(pilot, lambda: fake.polls >= 3, what="polling")
+        deferred = 0
+        poll_now = mon._poll_now
+
+        def counted() -> None:  # the poll timer firing (it re-arms itself without polling under a dialog)
+            nonlocal deferred
+            if app.screen is not mon:
+                deferred += 1
+            poll_now()
+
+        mon._poll_now = counted  # type: ignore[method-assign]
         await pilot.press("c")
         await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: not mon.polling, what="the poll in flight to land")
         before = fake.polls
-        await pilot.pause(0.5)
-        assert fake.polls == before  # paused under the dialog
+        await wait_until(pilot, lambda: deferred >= 4, what="the poll timer to fire under the dialog")
+        assert fake.polls == before  # the timer fired, but no poll went out under the dialog
         await pilot.press("n")
         await wait_until(pilot, lambda: fake.polls > before + 2, what="polling to resume")
         assert mon.final is None and fake.canceled == []

@@ -48,7 +48,12 @@ async def test_picker_filters_ten_thousand_entries_and_picks_an_id(tmp_path: Pat
         golden = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/" \
             "Microsoft.Compute/images/"
         picker.query_one("#filter", Input).value = golden + "golden"
-        await pilot.pause(0.05)
+
+        def id_row_ready() -> bool:
+            first = images.get_option_at_index(0)
+            return first.id == "by-id" and not first.disabled and "GUID" not in str(first.prompt)
+
+        await wait_until(pilot, id_row_ready, what="the usable id row")
         await pilot.press("enter")
         await wait_until(pilot, lambda: chosen)
         assert chosen[0].kind == "id" and chosen[0].value.endswith("/images/golden")
@@ -87,7 +92,10 @@ async def test_help_and_command_palette(tmp_path: Path) -> None:
         await pilot.press("ctrl+p")
         await wait_until(pilot, lambda: type(app.screen).__name__ == "CommandPalette")
         await pilot.press(*"preview")
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: any("preview" in str(app.screen.query_one("CommandList").get_option_at_index(i)
+                                                               .prompt).lower()
+                                            for i in range(app.screen.query_one("CommandList").option_count)),
+                         what="the palette to list the preview command")
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen))
         await wait_until(pilot, lambda: app.screen.query_one("#tabs").active == "preview")

@@ -41,17 +41,31 @@ def _app(folder: Path) -> AibApp:
     return app
 
 
+async def _settle(pilot) -> None:  # noqa: ANN001
+    """Before the picture: every pending message handled and every animation done (not a fixed sleep), and
+    no blinking cursor (its phase would depend on when the picture is taken: a steady cursor is drawn)."""
+    for widget in pilot.app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+
+
+def _value(pilot, selector: str) -> str:  # noqa: ANN001
+    return pilot.app.screen.query_one(selector).value
+
+
 async def _editor_ready(pilot) -> None:  # noqa: ANN001
     app = pilot.app
     await wait_until(pilot, lambda: type(app.screen).__name__ == "EditorScreen" and app.screen.result is not None)
-    await pilot.pause(0.1)
+    await _settle(pilot)
 
 
 async def _wizard_ready(pilot) -> None:  # noqa: ANN001
     app = pilot.app
     await wait_until(pilot, lambda: type(app.screen).__name__ == "OnboardingScreen")
     await wait_until(pilot, lambda: app.screen.profiles)
-    await pilot.pause(0.1)
+    await _settle(pilot)
 
 
 def test_onboarding_name(snap_compare, empty: Path) -> None:
@@ -62,7 +76,8 @@ def test_onboarding_base_image(snap_compare, empty: Path) -> None:
     async def run(pilot) -> None:  # noqa: ANN001
         await _wizard_ready(pilot)
         await pilot.press("enter")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: pilot.app.screen.page_id == "base")
+        await _settle(pilot)
 
     assert snap_compare(_app(empty), run_before=run)
 
@@ -72,7 +87,7 @@ def test_onboarding_identity(snap_compare, empty: Path) -> None:
         await _wizard_ready(pilot)
         await pilot.press("enter", "enter", "enter")
         await wait_until(pilot, lambda: pilot.app.screen.page_id == "identity")
-        await pilot.pause(0.1)
+        await _settle(pilot)
 
     assert snap_compare(_app(empty), run_before=run)
 
@@ -89,7 +104,8 @@ def test_editor_build_settings(snap_compare, project: Path) -> None:
     async def run(pilot) -> None:  # noqa: ANN001
         await _editor_ready(pilot)
         await pilot.press("3")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: pilot.app.screen.query_one("#tabs").active == "build")
+        await _settle(pilot)
 
     assert snap_compare(_app(project), run_before=run)
 
@@ -98,7 +114,8 @@ def test_editor_preview(snap_compare, project: Path) -> None:
     async def run(pilot) -> None:  # noqa: ANN001
         await _editor_ready(pilot)
         await pilot.press("4")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: pilot.app.screen.query_one("#tabs").active == "preview")
+        await _settle(pilot)
 
     assert snap_compare(_app(project), run_before=run)
 
@@ -109,7 +126,8 @@ def test_step_form_with_a_validation_error(snap_compare, project: Path) -> None:
         await pilot.press("end", "enter")  # the File step 'config'
         await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "FormScreen")
         await pilot.press("tab", "tab", "ctrl+u", *"/etc/a.conf")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: "/etc/a.conf" in [w.value for w in pilot.app.screen.query("Input")])
+        await _settle(pilot)
 
     assert snap_compare(_app(project), run_before=run)
 
@@ -121,7 +139,8 @@ def test_source_picker(snap_compare, project: Path) -> None:
         await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "SourcePickerScreen"
                          and pilot.app.screen.profiles and pilot.app.screen.level)
         await pilot.press(*"ubu")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: _value(pilot, "#filter") == "ubu")
+        await _settle(pilot)
 
     assert snap_compare(_app(project), run_before=run)
 
@@ -131,7 +150,7 @@ async def _monitor_done(pilot) -> None:  # noqa: ANN001
     await pilot.press("b")
     await wait_until(pilot, lambda: getattr(pilot.app.screen, "final", None) == "Succeeded")
     await wait_until(pilot, lambda: "run outputs" in str(pilot.app.screen.query_one("#run-outputs").render()))
-    await pilot.pause(0.1)
+    await _settle(pilot)
 
 
 def test_build_monitor(snap_compare, project: Path) -> None:
@@ -148,7 +167,7 @@ def test_templates(snap_compare, project: Path) -> None:
         await pilot.press("ctrl+t")
         await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "TemplatesScreen"
                          and pilot.app.screen.rows)
-        await pilot.pause(0.1)
+        await _settle(pilot)
 
     assert snap_compare(_app(project), run_before=run)
 
@@ -157,7 +176,8 @@ def test_help(snap_compare, project: Path) -> None:
     async def run(pilot) -> None:  # noqa: ANN001
         await _editor_ready(pilot)
         await pilot.press("f1")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "HelpScreen")
+        await _settle(pilot)
 
     assert snap_compare(_app(project), run_before=run)
 
@@ -167,7 +187,7 @@ def test_file_chooser(snap_compare, project: Path) -> None:
 
     async def run(pilot) -> None:  # noqa: ANN001
         await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "OpenScreen" and pilot.app.screen.files)
-        await pilot.pause(0.1)
+        await _settle(pilot)
 
     assert snap_compare(_app(project), run_before=run)
 
@@ -177,7 +197,7 @@ def test_recipe_chooser(snap_compare, project: Path) -> None:
         await _editor_ready(pilot)
         await pilot.press("a")
         await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "ChooseScreen")
-        await pilot.pause(0.1)
+        await _settle(pilot)
 
     assert snap_compare(_app(project), run_before=run)
 
@@ -206,6 +226,6 @@ def test_cancel_confirmation(snap_compare, project: Path) -> None:
         await wait_until(pilot, lambda: app._adapter.polls > 3)
         await pilot.press("c")
         await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "ConfirmScreen")
-        await pilot.pause(0.1)
+        await _settle(pilot)
 
     assert snap_compare(app, run_before=run)

@@ -42,7 +42,7 @@ distribute:
 """
 
 
-async def wait_until(pilot: Any, cond: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
+async def wait_until(pilot: Any, cond: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -117,7 +117,7 @@ class FakeAdapter:
                 TemplateRow("win", "Succeeded", "Running", "Customizing", "westeurope", True)]
 
     def launch(self, path: Path, *, replace: bool = True) -> Launch:
-        return Launch("web", None, ["template web created"], simulated=True)
+        return Launch("web", None, ["template web created"], local=True)
 
     def watcher(self, name: str) -> FakeWatcher:
         return FakeWatcher(name)

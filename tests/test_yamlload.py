@@ -54,7 +54,7 @@ def test_billion_laughs_is_refused_fast():
         text += f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]\n"
     t0 = time.perf_counter()
     node, diags = load(text)
-    assert time.perf_counter() - t0 < 1.0
+    assert time.perf_counter() - t0 < 5.0  # generous: far above the real time under load
     assert node is None
     assert diags[0].code == "AIB103"
 

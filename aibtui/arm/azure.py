@@ -106,6 +106,9 @@ def context_from_cli(subscription: str | None = None, *, tenant: str | None = No
 
             cli_ctx = get_default_cli()
         if profile is None:
+            # Profile exists only in azure.cli.core._profile: azure-cli-core has no public module that exports
+            # it (the az command modules import it from here too). The one private import of another package;
+            # tests/test_dependencies.py allows exactly this one.
             from azure.cli.core._profile import Profile
 
             profile = Profile(cli_ctx=cli_ctx)

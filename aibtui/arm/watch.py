@@ -12,10 +12,28 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ..localbuild.model import EXECUTION_FIELD, SIMULATED
 from .client import ArmClient
 from .errors import ArmError, ClientError
 
 TERMINAL_RUN_STATES = ("Succeeded", "PartiallySucceeded", "Failed", "Canceled")
+
+
+@dataclass(frozen=True)
+class Execution:
+    """``lastRunStatus.aibtuiExecution`` of the local service: did the run execute its steps, and why not."""
+
+    mode: str  # "executed" | "simulated"
+    reason: str = ""  # why a simulated run executes nothing
+    sandbox: str | None = None  # where an executed run runs (bwrap, unshare)
+
+    @classmethod
+    def from_status(cls, st: dict[str, Any]) -> Execution | None:
+        ex = st.get(EXECUTION_FIELD)
+        if not isinstance(ex, dict) or not isinstance(ex.get("mode"), str):
+            return None  # Azure (or an older local service): nothing to say
+        sandbox = ex.get("sandbox")
+        return cls(ex["mode"], str(ex.get("reason") or ""), sandbox if isinstance(sandbox, str) else None)
 
 
 @dataclass(frozen=True)
@@ -25,6 +43,7 @@ class RunStatus:
     message: str
     start: datetime | None
     end: datetime | None
+    execution: Execution | None = None  # None: a run on Azure (always executed)
 
     @classmethod
     def from_template(cls, tpl: dict[str, Any]) -> RunStatus | None:
@@ -32,7 +51,12 @@ class RunStatus:
         if not isinstance(st, dict):
             return None
         return cls(st.get("runState"), st.get("runSubState"), str(st.get("message") or ""),
-                   parse_time(st.get("startTime")), parse_time(st.get("endTime")))
+                   parse_time(st.get("startTime")), parse_time(st.get("endTime")), Execution.from_status(st))
+
+    @property
+    def simulated(self) -> bool:
+        """True when the service said the run executes nothing (a structured field, never the message)."""
+        return self.execution is not None and self.execution.mode == SIMULATED
 
     @property
     def done(self) -> bool:

@@ -48,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     for d in res.diagnostics:
         out.write(d.format_text() + "\n")
     if res.ok:
-        out.write(f"it compiles. Next: `aibtui build {written.path}` (local provider: a simulated build), or "
+        out.write(f"it compiles. Next: `aibtui build {written.path}` (local provider: steps run in a sandbox when "
+                  "a root filesystem is configured, otherwise the run is simulated and says so), or "
                   "`aibtui` to edit it in the TUI\n")
         return 0
     out.write("it has errors (above); fix them and run `aibtui check` again\n")

@@ -282,12 +282,13 @@ _STEP = re.compile(r"step '([^']+)'")
 def _finish(client: Any, name: str, st: Any, out: TextIO, err: TextIO, *, outputs: bool) -> int:
     from aibtui.arm.watch import format_elapsed
 
-    simulated = "simulated" in st.message.lower()
-    label = " (SIMULATED: no step was executed)" if simulated else ""
+    label = " (SIMULATED: no step was executed)" if st.simulated else ""
     if st.state in ("Succeeded", "PartiallySucceeded"):
         out.write(f"build {st.state.lower()} in {format_elapsed(st.elapsed())}{label}\n")
         if outputs:
             _print_outputs(client.run_outputs(name), out)
+        if st.simulated:  # exit 0, but the last word is that nothing ran
+            out.write(f"{_nothing_executed(st)}\n")
         return 0
     m = _STEP.search(st.message)
     where = f" in step '{m.group(1)}'" if m else ""
@@ -296,6 +297,21 @@ def _finish(client: Any, name: str, st: Any, out: TextIO, err: TextIO, *, output
     else:
         err.write(f"build failed{where}{label}: {st.message}\n")
     return 1
+
+
+def _nothing_executed(st: Any) -> str:
+    why = st.execution.reason if st.execution is not None and st.execution.reason else "no reason given"
+    return f"nothing was executed: this was a simulated run ({why})"
+
+
+def _execution_line(st: Any) -> str | None:
+    """How the run executes, from lastRunStatus.aibtuiExecution (None on Azure, which always executes)."""
+    ex = st.execution
+    if ex is None:
+        return None
+    if st.simulated:
+        return f"  execution: SIMULATED, no step is executed ({ex.reason or 'no reason given'})"
+    return f"  execution: steps executed in the {ex.sandbox or 'local'} sandbox"
 
 
 def _print_outputs(outs: list[dict[str, Any]], out: TextIO) -> None:
@@ -338,6 +354,9 @@ def _status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     out.write(f"  last run: {st.state}{sub} ({format_elapsed(st.elapsed())})\n")
     if st.message:
         out.write(f"  message: {st.message}\n")
+    line = _execution_line(st)
+    if line:
+        out.write(line + "\n")
     return 1 if st.state == "Failed" else 0
 
 
@@ -356,6 +375,7 @@ def _cancel(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """POST cancel. ``--wait``: until lastRunStatus.runState is Canceled, or the run ended another way
     first (it finished before the cancel took effect); says which."""
     from aibtui.arm.errors import ArmError
+    from aibtui.arm.watch import RunStatus
 
     client = _client(args, err)
     try:
@@ -375,11 +395,13 @@ def _cancel(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 0
     op.wait()
     done = client.watch_run(args.name).wait()
-    st = client.last_run(args.name)
+    st = RunStatus.from_template(client.get_template(args.name))
+    label = " (simulated: nothing was executed)" if st is not None and st.simulated else ""
+    message = st.message if st is not None else ""
     if done == "Canceled":
-        out.write(f"{args.name}: Canceled: {st.get('message', '')}\n")
+        out.write(f"{args.name}: Canceled{label}: {message}\n")
     else:
-        out.write(f"{args.name}: the run ended {done} before the cancel took effect: {st.get('message', '')}\n")
+        out.write(f"{args.name}: the run ended {done} before the cancel took effect{label}: {message}\n")
     return 0
 
 
@@ -427,6 +449,9 @@ def _logs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 # -- list, delete, images --------------------------------------------------------------------
 def _list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from aibtui.arm.watch import Execution
+    from aibtui.localbuild.model import SIMULATED
+
     client = _client(args, err)
     items = list(client.list_templates(all_groups=args.all))
     if args.json:
@@ -442,6 +467,9 @@ def _list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         run = st.get("runState") or "-"
         if run in ("Running", "Canceling") and st.get("runSubState"):
             run += f"/{st['runSubState']}"
+        ex = Execution.from_status(st)
+        if ex is not None and ex.mode == SIMULATED:
+            run += " (simulated)"
         rows.append((t.get("name", "?"), p.get("provisioningState", "?"), run, t.get("location", "")))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for r in rows:

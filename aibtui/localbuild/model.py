@@ -51,6 +51,20 @@ class RunPlan:
         return self.rootfs is not None and self.backend is not None
 
 
+# The local service adds this key to ``properties.lastRunStatus``: whether the run executes its steps
+# ("executed": in a sandbox, from a root filesystem) or only walks through the states ("simulated"), why,
+# and which sandbox. The official fields (runState, runSubState, message, startTime, endTime) keep their
+# meaning; the Azure SDK ignores a key it does not know, and Azure itself never sends this one, so a run
+# without it is a real (Azure) run. Readers: aibtui.arm.watch.RunStatus (CLI and TUI).
+EXECUTION_FIELD = "aibtuiExecution"
+EXECUTED, SIMULATED = "executed", "simulated"
+
+
+def execution_record(simulated: bool, reason: str, sandbox: str | None) -> dict[str, str | None]:
+    """The value of ``lastRunStatus.aibtuiExecution`` for a run."""
+    return {"mode": SIMULATED if simulated else EXECUTED, "reason": reason or None, "sandbox": sandbox}
+
+
 class BuildStop(AibtuiError):
     """Base: the build ends early."""
 

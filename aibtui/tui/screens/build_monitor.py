@@ -102,7 +102,7 @@ class BuildMonitorScreen(Screen[None]):
             self.app.call_from_thread(self._failed_to_start, str(exc))
             return
         self.app.call_from_thread(self._started, launch.name, watcher, interval, launch.stale_start, launch.notes,
-                                  launch.simulated)
+                                  launch.local)
 
     @work(thread=True, exclusive=True, group="launch")
     def _attach_run(self, name: str) -> None:
@@ -112,12 +112,12 @@ class BuildMonitorScreen(Screen[None]):
         try:
             watcher = adapter.watcher(name)
             interval = adapter.poll_interval()
-            simulated = adapter.provider == "local"
+            local = adapter.provider == "local"
             self.provider_label = str(adapter.provider)
         except AdapterError as exc:
             self.app.call_from_thread(self._failed_to_start, str(exc))
             return
-        self.app.call_from_thread(self._started, name, watcher, interval, None, [f"attached to {name}"], simulated)
+        self.app.call_from_thread(self._started, name, watcher, interval, None, [f"attached to {name}"], local)
 
     def _failed_to_start(self, problem: str) -> None:
         self.final = "NotStarted"
@@ -127,7 +127,7 @@ class BuildMonitorScreen(Screen[None]):
             log.write(line)
 
     def _started(self, name: str, watcher: Any, interval: float, stale: str | None, notes: list[str],
-                 simulated: bool) -> None:
+                 local: bool) -> None:
         self.name_ = name
         self.watcher = watcher
         self.interval = self.poll_override or interval
@@ -136,7 +136,7 @@ class BuildMonitorScreen(Screen[None]):
         log = self.query_one("#run-log", RichLog)
         for note in notes:
             log.write(f"· {note}")
-        if simulated:
+        if local:
             log.write("· the local service runs this build: the header says whether its steps are executed (Linux, "
                       "with a root filesystem and a sandbox) or simulated (nothing is run)")
         self._head(f"{name}: run started, waiting for the service ...")
@@ -218,6 +218,10 @@ class BuildMonitorScreen(Screen[None]):
         self._head_status(st)
 
     @property
+    def simulated(self) -> bool:
+        return self.mode == "simulated"
+
+    @property
     def mode(self) -> str:
         """"executed", "simulated" or "" (not known yet), from the run's structured status."""
         return str(getattr(self.watcher, "execution_mode", "") or "")
@@ -263,6 +267,8 @@ class BuildMonitorScreen(Screen[None]):
         widget = self.query_one("#timeline", Static)
         room = widget.content_region.width or 999
         lines = Text()
+        if self.simulated:
+            lines.append("simulated: nothing executes\n", style="bold yellow")
         for when, label in self.timeline:
             state = label.split(" /")[0].split(" (")[0]
             shown = label
