@@ -145,7 +145,7 @@ def test_onboarding_then_local_build_under_tmux(tmp_path: Path) -> None:
         assert proc.returncode == 0, proc.stderr
         assert json.loads(proc.stdout)["name"] == "e2e-web"
         tmux.keys("b")
-        screen = tmux.wait_for("build succeeded", timeout=90)
+        screen = tmux.wait_for("simulated build finished", timeout=90)
         assert "Succeeded" in screen
         # no root filesystem is configured in this empty state: the service simulated the run, and the
         # monitor says so from the run's status (lastRunStatus.aibtuiExecution)

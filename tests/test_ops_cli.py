@@ -327,7 +327,7 @@ def test_cancel_wait_says_canceled_or_already_ended(svc, tiny, capsys) -> None:
     capsys.readouterr()
     assert main(["cancel", "tiny", "--wait"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("tiny: Canceled: canceled during ")
+    assert out.startswith("tiny: Canceled (simulated: nothing was executed): canceled during ")
     assert main(["status", "tiny"]) == 0 and "last run: Canceled" in capsys.readouterr().out
     assert main(["cancel", "tiny", "--wait"]) == 0
     assert capsys.readouterr().out == "tiny: the run had already ended (Canceled); nothing to cancel\n"

@@ -64,7 +64,7 @@ async def test_build_runs_to_its_outputs(tmp_path: Path, monkeypatch: pytest.Mon
             assert "simulated: nothing executes" in timeline
             assert "SIMULATED" in str(mon.query_one("#run-head", Static).render())
             assert "· SIMULATED run: no step is executed (no root filesystem for" in _log(mon)
-            assert "✓ build succeeded (SIMULATED: nothing was executed)" in toasts
+            assert "✓ simulated build finished: no step was executed, no image was made" in toasts
             await wait_until(pilot, lambda: "run outputs" in str(mon.query_one("#run-outputs", Static).render()))
             assert "Microsoft.Compute/images/web" in str(mon.query_one("#run-outputs", Static).render())
             await pilot.press("escape")

@@ -52,6 +52,7 @@ class BuildMonitorScreen(Screen[None]):
         self.timeline: list[tuple[str, str]] = []
         self.provider_label = ""  # "local" / "azure", learnt in the worker that starts or attaches
         self.attached = attach is not None
+        self._execution_noted = False  # the "how this run executes" log line is written once
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_build":  # only while a run goes on here
@@ -192,6 +193,7 @@ class BuildMonitorScreen(Screen[None]):
             earlier = self._timelines().get(self.name_ or "")
             if earlier and earlier[0] == self.watcher.raw_start:
                 self.timeline = list(earlier[1]) + self.timeline
+        self._note_execution(st, log)
         for line in upd.log_lines:
             log.write(line)
         if upd.changed:
@@ -210,6 +212,17 @@ class BuildMonitorScreen(Screen[None]):
             self._finished(st)
             return
         self._arm(self.interval)
+
+    def _note_execution(self, st: Any, log: RichLog) -> None:
+        """Say once how the run executes: read from the status's structured field, never its message."""
+        ex = getattr(st, "execution", None)
+        if ex is None or self._execution_noted:
+            return
+        self._execution_noted = True
+        if getattr(st, "simulated", False):
+            log.write(f"· SIMULATED run: no step is executed ({ex.reason or 'no reason given'})")
+        else:
+            log.write(f"· steps are executed in the {ex.sandbox or 'local'} sandbox")
 
     def _tick(self) -> None:
         st = getattr(self.watcher, "status", None)
