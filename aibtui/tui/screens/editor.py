@@ -20,6 +20,7 @@ from textual.widgets import Footer, Header, OptionList, Static, TabbedContent, T
 
 from ..editing import ItemEditor, Key, is_validate
 from ..messages import Compiled, DiagnosticChosen, DiskChanged, EditRequested, TextEdited
+from ..saving import SaveFlow
 from ..widgets.diagnostics import DiagnosticsPanel
 from ..widgets.distribute import TargetsPanel
 from ..widgets.preview import CompiledPreview
@@ -78,6 +79,7 @@ class EditorScreen(Screen[None]):
         self.raw_fingerprint: Any = None  # the disk state when the file could not be parsed at load
         self.raw_original: str | None = None
         self.items = ItemEditor(self)  # the forms: add, edit, duplicate, delete, move, source, diagnostic jumps
+        self.files = SaveFlow(self)  # saving, the conflict prompt, reloading, watching the disk
 
     # -- layout -------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -99,8 +101,8 @@ class EditorScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = self.path.name
-        self._load()
-        self.set_interval(2.0, self._check_disk)
+        self.load()
+        self.set_interval(2.0, self.files.check_disk)
 
     @property
     def dirty(self) -> bool:
@@ -108,30 +110,12 @@ class EditorScreen(Screen[None]):
         return self.raw_pending is not None or (self.doc is not None and bool(self.doc.dirty))
 
     def save_now(self) -> bool:
-        """Save at once (before quitting or switching files): True when the file holds the edits. A
-        conflict or a write error is shown and nothing else happens (False)."""
-        from aibtui.yamledit import ConflictError
-
-        if self.raw_pending is not None:
-            self.notify("the YAML does not parse yet: fix it (YAML tab) or undo, then save", severity="error",
-                        timeout=8)
-            self.action_tab("yaml")
-            return False
-        if self.doc is None:
-            return True
-        try:
-            self.doc.save(force=False, text=self.doc.text())
-        except ConflictError:
-            self._save_conflict()
-            return False
-        except OSError as exc:
-            self.notify(f"cannot save {self.path.name}: {exc.strerror or exc}", severity="error", timeout=8)
-            return False
-        return True
+        """Save at once (before quitting or switching files): True when the file holds the edits."""
+        return self.files.save_now()
 
     # -- loading, compiling -----------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="load")
-    def _load(self) -> None:
+    def load(self) -> None:
         from aibtui.yamledit import YamlDoc, YamlEditError
 
         from ..recent import remember
@@ -393,79 +377,15 @@ class EditorScreen(Screen[None]):
             self.query_one("#file-bar", Static).update(Text.assemble((self.path.name, "bold"),
                                                                       (" [modified: YAML does not parse]", "yellow")))
 
-    # -- saving, disk -------------------------------------------------------------------------------------
+    # -- saving, disk (aibtui/tui/saving.py) ---------------------------------------------------------------
     def action_save(self, force: bool = False) -> None:
-        if self.raw_pending is not None:
-            self.notify("the YAML does not parse yet: fix it (YAML tab) or undo first", severity="error")
-            return
-        if self.doc is None:
-            return
-        self._save(self.doc.text(), force)
-
-    @work(thread=True, exclusive=True, group="save")
-    def _save(self, text: str, force: bool) -> None:
-        from aibtui.yamledit import ConflictError
-
-        try:
-            written = self.doc.save(force=force, text=text)
-        except ConflictError:
-            self.app.call_from_thread(self._save_conflict)
-            return
-        except OSError as exc:
-            self.app.call_from_thread(self.notify, f"cannot save: {exc.strerror or exc}", severity="error")
-            return
-        self.app.call_from_thread(self._saved, written)
-
-    def _saved(self, written: bool) -> None:
-        self.conflict = False
-        self.refresh_lists()
-        self.notify(f"saved {self.path.name}" if written else f"{self.path.name} unchanged")
-        if self.build_after_save:
-            self.build_after_save = False
-            self.app.open_build(path=self.path, provider=self.build_provider)
-
-    def _save_conflict(self) -> None:
-        from .confirm import ConfirmScreen
-
-        self.conflict = True
-        self.build_after_save = False
-        self.refresh_lists()
-
-        def decide(choice: str | None) -> None:
-            if choice == "overwrite":
-                self.action_save(force=True)
-            elif choice == "reload":
-                self.action_reload()
-
-        self.app.push_screen(ConfirmScreen(
-            f"{self.path.name} changed on disk since it was opened. Overwrite it with your edits, or reload "
-            "it (your edits are dropped)?", (("overwrite", "Overwrite"), ("reload", "Reload"), ("cancel", "Cancel")),
-            title="Conflict"), decide)
+        self.files.save(force)
 
     def action_reload(self) -> None:
-        self.undo_stack.clear()
-        self._load()
-
-    def _check_disk(self) -> None:
-        if self.doc is not None and not self.conflict:
-            self._disk_worker()
-
-    @work(thread=True, exclusive=True, group="disk")
-    def _disk_worker(self) -> None:
-        if self.doc is not None and self.doc.disk_changed():
-            self.post_message(DiskChanged(self.path))
+        self.files.reload()
 
     def on_disk_changed(self, message: DiskChanged) -> None:
-        if self.doc is None:
-            return
-        if not self.doc.dirty:
-            self.notify(f"{self.path.name} changed on disk: reloaded")
-            self._load()
-        elif not self.conflict:
-            self.conflict = True
-            self.refresh_lists()
-            self.notify(f"{self.path.name} changed on disk; Ctrl+R reloads (drops your edits), Ctrl+S asks",
-                        severity="warning", timeout=8)
+        self.files.disk_changed()
 
     # -- build ------------------------------------------------------------------------------------------------
     def action_build_on(self) -> None:
