@@ -2,7 +2,7 @@
 where a diagnostic sends the user (a form field, or the raw YAML at that line).
 
 ``ItemEditor`` is a small object the editor screen owns; it reads and changes the screen's document
-through plain calls (``ed.doc``, ``ed._snapshot()`` before a change, ``ed._edited()`` after it) and
+through plain calls (``ed.doc``, ``ed.document.snapshot()`` before a change, ``ed._edited()`` after it) and
 opens the dialogs with ``ed.app.push_screen``. Nothing here is a widget.
 """
 
@@ -15,13 +15,13 @@ from textual.widgets import OptionList
 
 from aibtui.compiler import code_ids as C
 
+from .document import Key
 from .widgets.diagnostics import DiagnosticsPanel
 from .widgets.yaml_text import YamlTextPanel
 
 if TYPE_CHECKING:
     from .screens.editor import EditorScreen
 
-Key = str | tuple[str, ...]  # a list in the document: "customize", "distribute", ("validate", "steps")
 
 
 class ItemEditor:
@@ -37,7 +37,7 @@ class ItemEditor:
         section = current[0] if current else None
         if validation:
             self.ed.action_tab("steps")
-            section = self.ed._validate_key()
+            section = self.ed.document.validate_key()
         if section is not None and section != "distribute":
             from functools import partial
 
@@ -81,7 +81,7 @@ class ItemEditor:
         def done(values: dict[str, str] | None) -> None:
             if values is None:
                 return
-            self.ed._snapshot()
+            self.ed.document.snapshot()
             self.ed.doc.insert(section, index, convert(values))
             self.ed._edited()
             self.ed._select("#step-list", section, index)
@@ -98,7 +98,7 @@ class ItemEditor:
         def done(values: dict[str, str] | None) -> None:
             if values is None:
                 return
-            self.ed._snapshot()
+            self.ed.document.snapshot()
             index = len(self.ed.doc.items("distribute"))
             self.ed.doc.insert("distribute", index, convert(values))
             self.ed._edited()
@@ -145,7 +145,7 @@ class ItemEditor:
             new = convert(values)
             if new == item:
                 return
-            self.ed._snapshot()
+            self.ed.document.snapshot()
             self.ed.doc.replace(section, index, new)
             self.ed._edited()
 
@@ -168,7 +168,7 @@ class ItemEditor:
             new = convert(values)
             if all(build.get(k) == v for k, v in new.items()):
                 return
-            self.ed._snapshot()
+            self.ed.document.snapshot()
             for k, v in new.items():
                 if build.get(k) != v:
                     self.ed.doc.set_in("build", k, v)
@@ -191,7 +191,7 @@ class ItemEditor:
         def done(values: dict[str, str] | None) -> None:
             if values is None or values[key].strip() == str(value):
                 return
-            self.ed._snapshot()
+            self.ed.document.snapshot()
             self.ed.doc.set(key, values[key].strip())
             self.ed._edited()
 
@@ -216,7 +216,7 @@ class ItemEditor:
         item[key] = f"{base}-{n}"
         if key == "name":  # the name first, as people write it
             item = {"name": item.pop("name"), **item}
-        self.ed._snapshot()
+        self.ed.document.snapshot()
         self.ed.doc.insert(section, index + 1, item)
         self.ed._edited()
         self.ed._select(selector, section, index + 1)
@@ -229,7 +229,7 @@ class ItemEditor:
         assert index is not None
         item = self.ed.doc.items(section)[index]
         name = item.get("name") or item.get("runOutputName") or f"#{index + 1}" if isinstance(item, dict) else "?"
-        self.ed._snapshot()
+        self.ed.document.snapshot()
         self.ed.doc.remove(section, index)
         self.ed._edited()
         self.ed.notify(f"deleted '{name}' (u or Ctrl+Z undoes)", timeout=4)
@@ -243,7 +243,7 @@ class ItemEditor:
         to = index + delta
         if not 0 <= to < len(self.ed.doc.items(section)):
             return
-        self.ed._snapshot()
+        self.ed.document.snapshot()
         self.ed.doc.move(section, index, to)
         self.ed._edited()
         self.ed._select(selector, section, to)
@@ -251,10 +251,9 @@ class ItemEditor:
     def undo(self) -> None:
         if self.ed.doc is None:
             return
-        if not self.ed.undo_stack:
+        if not self.ed.document.undo():
             self.ed.notify("nothing to undo")
             return
-        self.ed.doc.restore(self.ed.undo_stack.pop())
         self.ed._edited()
 
     def pick_source(self) -> None:
@@ -267,7 +266,7 @@ class ItemEditor:
     def _source_picked(self, choice: Any) -> None:
         if choice is None:
             return
-        self.ed._snapshot()
+        self.ed.document.snapshot()
         if choice.kind == "profile":
             from .source_switch import switch_to_profile
 

@@ -18,7 +18,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static, TabbedContent, TabPane
 
-from ..editing import ItemEditor, Key, is_validate
+from ..document import EditorDocument, Key
+from ..editing import ItemEditor, is_validate
 from ..messages import Compiled, DiagnosticChosen, DiskChanged, EditRequested, TextEdited
 from ..saving import SaveFlow
 from ..widgets.diagnostics import DiagnosticsPanel
@@ -29,7 +30,6 @@ from ..widgets.steps import StepsPanel
 from ..widgets.yaml_text import YamlTextPanel
 
 TABS = ("steps", "targets", "build", "preview", "yaml")
-MAX_UNDO = 100
 
 
 class EditorScreen(Screen[None]):
@@ -68,16 +68,12 @@ class EditorScreen(Screen[None]):
         super().__init__()
         self.path = Path(path)
         self.build_with = build_with  # start a build on this provider once loaded (the onboarding's offer)
-        self.doc: Any = None
-        self.undo_stack: list[str] = []
+        self.document = EditorDocument(self.path)  # the YAML, its undo stack, text that does not parse yet
         self.result: Any = None
         self.generation = 0
         self.conflict = False
         self.build_after_save = False
         self.build_provider: str | None = None  # None: the app's provider
-        self.raw_pending: str | None = None  # YAML-tab text that does not parse yet (not in ``doc``)
-        self.raw_fingerprint: Any = None  # the disk state when the file could not be parsed at load
-        self.raw_original: str | None = None
         self.items = ItemEditor(self)  # the forms: add, edit, duplicate, delete, move, source, diagnostic jumps
         self.files = SaveFlow(self)  # saving, the conflict prompt, reloading, watching the disk
 
@@ -104,10 +100,23 @@ class EditorScreen(Screen[None]):
         self.load()
         self.set_interval(2.0, self.files.check_disk)
 
+    # the document's state, as the forms, the file flow, the app and the tests read it
+    @property
+    def doc(self) -> Any:
+        return self.document.doc
+
+    @property
+    def undo_stack(self) -> list[str]:
+        return self.document.undo_stack
+
+    @property
+    def raw_pending(self) -> str | None:
+        return self.document.raw_pending
+
     @property
     def dirty(self) -> bool:
         """Edits not written to the file yet."""
-        return self.raw_pending is not None or (self.doc is not None and bool(self.doc.dirty))
+        return self.document.dirty
 
     def save_now(self) -> bool:
         """Save at once (before quitting or switching files): True when the file holds the edits."""
@@ -142,16 +151,14 @@ class EditorScreen(Screen[None]):
             self.notify(problem, severity="error", timeout=8)
             return
         # the file is not a YAML mapping we can edit in forms: fix it as text in the YAML tab
-        self.raw_original, self.raw_fingerprint = raw, fingerprint
-        self.raw_pending = raw
+        self.document.unparsable(raw, fingerprint)
         self.conflict = False
         self.action_tab("yaml")
         self._compile_text(raw)
         self.notify(f"{problem}; fix it in the YAML tab", severity="error", timeout=8)
 
     def _loaded(self, doc: Any) -> None:
-        self.doc = doc
-        self.raw_pending = None
+        self.document.loaded(doc)
         self.conflict = False
         self.refresh_bindings()
         self.refresh_lists()
@@ -217,20 +224,13 @@ class EditorScreen(Screen[None]):
         if self.doc is None:
             return
         self.query_one("#file-bar", Static).update(self._status_text())
-        self.query_one(StepsPanel).show(self.doc, self.result, self._validate_key())
+        self.query_one(StepsPanel).show(self.doc, self.result, self.document.validate_key())
         self.query_one(TargetsPanel).show(self.doc, self.result)
         self.query_one(SourcePanel).show(self.doc)
 
     # -- helpers ---------------------------------------------------------------------------------------
     def _active(self) -> str:
         return self.query_one("#tabs", TabbedContent).active or "steps"
-
-    def _validate_key(self) -> Key:
-        """Where the validation steps live: ``validate:`` as a list, or its ``steps``/``inVMValidations``."""
-        v = self.doc.get("validate") if self.doc is not None else None
-        if hasattr(v, "keys"):
-            return ("validate", "inVMValidations" if "inVMValidations" in v and "steps" not in v else "steps")
-        return "validate"
 
     def _current(self) -> tuple[Key, int | None, str] | None:
         """(list key, index of the highlighted item or None, list selector) in the Steps/Targets tabs."""
@@ -244,7 +244,7 @@ class EditorScreen(Screen[None]):
         if tab == "targets":
             return "distribute", (int(oid[4:]) if oid.startswith("own-") else None), selector
         if oid.startswith("val-") and oid[4:].isdigit():
-            return self._validate_key(), int(oid[4:]), selector
+            return self.document.validate_key(), int(oid[4:]), selector
         return "customize", (int(oid[4:]) if oid.startswith("own-") else None), selector
 
     def _select(self, selector: str, key: Key, index: int) -> None:
@@ -255,12 +255,8 @@ class EditorScreen(Screen[None]):
                 ol.highlighted = i
                 return
 
-    def _snapshot(self) -> None:
-        self.undo_stack.append(self.doc.text())
-        del self.undo_stack[:-MAX_UNDO]
-
     def _edited(self) -> None:
-        self.raw_pending = None
+        self.document.raw_pending = None
         self.refresh_lists()
         self.compile()
         self.refresh_bindings()
@@ -336,35 +332,18 @@ class EditorScreen(Screen[None]):
     # -- the raw YAML tab ------------------------------------------------------------------------------------
     def _fill_yaml(self) -> None:
         """Show the document's text in the YAML tab (unless the tab holds text that does not parse yet)."""
-        if self.raw_pending is not None:
-            self.query_one(YamlTextPanel).show(self.raw_pending)
-        elif self.doc is not None:
-            self.query_one(YamlTextPanel).show(self.doc.text())
+        text = self.document.text()
+        if text is not None:
+            self.query_one(YamlTextPanel).show(text)
 
     def on_text_edited(self, message: TextEdited) -> None:
-        self._apply_text(message.text)
-
-    def _apply_text(self, text: str) -> None:
-        from aibtui.yamledit import YamlDoc, YamlEditError
-
         panel = self.query_one(YamlTextPanel)
-        try:
-            if self.doc is None:
-                doc = YamlDoc.from_text(self.path, text)
-                doc.original = self.raw_original if self.raw_original is not None else ""
-                doc.fingerprint = self.raw_fingerprint
-                self.doc = doc
-            else:
-                if self.raw_pending is None and self.doc.text() != text:
-                    self._snapshot()
-                self.doc.restore(text)
-        except YamlEditError as exc:
-            self.raw_pending = text
-            panel.say(False, f"✗ {exc} (not applied yet; the preview shows where)")
-            self._compile_text(text)
+        problem = self.document.apply_text(message.text)
+        if problem is not None:
+            panel.say(False, f"✗ {problem} (not applied yet; the preview shows where)")
+            self._compile_text(message.text)
             self.refresh_lists_safe()
             return
-        self.raw_pending = None
         panel.say(True, "✓ applied · Ctrl+S saves · Ctrl+Z undoes")
         self.refresh_lists()
         self.compile()
