@@ -15,7 +15,8 @@ Measures on this machine:
   4. quit time: `aibtui FILE` with nothing unsaved, from Ctrl+Q sent to the process gone (and the
      trivial app's, for comparison);
   5. Help open time: from F1 to the Help screen composed and drawn in the editor (CPU time, headless,
-     80x24; wall time on a loaded machine measures the other processes).
+     80x24; wall time on a loaded machine measures the other processes). The app keeps one Help per
+     kind of screen, so the first open composes it and the later ones only show it: both are printed.
 
 Targets (from issue 14): first frame < 0.6 s over the trivial app; quit < 0.3 s; Help < 100 ms;
 filter under 30 ms per keystroke.
@@ -203,6 +204,7 @@ def main() -> int:
     helps = asyncio.run(help_open(args.runs))
     print(f"Help open (F1 -> Help drawn), CPU:                      median {statistics.median(helps) * 1000:6.1f} ms"
           f"  (max {max(helps) * 1000:.1f}); target < 100 ms")
+    print(f"  of which the first open (composed; later ones reuse it): {helps[0] * 1000:6.1f} ms")
     direct, frames, pressed = asyncio.run(filter_latency())
     print(f"filter over 10,000 entries, per keystroke (filter+list): mean {statistics.mean(direct) * 1000:6.1f} ms"
           f"  (max {max(direct) * 1000:.1f}); target < 30 ms")

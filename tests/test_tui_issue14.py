@@ -352,6 +352,34 @@ async def test_help_is_fast_readable_and_per_screen(tmp_path: Path) -> None:
         await wait_until(pilot, lambda: _name(app) == "EditorScreen")
 
 
+@pytest.mark.asyncio
+async def test_help_is_reused_per_screen_and_follows_the_keys_that_work_now(tmp_path: Path) -> None:
+    """The app keeps one Help per kind of screen (it opens again without being rebuilt), and its text
+    still follows the keys that work now: Undo appears once there is something to undo."""
+    from textual.widgets import Static
+
+    path = tmp_path / "web.aib.yaml"
+    path.write_text(HAND)
+    app = AibApp(tmp_path, file=path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _editor(pilot, app)
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: _name(app) == "HelpScreen")
+        first = app.screen
+        assert "Undo" not in str(first.query_one("#help-keys", Static).render())
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: _name(app) == "EditorScreen")
+        await pilot.press("x")  # delete the highlighted step: now Undo works
+        await wait_until(pilot, lambda: bool(app.screen.undo_stack))
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: _name(app) == "HelpScreen")
+        assert app.screen is first
+        await wait_until(pilot, lambda: "Ctrl+Z / u" in str(first.query_one("#help-keys", Static).render()),
+                         what="Undo listed in the reused Help")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: _name(app) == "EditorScreen")
+
+
 # -- diagnostics: detail, jumps, the raw YAML -----------------------------------------------------------------
 @pytest.mark.asyncio
 async def test_diagnostics_show_hint_rule_and_explain_first_row_highlighted(tmp_path: Path) -> None:

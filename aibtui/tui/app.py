@@ -202,8 +202,14 @@ class AibApp(App[int]):
     def action_help(self) -> None:
         from .screens.help import HelpScreen
 
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+        if isinstance(self.screen, HelpScreen):
+            return
+        # one Help per kind of screen, kept installed: opened again it is only shown (and its text
+        # refreshed if the keys that work changed), not composed, styled and laid out anew
+        name = f"help:{type(self.screen).__qualname__}"
+        if not self.is_screen_installed(name):
+            self.install_screen(HelpScreen(), name)
+        self.push_screen(name)
 
     def action_templates(self) -> None:
         from .screens.help import HelpScreen

@@ -18,9 +18,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static, TabbedContent, TabPane
 
-from aibtui.compiler import code_ids as C
-
+from ..document import EditorDocument, Key
+from ..editing import ItemEditor, is_validate
 from ..messages import Compiled, DiagnosticChosen, DiskChanged, EditRequested, TextEdited
+from ..saving import SaveFlow
 from ..widgets.diagnostics import DiagnosticsPanel
 from ..widgets.distribute import TargetsPanel
 from ..widgets.preview import CompiledPreview
@@ -28,10 +29,7 @@ from ..widgets.source import SourcePanel
 from ..widgets.steps import StepsPanel
 from ..widgets.yaml_text import YamlTextPanel
 
-Key = str | tuple[str, ...]  # a list in the document: "customize", "distribute", ("validate", "steps")
-
 TABS = ("steps", "targets", "build", "preview", "yaml")
-MAX_UNDO = 100
 
 
 class EditorScreen(Screen[None]):
@@ -70,16 +68,14 @@ class EditorScreen(Screen[None]):
         super().__init__()
         self.path = Path(path)
         self.build_with = build_with  # start a build on this provider once loaded (the onboarding's offer)
-        self.doc: Any = None
-        self.undo_stack: list[str] = []
+        self.document = EditorDocument(self.path)  # the YAML, its undo stack, text that does not parse yet
         self.result: Any = None
         self.generation = 0
         self.conflict = False
         self.build_after_save = False
         self.build_provider: str | None = None  # None: the app's provider
-        self.raw_pending: str | None = None  # YAML-tab text that does not parse yet (not in ``doc``)
-        self.raw_fingerprint: Any = None  # the disk state when the file could not be parsed at load
-        self.raw_original: str | None = None
+        self.items = ItemEditor(self)  # the forms: add, edit, duplicate, delete, move, source, diagnostic jumps
+        self.files = SaveFlow(self)  # saving, the conflict prompt, reloading, watching the disk
 
     # -- layout -------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -101,39 +97,34 @@ class EditorScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = self.path.name
-        self._load()
-        self.set_interval(2.0, self._check_disk)
+        self.load()
+        self.set_interval(2.0, self.files.check_disk)
+
+    # the document's state, as the forms, the file flow, the app and the tests read it
+    @property
+    def doc(self) -> Any:
+        return self.document.doc
+
+    @property
+    def undo_stack(self) -> list[str]:
+        return self.document.undo_stack
+
+    @property
+    def raw_pending(self) -> str | None:
+        return self.document.raw_pending
 
     @property
     def dirty(self) -> bool:
         """Edits not written to the file yet."""
-        return self.raw_pending is not None or (self.doc is not None and bool(self.doc.dirty))
+        return self.document.dirty
 
     def save_now(self) -> bool:
-        """Save at once (before quitting or switching files): True when the file holds the edits. A
-        conflict or a write error is shown and nothing else happens (False)."""
-        from aibtui.yamledit import ConflictError
-
-        if self.raw_pending is not None:
-            self.notify("the YAML does not parse yet: fix it (YAML tab) or undo, then save", severity="error",
-                        timeout=8)
-            self.action_tab("yaml")
-            return False
-        if self.doc is None:
-            return True
-        try:
-            self.doc.save(force=False, text=self.doc.text())
-        except ConflictError:
-            self._save_conflict()
-            return False
-        except OSError as exc:
-            self.notify(f"cannot save {self.path.name}: {exc.strerror or exc}", severity="error", timeout=8)
-            return False
-        return True
+        """Save at once (before quitting or switching files): True when the file holds the edits."""
+        return self.files.save_now()
 
     # -- loading, compiling -----------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="load")
-    def _load(self) -> None:
+    def load(self) -> None:
         from aibtui.yamledit import YamlDoc, YamlEditError
 
         from ..recent import remember
@@ -160,16 +151,14 @@ class EditorScreen(Screen[None]):
             self.notify(problem, severity="error", timeout=8)
             return
         # the file is not a YAML mapping we can edit in forms: fix it as text in the YAML tab
-        self.raw_original, self.raw_fingerprint = raw, fingerprint
-        self.raw_pending = raw
+        self.document.unparsable(raw, fingerprint)
         self.conflict = False
         self.action_tab("yaml")
         self._compile_text(raw)
         self.notify(f"{problem}; fix it in the YAML tab", severity="error", timeout=8)
 
     def _loaded(self, doc: Any) -> None:
-        self.doc = doc
-        self.raw_pending = None
+        self.document.loaded(doc)
         self.conflict = False
         self.refresh_bindings()
         self.refresh_lists()
@@ -235,20 +224,13 @@ class EditorScreen(Screen[None]):
         if self.doc is None:
             return
         self.query_one("#file-bar", Static).update(self._status_text())
-        self.query_one(StepsPanel).show(self.doc, self.result, self._validate_key())
+        self.query_one(StepsPanel).show(self.doc, self.result, self.document.validate_key())
         self.query_one(TargetsPanel).show(self.doc, self.result)
         self.query_one(SourcePanel).show(self.doc)
 
     # -- helpers ---------------------------------------------------------------------------------------
     def _active(self) -> str:
         return self.query_one("#tabs", TabbedContent).active or "steps"
-
-    def _validate_key(self) -> Key:
-        """Where the validation steps live: ``validate:`` as a list, or its ``steps``/``inVMValidations``."""
-        v = self.doc.get("validate") if self.doc is not None else None
-        if hasattr(v, "keys"):
-            return ("validate", "inVMValidations" if "inVMValidations" in v and "steps" not in v else "steps")
-        return "validate"
 
     def _current(self) -> tuple[Key, int | None, str] | None:
         """(list key, index of the highlighted item or None, list selector) in the Steps/Targets tabs."""
@@ -262,23 +244,19 @@ class EditorScreen(Screen[None]):
         if tab == "targets":
             return "distribute", (int(oid[4:]) if oid.startswith("own-") else None), selector
         if oid.startswith("val-") and oid[4:].isdigit():
-            return self._validate_key(), int(oid[4:]), selector
+            return self.document.validate_key(), int(oid[4:]), selector
         return "customize", (int(oid[4:]) if oid.startswith("own-") else None), selector
 
     def _select(self, selector: str, key: Key, index: int) -> None:
-        prefix = "val-" if _is_validate(key) else "own-"
+        prefix = "val-" if is_validate(key) else "own-"
         ol = self.query_one(selector, OptionList)
         for i in range(ol.option_count):
             if ol.get_option_at_index(i).id == f"{prefix}{index}":
                 ol.highlighted = i
                 return
 
-    def _snapshot(self) -> None:
-        self.undo_stack.append(self.doc.text())
-        del self.undo_stack[:-MAX_UNDO]
-
     def _edited(self) -> None:
-        self.raw_pending = None
+        self.document.raw_pending = None
         self.refresh_lists()
         self.compile()
         self.refresh_bindings()
@@ -324,358 +302,48 @@ class EditorScreen(Screen[None]):
         self.query_one(target).focus()
 
     def action_add(self, validation: bool = False) -> None:
-        if self.doc is None:
-            return
-        current = self._current()
-        section = current[0] if current else None
-        if validation:
-            self.action_tab("steps")
-            section = self._validate_key()
-        if section is not None and section != "distribute":
-            from functools import partial
-
-            from aibtui.onboarding.recipes import recipes_for
-
-            from .choose import ChooseScreen
-
-            recipes = recipes_for(self._os())
-            if _is_validate(section):
-                recipes = [r for r in recipes if r.key in ("commands", "script", "file")]
-                title = "Add a validation step (runs on the build VM after customizing)"
-            else:
-                title = "Add a step"
-            at = current[1] if current and current[0] == section else None
-            options = [(r.key, f"{r.title}: {r.explain}") for r in recipes]
-            self.app.push_screen(ChooseScreen(title, options), partial(self._add_step, section, at))
-        elif section == "distribute":
-            from .choose import ChooseScreen
-
-            options = [("managedImage", "Managed image: one region, quick to create VMs from"),
-                       ("gallery", "Gallery image version: versioned, replicated to regions"),
-                       ("vhd", "VHD: a disk file in the staging storage account")]
-            self.app.push_screen(ChooseScreen("Add a target", options), self._add_target)
-        elif self._active() == "build":
-            self.action_edit()
-
-    def _names(self, section: Key) -> set[str]:
-        key = "runOutputName" if section == "distribute" else "name"
-        return {str(s.get(key)) for s in self.doc.items(section) if isinstance(s, dict) and s.get(key)}
-
-    def _add_step(self, section: Key, at: int | None, recipe_key: str | None) -> None:
-        if recipe_key is None:
-            return
-        from aibtui.onboarding.recipes import RECIPE_BY_KEY
-
-        from .edit_forms import step_form
-
-        form, convert = step_form(None, RECIPE_BY_KEY[recipe_key], self._os(), self._names(section))
-        index = len(self.doc.items(section)) if at is None else at + 1
-
-        def done(values: dict[str, str] | None) -> None:
-            if values is None:
-                return
-            self._snapshot()
-            self.doc.insert(section, index, convert(values))
-            self._edited()
-            self._select("#step-list", section, index)
-
-        self.app.push_screen(form, done)
-
-    def _add_target(self, kind: str | None) -> None:
-        if kind is None:
-            return
-        from .edit_forms import target_form
-
-        form, convert = target_form(None, kind, self._names("distribute"))
-
-        def done(values: dict[str, str] | None) -> None:
-            if values is None:
-                return
-            self._snapshot()
-            index = len(self.doc.items("distribute"))
-            self.doc.insert("distribute", index, convert(values))
-            self._edited()
-            self._select("#target-list", "distribute", index)
-
-        self.app.push_screen(form, done)
+        self.items.add(validation)
 
     def action_edit(self, focus: str | None = None) -> None:
-        if self.doc is None:
-            return
-        tab = self._active()
-        current = self._current()
-        if current is not None:
-            self._edit_item(current[0], current[1], focus)
-        elif tab == "build":
-            ol = self.query_one("#build-list", OptionList)
-            opt = ol.get_option_at_index(ol.highlighted) if ol.highlighted is not None else None
-            key = (opt.id or "")[2:] if opt is not None else None
-            if opt is not None and (opt.id or "").startswith("gen-"):
-                self._edit_general(key[2:] if key else "")
-            else:
-                self._edit_build(focus or key)
-        elif tab == "preview":
-            self._jump_to_diagnostic()
-
-    def _edit_item(self, section: Key, index: int | None, focus: str | None = None) -> bool:
-        """Open the item's form (True), or False when it is not a mapping a form can hold."""
-        if index is None:
-            return False
-        from .edit_forms import step_form, target_form
-
-        item = self.doc.items(section)[index]
-        if not isinstance(item, dict):
-            return False
-        names = self._names(section)
-        if section != "distribute":
-            form, convert = step_form(item, None, self._os(), names, focus)
-        else:
-            form, convert = target_form(item, "", names, focus)
-
-        def done(values: dict[str, str] | None) -> None:
-            if values is None:
-                return
-            new = convert(values)
-            if new == item:
-                return
-            self._snapshot()
-            self.doc.replace(section, index, new)
-            self._edited()
-
-        self.app.push_screen(form, done)
-        return True
-
-    def _edit_build(self, focus: str | None) -> None:
-        from aibtui.yamledit import to_plain
-
-        from .edit_forms import build_form
-
-        build = to_plain(self.doc.get("build") or {})
-        if not isinstance(build, dict):
-            build = {}
-        form, convert = build_form(build, focus)
-
-        def done(values: dict[str, str] | None) -> None:
-            if values is None:
-                return
-            new = convert(values)
-            if all(build.get(k) == v for k, v in new.items()):
-                return
-            self._snapshot()
-            for k, v in new.items():
-                if build.get(k) != v:
-                    self.doc.set_in("build", k, v)
-            self._edited()
-
-        self.app.push_screen(form, done)
-
-    def _edit_general(self, key: str) -> None:
-        from aibtui.onboarding import resource_ids as ids
-
-        from .form import Field, FormScreen
-
-        if key == "source":
-            self.action_pick_source()
-            return
-        check = {"location": ids.check_location, "identity": ids.check_identity}[key]
-        value = self.doc.get(key)
-        form = FormScreen(f"Edit {key}", [Field(key, key.capitalize(), "" if value is None else str(value), check)])
-
-        def done(values: dict[str, str] | None) -> None:
-            if values is None or values[key].strip() == str(value):
-                return
-            self._snapshot()
-            self.doc.set(key, values[key].strip())
-            self._edited()
-
-        self.app.push_screen(form, done)
+        self.items.edit(focus)
 
     def action_duplicate(self) -> None:
-        current = self._current() if self.doc is not None else None
-        if current is None or current[1] is None:
-            return
-        section, index, selector = current
-        assert index is not None
-        item = self.doc.duplicate_of(section, index)
-        if not isinstance(item, dict):
-            return
-        key = "runOutputName" if section == "distribute" else "name"
-        names = self._names(section)
-        base = str(item.get(key) or item.get("name") or "copy")
-        n = 2
-        while f"{base}-{n}" in names:
-            n += 1
-        item.pop("name" if key == "runOutputName" else "", None)
-        item[key] = f"{base}-{n}"
-        if key == "name":  # the name first, as people write it
-            item = {"name": item.pop("name"), **item}
-        self._snapshot()
-        self.doc.insert(section, index + 1, item)
-        self._edited()
-        self._select(selector, section, index + 1)
+        self.items.duplicate()
 
     def action_delete(self) -> None:
-        current = self._current() if self.doc is not None else None
-        if current is None or current[1] is None:
-            return
-        section, index, _selector = current
-        assert index is not None
-        item = self.doc.items(section)[index]
-        name = item.get("name") or item.get("runOutputName") or f"#{index + 1}" if isinstance(item, dict) else "?"
-        self._snapshot()
-        self.doc.remove(section, index)
-        self._edited()
-        self.notify(f"deleted '{name}' (u or Ctrl+Z undoes)", timeout=4)
+        self.items.delete()
 
     def action_move(self, delta: int) -> None:
-        current = self._current() if self.doc is not None else None
-        if current is None or current[1] is None:
-            return
-        section, index, selector = current
-        assert index is not None
-        to = index + delta
-        if not 0 <= to < len(self.doc.items(section)):
-            return
-        self._snapshot()
-        self.doc.move(section, index, to)
-        self._edited()
-        self._select(selector, section, to)
+        self.items.move(delta)
 
     def action_undo(self) -> None:
-        if self.doc is None:
-            return
-        if not self.undo_stack:
-            self.notify("nothing to undo")
-            return
-        self.doc.restore(self.undo_stack.pop())
-        self._edited()
+        self.items.undo()
 
-    # -- source -----------------------------------------------------------------------------------------
     def action_pick_source(self) -> None:
-        if self.doc is None:
-            return
-        from .source_picker import SourcePickerScreen
-
-        self.app.push_screen(SourcePickerScreen(near=self.path), self._source_picked)
-
-    def _source_picked(self, choice: Any) -> None:
-        if choice is None:
-            return
-        self._snapshot()
-        if choice.kind == "profile":
-            from ..source_switch import switch_to_profile
-
-            switched = switch_to_profile(self.doc.text(), self.doc.data, choice.value)
-            if switched is not None:  # source/os/generation (and their comments) out, extends in their place
-                self.doc.restore(switched)
-                self._edited()
-                self.notify(f"source: the {choice.value} profile (it sets the image, OS and generation)")
-                return
-            ext = self.doc.get("extends")
-            if isinstance(ext, list) and ext:
-                items = [str(e) for e in ext]
-                base = next((i for i, e in enumerate(items) if _is_base_profile(e)), None)
-                if base is None:
-                    items.insert(0, choice.value)
-                else:
-                    items[base] = choice.value
-                from aibtui.yamledit import to_node
-
-                node = to_node(items)
-                node.fa.set_flow_style()
-                self.doc.data["extends"] = node
-            else:
-                self.doc.set("extends", choice.value)
-            self.doc.set("source", None)
-        else:
-            self.doc.set("source", choice.value)
-            if choice.os and self.doc.get("os") is None and not self.doc.get("extends"):
-                self.doc.set("os", choice.os.lower())
-        self._edited()
-        self.notify(f"source: {choice.value}")
+        self.items.pick_source()
 
     # -- messages from the panels ----------------------------------------------------------------------
     def on_edit_requested(self, message: EditRequested) -> None:
         self.action_edit()
 
     def on_diagnostic_chosen(self, message: DiagnosticChosen) -> None:
-        self._jump_to_diagnostic(message.diagnostic)
-
-    # -- diagnostics --------------------------------------------------------------------------------------
-    def _jump_to_diagnostic(self, d: Any = None) -> None:
-        from ..project import locate
-
-        d = d if d is not None else self.query_one(DiagnosticsPanel).current
-        if self.result is None or d is None:
-            return
-        if d.span is None or d.span.file != str(self.path):
-            where = f"{Path(d.span.file).name}:{d.span.line}" if d.span else "the template"
-            self.notify(f"{d.code} is in {where}: {d.message}", timeout=6)
-            if d.span is None:
-                self.action_tab("yaml")
-            return
-        if self.doc is None or self.raw_pending is not None:  # only the text can hold it now
-            self._jump_to_text(d.span.line, d.span.col)
-            return
-        loc = locate(self.doc.data, d.span.line, d.span.col)
-        if loc.section in ("customize", "distribute", "validate") and loc.index is not None:
-            tab = "targets" if loc.section == "distribute" else "steps"
-            list_key: Key = loc.path if len(loc.path) > 1 else loc.section
-            self.action_tab(tab)
-            self._select("#step-list" if tab == "steps" else "#target-list", list_key, loc.index)
-            focus = loc.key
-            if d.code == C.AIB600:  # the unpinned download: the checksum field (or a local copy)
-                focus = "sha256"
-            if not self._edit_item(list_key, loc.index, focus):
-                self._jump_to_text(d.span.line, d.span.col)
-        elif loc.section == "build":
-            self.action_tab("build")
-            self._edit_build(loc.key)
-        elif loc.section in ("location", "identity"):
-            self.action_tab("build")
-            self._edit_general(loc.section)
-        elif loc.section in ("source", "extends"):
-            self.action_tab("build")
-            self.action_pick_source()
-        else:  # no form holds it: the raw YAML at that line
-            self._jump_to_text(d.span.line, d.span.col)
-
-    def _jump_to_text(self, line: int, col: int) -> None:
-        self.action_tab("yaml")
-        self.query_one(YamlTextPanel).goto(line, col)
+        self.items.jump_to_diagnostic(message.diagnostic)
 
     # -- the raw YAML tab ------------------------------------------------------------------------------------
     def _fill_yaml(self) -> None:
         """Show the document's text in the YAML tab (unless the tab holds text that does not parse yet)."""
-        if self.raw_pending is not None:
-            self.query_one(YamlTextPanel).show(self.raw_pending)
-        elif self.doc is not None:
-            self.query_one(YamlTextPanel).show(self.doc.text())
+        text = self.document.text()
+        if text is not None:
+            self.query_one(YamlTextPanel).show(text)
 
     def on_text_edited(self, message: TextEdited) -> None:
-        self._apply_text(message.text)
-
-    def _apply_text(self, text: str) -> None:
-        from aibtui.yamledit import YamlDoc, YamlEditError
-
         panel = self.query_one(YamlTextPanel)
-        try:
-            if self.doc is None:
-                doc = YamlDoc.from_text(self.path, text)
-                doc.original = self.raw_original if self.raw_original is not None else ""
-                doc.fingerprint = self.raw_fingerprint
-                self.doc = doc
-            else:
-                if self.raw_pending is None and self.doc.text() != text:
-                    self._snapshot()
-                self.doc.restore(text)
-        except YamlEditError as exc:
-            self.raw_pending = text
-            panel.say(False, f"✗ {exc} (not applied yet; the preview shows where)")
-            self._compile_text(text)
+        problem = self.document.apply_text(message.text)
+        if problem is not None:
+            panel.say(False, f"✗ {problem} (not applied yet; the preview shows where)")
+            self._compile_text(message.text)
             self.refresh_lists_safe()
             return
-        self.raw_pending = None
         panel.say(True, "✓ applied · Ctrl+S saves · Ctrl+Z undoes")
         self.refresh_lists()
         self.compile()
@@ -688,79 +356,15 @@ class EditorScreen(Screen[None]):
             self.query_one("#file-bar", Static).update(Text.assemble((self.path.name, "bold"),
                                                                       (" [modified: YAML does not parse]", "yellow")))
 
-    # -- saving, disk -------------------------------------------------------------------------------------
+    # -- saving, disk (aibtui/tui/saving.py) ---------------------------------------------------------------
     def action_save(self, force: bool = False) -> None:
-        if self.raw_pending is not None:
-            self.notify("the YAML does not parse yet: fix it (YAML tab) or undo first", severity="error")
-            return
-        if self.doc is None:
-            return
-        self._save(self.doc.text(), force)
-
-    @work(thread=True, exclusive=True, group="save")
-    def _save(self, text: str, force: bool) -> None:
-        from aibtui.yamledit import ConflictError
-
-        try:
-            written = self.doc.save(force=force, text=text)
-        except ConflictError:
-            self.app.call_from_thread(self._save_conflict)
-            return
-        except OSError as exc:
-            self.app.call_from_thread(self.notify, f"cannot save: {exc.strerror or exc}", severity="error")
-            return
-        self.app.call_from_thread(self._saved, written)
-
-    def _saved(self, written: bool) -> None:
-        self.conflict = False
-        self.refresh_lists()
-        self.notify(f"saved {self.path.name}" if written else f"{self.path.name} unchanged")
-        if self.build_after_save:
-            self.build_after_save = False
-            self.app.open_build(path=self.path, provider=self.build_provider)
-
-    def _save_conflict(self) -> None:
-        from .confirm import ConfirmScreen
-
-        self.conflict = True
-        self.build_after_save = False
-        self.refresh_lists()
-
-        def decide(choice: str | None) -> None:
-            if choice == "overwrite":
-                self.action_save(force=True)
-            elif choice == "reload":
-                self.action_reload()
-
-        self.app.push_screen(ConfirmScreen(
-            f"{self.path.name} changed on disk since it was opened. Overwrite it with your edits, or reload "
-            "it (your edits are dropped)?", (("overwrite", "Overwrite"), ("reload", "Reload"), ("cancel", "Cancel")),
-            title="Conflict"), decide)
+        self.files.save(force)
 
     def action_reload(self) -> None:
-        self.undo_stack.clear()
-        self._load()
-
-    def _check_disk(self) -> None:
-        if self.doc is not None and not self.conflict:
-            self._disk_worker()
-
-    @work(thread=True, exclusive=True, group="disk")
-    def _disk_worker(self) -> None:
-        if self.doc is not None and self.doc.disk_changed():
-            self.post_message(DiskChanged(self.path))
+        self.files.reload()
 
     def on_disk_changed(self, message: DiskChanged) -> None:
-        if self.doc is None:
-            return
-        if not self.doc.dirty:
-            self.notify(f"{self.path.name} changed on disk: reloaded")
-            self._load()
-        elif not self.conflict:
-            self.conflict = True
-            self.refresh_lists()
-            self.notify(f"{self.path.name} changed on disk; Ctrl+R reloads (drops your edits), Ctrl+S asks",
-                        severity="warning", timeout=8)
+        self.files.disk_changed()
 
     # -- build ------------------------------------------------------------------------------------------------
     def action_build_on(self) -> None:
@@ -788,9 +392,3 @@ class EditorScreen(Screen[None]):
         self.app.open_build(path=self.path, provider=provider)
 
 
-def _is_validate(key: Key) -> bool:
-    return (key if isinstance(key, str) else key[0]) == "validate"
-
-
-def _is_base_profile(name: str) -> bool:
-    return not name.startswith(("linux-", "windows-cleanup", "windows-defaults", "windows-update"))

@@ -2,9 +2,13 @@
 work there, written as people read them (Ctrl+S), then what each screen is for.
 
 Plain Rich text in a Static: it opens in a few milliseconds (a Markdown widget took half a second).
+The app keeps one Help screen per kind of screen below (``App.install_screen``): opened again, it is
+not composed, styled and laid out anew; it only refreshes its text if the keys that work changed.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -34,11 +38,31 @@ SCREENS = (
 class HelpScreen(Screen[None]):
     BINDINGS = [Binding("escape,f1,q,question_mark", "app.pop_screen", "Close", id="help.close")]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._shown: tuple[str, Text] | None = None  # (title, keys text) on screen now
+
     def compose(self) -> ComposeResult:
+        self._shown = self._content()
         with Vertical(id="dialog", classes="help"):
-            yield Static(f"Help · {self._below_name()} · Esc closes", classes="dialog-title")
+            yield Static(self._shown[0], classes="dialog-title")
             with VerticalScroll(id="help-body"):  # one Static: Help opens about as fast as an empty screen
-                yield Static(self._keys().append_text(self._screens()), id="help-keys")
+                yield Static(self._shown[1], id="help-keys")
+
+    def on_screen_resume(self) -> None:
+        """Shown again (the app reuses this screen): refresh only what changed since last time."""
+        if self._shown is None or not self.is_mounted:
+            return
+        title, keys = self._content()
+        if title != self._shown[0]:
+            self.query_one(".dialog-title", Static).update(title)
+        if keys != self._shown[1]:
+            self.query_one("#help-keys", Static).update(keys)
+        self._shown = (title, keys)
+        self.query_one("#help-body", VerticalScroll).scroll_home(animate=False)
+
+    def _content(self) -> tuple[str, Text]:
+        return f"Help · {self._below_name()} · Esc closes", self._keys().append_text(_screens())
 
     def _below(self) -> object | None:
         stack = self.app.screen_stack
@@ -75,16 +99,23 @@ class HelpScreen(Screen[None]):
             out.append(what + "\n")
         return out
 
-    def _screens(self) -> Text:
-        out = Text("\n")
-        out.append("Screens\n", style="bold underline")
-        for name, what in SCREENS:
-            out.append(f"{name}: ", style="bold")
-            out.append(what + "\n")
-        out.append("\nThe mouse works everywhere. NO_COLOR=1 turns colour off. Keys can be remapped in "
-                   "~/.config/aibtui/keymap.toml (docs/tui.md). `aibtui explain CODE` explains a diagnostic.",
-                   style="dim")
-        return out
+
+@lru_cache(maxsize=1)
+def _screens_text() -> Text:
+    """What each screen is for: the same on every Help, built once."""
+    out = Text("\n")
+    out.append("Screens\n", style="bold underline")
+    for name, what in SCREENS:
+        out.append(f"{name}: ", style="bold")
+        out.append(what + "\n")
+    out.append("\nThe mouse works everywhere. NO_COLOR=1 turns colour off. Keys can be remapped in "
+               "~/.config/aibtui/keymap.toml (docs/tui.md). `aibtui explain CODE` explains a diagnostic.",
+               style="dim")
+    return out
+
+
+def _screens() -> Text:
+    return _screens_text().copy()
 
 
 def _works(node: object, binding: Binding) -> bool:
