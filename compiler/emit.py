@@ -69,6 +69,30 @@ _encode_str = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _write(value: Any, out: list[str], nl: str) -> None:
+    if type(value) is str:  # the common case first, without isinstance's subclass walk
+        out.append(_encode_str(value))
+        return
+    if type(value) is dict:
+        if not value:
+            out.append("{}")
+            return
+        inner = nl + "  "
+        sep = "," + inner
+        out.append("{")
+        first = True
+        for k, v in value.items():
+            if type(k) is not str and not isinstance(k, str):
+                raise ValueError(f"key {k!r} is not a string")
+            out.append(inner if first else sep)
+            first = False
+            out.append(_encode_str(k))
+            out.append(": ")
+            if type(v) is str:
+                out.append(_encode_str(v))
+            else:
+                _write(v, out, inner)
+        out.append(nl + "}")
+        return
     if isinstance(value, str):
         out.append(_encode_str(value))
     elif value is True:

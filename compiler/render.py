@@ -573,7 +573,8 @@ def _render(node: Mapping, sets: dict[str, str], diags: DiagnosticBag, r: _Rende
     # Only the variables the document uses (directly or through other variables) are rendered, so
     # a profile may declare variables built from names that only some documents define.
     needed: set[str] = set()
-    pending = [n for k, v in node.items.items() if k != "vars" for n in r.names_in(v) if n in declared]
+    pending = [n for k, v in node.items.items() if k != "vars" for n in r.names_in(v) if n in declared] \
+        if declared else []  # (no declared variable: nothing to look for, skip the walk)
     while pending:
         name = pending.pop()
         if name not in needed:

@@ -330,6 +330,15 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+# JSON type names a value of exactly this Python type always has (a float holding an integer is
+# also an "integer": _has_type decides what this table leaves open).
+_JSON_TYPES: dict[type, frozenset[str]] = {
+    str: frozenset({"string"}), dict: frozenset({"object"}), list: frozenset({"array"}),
+    bool: frozenset({"boolean"}), int: frozenset({"integer", "number"}), float: frozenset({"number"}),
+}
+_NO_TYPES: frozenset[str] = frozenset()
+
+
 def _has_type(v: Any, t: str) -> bool:
     if t == "string":
         return isinstance(v, str)
@@ -473,11 +482,12 @@ class _OneOf(_Node):
 class _Plain(_Node):
     """Everything but the combinators: type, enum, const, range, pattern, properties, items."""
 
-    __slots__ = ("types", "enum", "str_enum", "const", "has_const", "minimum", "maximum", "pattern",
+    __slots__ = ("types", "type_set", "enum", "str_enum", "const", "has_const", "minimum", "maximum", "pattern",
                  "props", "required", "additional", "items", "locator", "noun", "rule", "prop_rules")
 
     def __init__(self, locator: str) -> None:
         self.types: tuple[str, ...] | None = None
+        self.type_set: frozenset[str] = frozenset()  # the same names, for the fast check in check()
         self.enum: tuple[Any, ...] | None = None
         self.str_enum: frozenset[str] | None = None
         self.const: Any = None
@@ -510,7 +520,8 @@ class _Plain(_Node):
         if self.rule is not None:
             rule = self.rule
         types = self.types
-        if types is not None and not any(_has_type(v, t) for t in types):
+        if types is not None and not (_JSON_TYPES.get(type(v), _NO_TYPES) & self.type_set) \
+                and not any(_has_type(v, t) for t in types):
             errs.append(_type_error(v, types, path, rule))
             return
         if self.enum is not None:
@@ -729,6 +740,7 @@ class _Compiler:
         t = s.get("type")
         if t is not None:
             node.types = (t,) if isinstance(t, str) else tuple(t)
+            node.type_set = frozenset(node.types)
             for one in node.types:
                 if one not in _TYPE_WORDS:
                     raise SchemaError(f"{loc}: unknown type {one!r}")
