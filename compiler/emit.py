@@ -11,6 +11,7 @@ indent, UTF-8 (no ASCII escaping) and a trailing newline.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 
 from . import code_ids as C
 from .diagnostics import DiagnosticBag
@@ -64,8 +65,10 @@ def dumps(document: Any) -> str:
     return "".join(parts)
 
 
-# The public encoder's string fast path (JSONEncoder.encode of a str is the C string encoder).
-_encode_str = json.JSONEncoder(ensure_ascii=False).encode
+# The public encoder's string fast path (JSONEncoder.encode of a str is the C string encoder),
+# memoised: keys and most values recur from template to template, and a hit in the C cache is
+# cheaper than the Python-level call (a pure function, so a bounded functools cache).
+_encode_str = lru_cache(maxsize=8192)(json.JSONEncoder(ensure_ascii=False).encode)
 
 
 def _write(value: Any, out: list[str], nl: str) -> None:

@@ -267,6 +267,11 @@ class _Renderer:
         seen: set[int] = set()
         while stack:
             n = stack.pop()
+            if type(n) is Scalar:  # the common case; a string seen twice adds the same names again
+                text = n.value
+                if type(text) is str and "{" in text:
+                    out |= self._names_in_text(text)
+                continue
             if id(n) in seen:
                 continue
             seen.add(id(n))
@@ -472,6 +477,10 @@ class _Renderer:
         With ``strict``, the first failure raises _Failed (for variable values); otherwise the
         failing string is kept as it was and rendering goes on (to report every error at once).
         """
+        if type(node) is Scalar:  # most strings hold no expression: the node itself, no memo entry
+            text = node.value
+            if type(text) is not str or "{{" not in text and "{%" not in text:
+                return node
         done = self.memo.get(id(node))
         if done is not None:
             return done

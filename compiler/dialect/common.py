@@ -119,6 +119,23 @@ def _ordered(d: dict[str, Any], order: tuple[str, ...] | list[str]) -> dict[str,
     return out
 
 
+def inline_outcome(path: Path) -> tuple[str, int | tuple[str, ...] | None]:
+    """What inlining the local file ``path`` gives: ("size", bytes) when it is too large,
+    ("binary", None), ("encoding", None) when it is not UTF-8, or ("lines", its lines).
+    A pure function of the file's content (a session remembers it by the file's stat)."""
+    size = path.stat().st_size
+    if size > MAX_INLINE_BYTES:
+        return "size", size
+    data = path.read_bytes()
+    if b"\0" in data:
+        return "binary", None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return "encoding", None
+    return "lines", tuple(_split_lines(text))
+
+
 class LowererBase:
     """The helpers each section's lowering mixin uses (``self.c`` is the context, ``self.d`` the bag)."""
 
@@ -221,23 +238,23 @@ class LowererBase:
         path = self.local_file(node, what)
         if path is None:
             return None
-        size = path.stat().st_size
-        if size > MAX_INLINE_BYTES:
-            self.d.add(C.AIB413, f"{path.name} is {size} bytes; inlining is limited to {MAX_INLINE_BYTES}",
+        session = self.c.options.session
+        outcome = session.by_stat(path, "inline", inline_outcome) if session is not None else inline_outcome(path)
+        kind, payload = outcome
+        if kind == "size":
+            self.d.add(C.AIB413, f"{path.name} is {payload} bytes; inlining is limited to {MAX_INLINE_BYTES}",
                        node.span, hint="upload it and use `uri:` with `local:` for the checksum")
             return None
-        data = path.read_bytes()
-        if b"\0" in data:
+        if kind == "binary":
             self.d.add(C.AIB413, f"{path.name} is a binary file and cannot be inlined", node.span)
             return None
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
+        if kind == "encoding":
             self.d.add(C.AIB413, f"{path.name} is not UTF-8 text", node.span)
             return None
         shown = node.value if isinstance(node, Scalar) else path.name
         self.d.add(C.AIB407, f"the lines of {shown} are inlined into the template", node.span)
-        return _split_lines(text)
+        assert isinstance(payload, tuple)
+        return list(payload)
 
     def tags(self, node: Node, path: JsonPath, what: str) -> dict[str, str] | None:
         m = self.mapping(node, what)
