@@ -244,6 +244,14 @@ def _position(node: Scalar, offset: int, sources: _Sources) -> Span:
 # -- the renderer ---------------------------------------------------------------------------------
 
 
+def _plain_text(node: Node) -> bool:
+    """A scalar that rendering returns as it is (no ``{{`` or ``{%``): checked before a call."""
+    if type(node) is not Scalar:
+        return False
+    text = node.value
+    return type(text) is not str or "{{" not in text and "{%" not in text
+
+
 class _Renderer:
     def __init__(self, diags: DiagnosticBag, budget: int = DEFAULT_MAX_OUTPUT) -> None:
         self.diags = diags
@@ -477,10 +485,8 @@ class _Renderer:
         With ``strict``, the first failure raises _Failed (for variable values); otherwise the
         failing string is kept as it was and rendering goes on (to report every error at once).
         """
-        if type(node) is Scalar:  # most strings hold no expression: the node itself, no memo entry
-            text = node.value
-            if type(text) is not str or "{{" not in text and "{%" not in text:
-                return node
+        if _plain_text(node):  # most strings hold no expression: the node itself, no memo entry
+            return node
         done = self.memo.get(id(node))
         if done is not None:
             return done
@@ -493,14 +499,27 @@ class _Renderer:
                     raise
                 out = node
         elif isinstance(node, Mapping):
-            items = {k: self.render_node(v, strict) for k, v in node.items.items()}
-            if all(items[k] is node.items[k] for k in items):
-                out = node
-            else:
-                out = Mapping(node.span, items, dict(node.key_spans))
+            items: dict[str, Node] = {}
+            changed = False
+            for k, v in node.items.items():
+                if type(v) is Scalar and (type(t := v.value) is not str or "{{" not in t and "{%" not in t):
+                    items[k] = v  # (the check of _plain_text, inlined: most values are plain)
+                    continue
+                r = self.render_node(v, strict)
+                items[k] = r
+                changed = changed or r is not v
+            out = Mapping(node.span, items, dict(node.key_spans)) if changed else node
         elif isinstance(node, Sequence):
-            seq = [self.render_node(v, strict) for v in node.items]
-            out = node if all(a is b for a, b in zip(seq, node.items, strict=True)) else Sequence(node.span, seq)
+            seq: list[Node] = []
+            changed = False
+            for v in node.items:
+                if type(v) is Scalar and (type(t := v.value) is not str or "{{" not in t and "{%" not in t):
+                    seq.append(v)
+                    continue
+                r = self.render_node(v, strict)
+                seq.append(r)
+                changed = changed or r is not v
+            out = Sequence(node.span, seq) if changed else node
         else:
             out = node
         self.memo[id(node)] = out
