@@ -12,6 +12,7 @@ from .urls import fetchable, github_raw, is_plain_http
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
 _URI_KEYS = MappingProxyType({"Shell": "scriptUri", "PowerShell": "scriptUri", "File": "sourceUri"})
@@ -64,14 +65,17 @@ def _placeholders(ctx: RuleContext, value: Any, path: JsonPath) -> None:
     work: list[tuple[Any, JsonPath]] = [(value, path)]
     while work:
         cur, p = work.pop()
+        items: Iterable[tuple[Any, Any]]
         if isinstance(cur, dict):
-            items: list[tuple[Any, Any]] = list(cur.items())
+            items = cur.items()
         elif isinstance(cur, list):
-            items = list(enumerate(cur))
+            items = enumerate(cur)
         else:
             continue
         children: list[tuple[Any, JsonPath]] = []
         for k, v in items:
+            if type(v) is str and "<" not in v and (type(k) is not str or "<" not in k):
+                continue  # the common case: a string without a placeholder, under a plain key
             if isinstance(k, str) and "<" in k and not is_expression(k):
                 found = _unfilled(k)
                 if found:
