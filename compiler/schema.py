@@ -388,6 +388,9 @@ def _type_error(v: Any, types: tuple[str, ...], path: JsonPath, rule: str | None
 
 class _Node:
     __slots__ = ()
+    # Python types (exact) a value of which this node accepts with no error, known without a call:
+    # the validator skips the call (and the path it would build) for them.
+    fast: frozenset[type] = frozenset()
 
     def check(self, v: Any, path: JsonPath, errs: list[_Err], rule: str | None) -> None:
         raise NotImplementedError
@@ -416,10 +419,11 @@ _EXPR = _ExprNode()
 class _OrExpr(_Node):
     """``oneOf: [X, expression]``: an ARM expression passes; anything else must match X."""
 
-    __slots__ = ("inner",)
+    __slots__ = ("inner", "fast")
 
     def __init__(self, inner: _Node) -> None:
         self.inner = inner
+        self.fast = inner.fast  # (an expression is a str; a str the inner node takes passes anyway)
 
     def check(self, v: Any, path: JsonPath, errs: list[_Err], rule: str | None) -> None:
         if type(v) is str and is_expression(v):
@@ -482,12 +486,13 @@ class _OneOf(_Node):
 class _Plain(_Node):
     """Everything but the combinators: type, enum, const, range, pattern, properties, items."""
 
-    __slots__ = ("types", "type_set", "enum", "str_enum", "const", "has_const", "minimum", "maximum", "pattern",
+    __slots__ = ("types", "type_set", "fast", "enum", "str_enum", "const", "has_const", "minimum", "maximum", "pattern",
                  "props", "required", "additional", "items", "locator", "noun", "rule", "prop_rules")
 
     def __init__(self, locator: str) -> None:
         self.types: tuple[str, ...] | None = None
         self.type_set: frozenset[str] = frozenset()  # the same names, for the fast check in check()
+        self.fast = frozenset()  # set by _Compiler.plain once the node is complete
         self.enum: tuple[Any, ...] | None = None
         self.str_enum: frozenset[str] | None = None
         self.const: Any = None
@@ -559,6 +564,8 @@ class _Plain(_Node):
             for k, item in v.items():
                 sub = props.get(k) if props is not None else None
                 if sub is not None:
+                    if type(item) in sub.fast:
+                        continue
                     sub.check(item, path + (k,), errs, self.prop_rules.get(k, rule))
                 elif additional is False:
                     errs.append(_unknown_key(k, path, self.noun or _name(path), props or {},
@@ -567,8 +574,10 @@ class _Plain(_Node):
                     additional.check(item, path + (k,), errs, rule)
         elif self.items is not None and isinstance(v, list):
             items = self.items
+            fast = items.fast
             for i, item in enumerate(v):
-                items.check(item, path + (i,), errs, rule)
+                if type(item) not in fast:
+                    items.check(item, path + (i,), errs, rule)
 
 
 def _unknown_key(key: str, path: JsonPath, noun: str, allowed: Any, locator: str,
@@ -658,6 +667,9 @@ class _Union(_Node):
             kr = var.prop_rules.get(k) or self.prop_rules.get(k) or rule
             if sub is None and base is None:
                 errs.append(_unknown_key(k, path, var.noun, var.allowed, var.locator, rule))
+                continue
+            t = type(item)
+            if (sub is None or t in sub.fast) and (base is None or t in base.fast):
                 continue
             n0 = len(errs)
             if sub is not None:
@@ -769,6 +781,10 @@ class _Compiler:
             node.items = self.compile(s["items"], f"{loc}[]")
         if props or node.additional is False:
             self.keysets.setdefault(loc, frozenset(props or ()))
+        if node.types is not None and node.enum is None and not node.has_const and node.minimum is None \
+                and node.maximum is None and node.pattern is None and node.props is None \
+                and node.additional is None and node.items is None and not node.required:
+            node.fast = frozenset(py for py, names in _JSON_TYPES.items() if names & node.type_set)
         return node
 
     def union(self, shape: _UnionShape, loc: str) -> _Union | None:
