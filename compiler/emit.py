@@ -131,12 +131,16 @@ def _write(value: Any, out: list[str], nl: str) -> None:
             out.append("[]")
             return
         inner = nl + "  "
+        sep = "," + inner
         out.append("[")
         first = True
         for v in value:
-            out.append(inner if first else "," + inner)
+            out.append(inner if first else sep)
             first = False
-            _write(v, out, inner)
+            if type(v) is str:
+                out.append(_encode_str(v))
+            else:
+                _write(v, out, inner)
         out.append(nl + "]")
     else:
         raise ValueError(f"a {type(value).__name__} has no JSON form")
