@@ -40,7 +40,7 @@ class CompileSession:
     __slots__ = ("_real", "_roots", "_digests", "_by_stat", "texts", "profiles")
 
     def __init__(self) -> None:
-        self._real: dict[str, Path] = {}
+        self._real: dict[str | tuple[str, str], Path] = {}
         self._roots: dict[str, Path] = {}
         self._digests: dict[tuple[str, _StatKey], tuple[int, str]] = {}
         self._by_stat: dict[tuple[str, str, _StatKey], Any] = {}
@@ -52,10 +52,13 @@ class CompileSession:
     def resolve(self, path: Path) -> Path:
         """:func:`sources.safe_resolve`, remembered by absolute path (a relative path is taken
         from the working directory of the moment, as ``Path.resolve`` takes it)."""
-        key = os.path.abspath(path)
+        text = os.fspath(path)
+        # an absolute path is its own key; a relative one goes with the working directory (the
+        # normalisation of os.path.abspath is only done on a miss: it is a pure function of both)
+        key: str | tuple[str, str] = text if os.path.isabs(text) else (os.getcwd(), text)
         hit = self._real.get(key)
         if hit is None:
-            hit = self._real[key] = safe_resolve(Path(key))
+            hit = self._real[key] = safe_resolve(Path(os.path.abspath(text)))
         return hit
 
     def project_root(self, path: Path, find: Callable[[Path], Path]) -> Path:

@@ -90,3 +90,13 @@ def test_changed_inlined_script_is_read_again(tmp_path: Path) -> None:
     third = _outcome(top, CompileOptions(session=session))
     assert third == _outcome(top, CompileOptions())
     assert third[0] is None and any("AIB413" in d and "binary" in d for d in third[1])
+
+
+@pytest.mark.parametrize(("path", "folder"), [
+    ("/a/b", "/a/b"), ("/a/b/c", "/a/b"), ("/a/bc", "/a/b"), ("/a", "/a/b"), ("/x/y", "/"), ("/a/b/c", "/a/b/")])
+def test_is_within_agrees_with_pathlib(path: str, folder: str) -> None:
+    """The text comparison the resolver and local files use for confinement (AIB290, AIB412)
+    answers as ``PurePath.is_relative_to`` does for absolute paths, a sibling prefix included."""
+    from aibtui.compiler.sources import is_within
+
+    assert is_within(Path(path), Path(folder)) == Path(path).is_relative_to(Path(folder))

@@ -17,7 +17,7 @@ from ..model import (
 )
 from ..nodes import Mapping, Node, Scalar, Sequence, to_plain, type_name
 from ..records import dataclass, field
-from ..sources import safe_resolve
+from ..sources import is_within, safe_resolve
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
 if TYPE_CHECKING:
@@ -222,9 +222,7 @@ class LowererBase:
         path = real(base / rel)
         root = self.c.options.root
         if root is not None and not self.c.options.allow_outside_root:
-            try:
-                path.relative_to(real(root))
-            except ValueError:
+            if not is_within(path, real(root)):
                 self.d.add(C.AIB412, f"{rel} resolves to {path}, outside the project root {root}", node.span)
                 return None
         if not path.is_file():
