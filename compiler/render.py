@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from typing import Any, Literal, TypeVar
 
     _T = TypeVar("_T")
-    _Parts = list[Any]  # alternating literal text (str) and dotted names (tuple[str, ...])
+    _Parts = tuple[Any, ...]  # alternating literal text (str) and dotted names (tuple[str, ...])
 
 MAX_TEXT = 8 * 1024 * 1024  # characters in any string a template builds (inputs are at most 4 MiB)
 MAX_ITEMS = 100_000  # items in any list a template builds
@@ -129,11 +129,14 @@ def _convert_set(name: str, text: str, declared: Node | None, span: Span, diags:
 
 
 
+@lru_cache(maxsize=4096)
 def _simple_parts(text: str) -> _Parts | None:
-    """Split a string whose only templating is ``{{ name }}`` / ``{{ a.b }}``; None if it has more."""
+    """Split a string whose only templating is ``{{ name }}`` / ``{{ a.b }}``; None if it has more.
+
+    A pure function of the text, memoised (the same strings come back from profile to profile)."""
     if "\r" in text or "{%" in text or "{#" in text:
         return None
-    parts: _Parts = []
+    parts: list[Any] = []
     pos = 0
     for m in _SIMPLE.finditer(text):
         literal = text[pos:m.start()]
@@ -149,7 +152,7 @@ def _simple_parts(text: str) -> _Parts | None:
     if "{{" in tail:
         return None
     parts.append(tail)
-    return parts
+    return tuple(parts)
 
 
 _NO_VALUE = object()
