@@ -634,24 +634,29 @@ class _Union(_Node):
             errs.append(_type_error(v, ("object",), path, rule))
             return
         disc = self.disc
-        values = ", ".join(self.variants)
         d = v.get(disc, _MISSING)
+        var = self.variants.get(d) if isinstance(d, str) else None
+        if var is not None:
+            self._check_variant(var, v, path, errs, rule)
+            return
+        values = ", ".join(self.variants)
         if d is _MISSING:
             errs.append(_Err(C.AIB506, path, f"a {self.kind} needs '{disc}' (one of {values})",
                              self.prop_rules.get(disc, rule)))
             self._check_base(v, path, errs, rule)
             return
-        var = self.variants.get(d) if isinstance(d, str) else None
-        if var is None:
-            msg = f"unknown {self.kind} {disc} {_show(d)} (valid: {values})"
-            guess = did_you_mean(d, self.variants) if isinstance(d, str) else None
-            if guess is not None:
-                msg += f"; did you mean '{guess}'?"
-            errs.append(_Err(C.AIB507, path + (disc,), msg, self.prop_rules.get(disc, rule),
-                             f"{disc} is one of: {values}",
-                             gate=("variant", self.locator, d) if isinstance(d, str) else None))
-            self._check_base(v, path, errs, rule)
-            return
+        msg = f"unknown {self.kind} {disc} {_show(d)} (valid: {values})"
+        guess = did_you_mean(d, self.variants) if isinstance(d, str) else None
+        if guess is not None:
+            msg += f"; did you mean '{guess}'?"
+        errs.append(_Err(C.AIB507, path + (disc,), msg, self.prop_rules.get(disc, rule),
+                         f"{disc} is one of: {values}",
+                         gate=("variant", self.locator, d) if isinstance(d, str) else None))
+        self._check_base(v, path, errs, rule)
+
+    def _check_variant(self, var: _Variant, v: dict[str, Any], path: JsonPath, errs: list[_Err],
+                       rule: str | None) -> None:
+        disc = self.disc
         if var.rule is not None:
             rule = var.rule
         for k in var.required:
@@ -664,13 +669,13 @@ class _Union(_Node):
                 continue
             sub = var.props.get(k)
             base = base_props.get(k)
-            kr = var.prop_rules.get(k) or self.prop_rules.get(k) or rule
             if sub is None and base is None:
                 errs.append(_unknown_key(k, path, var.noun, var.allowed, var.locator, rule))
                 continue
             t = type(item)
             if (sub is None or t in sub.fast) and (base is None or t in base.fast):
                 continue
+            kr = var.prop_rules.get(k) or self.prop_rules.get(k) or rule
             n0 = len(errs)
             if sub is not None:
                 sub.check(item, path + (k,), errs, kr)
