@@ -11,6 +11,7 @@ indent, UTF-8 (no ASCII escaping) and a trailing newline.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 
 from . import code_ids as C
 from .diagnostics import DiagnosticBag
@@ -64,11 +65,37 @@ def dumps(document: Any) -> str:
     return "".join(parts)
 
 
-# The public encoder's string fast path (JSONEncoder.encode of a str is the C string encoder).
-_encode_str = json.JSONEncoder(ensure_ascii=False).encode
+# The public encoder's string fast path (JSONEncoder.encode of a str is the C string encoder),
+# memoised: keys and most values recur from template to template, and a hit in the C cache is
+# cheaper than the Python-level call (a pure function, so a bounded functools cache).
+_encode_str = lru_cache(maxsize=8192)(json.JSONEncoder(ensure_ascii=False).encode)
 
 
 def _write(value: Any, out: list[str], nl: str) -> None:
+    if type(value) is str:  # the common case first, without isinstance's subclass walk
+        out.append(_encode_str(value))
+        return
+    if type(value) is dict:
+        if not value:
+            out.append("{}")
+            return
+        inner = nl + "  "
+        sep = "," + inner
+        out.append("{")
+        first = True
+        for k, v in value.items():
+            if type(k) is not str and not isinstance(k, str):
+                raise ValueError(f"key {k!r} is not a string")
+            out.append(inner if first else sep)
+            first = False
+            out.append(_encode_str(k))
+            out.append(": ")
+            if type(v) is str:
+                out.append(_encode_str(v))
+            else:
+                _write(v, out, inner)
+        out.append(nl + "}")
+        return
     if isinstance(value, str):
         out.append(_encode_str(value))
     elif value is True:
@@ -104,12 +131,16 @@ def _write(value: Any, out: list[str], nl: str) -> None:
             out.append("[]")
             return
         inner = nl + "  "
+        sep = "," + inner
         out.append("[")
         first = True
         for v in value:
-            out.append(inner if first else "," + inner)
+            out.append(inner if first else sep)
             first = False
-            _write(v, out, inner)
+            if type(v) is str:
+                out.append(_encode_str(v))
+            else:
+                _write(v, out, inner)
         out.append(nl + "]")
     else:
         raise ValueError(f"a {type(value).__name__} has no JSON form")

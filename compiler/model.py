@@ -50,7 +50,11 @@ def placeholders(value: Any) -> list[str]:
 
 def is_opaque(value: Any) -> bool:
     """True when a value cannot be checked literally: an ARM expression or a placeholder."""
-    return is_expression(value) or bool(placeholders(value))
+    if not isinstance(value, str):  # (is_expression and placeholders inlined: the rules ask often)
+        return False
+    if len(value) >= 2 and value[0] == "[" and value[-1] == "]" and not value.startswith("[["):
+        return True
+    return "<" in value and bool(_PLACEHOLDER.search(value))
 
 
 @dataclass

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from typing import Any, Literal, TypeVar
 
     _T = TypeVar("_T")
-    _Parts = list[Any]  # alternating literal text (str) and dotted names (tuple[str, ...])
+    _Parts = tuple[Any, ...]  # alternating literal text (str) and dotted names (tuple[str, ...])
 
 MAX_TEXT = 8 * 1024 * 1024  # characters in any string a template builds (inputs are at most 4 MiB)
 MAX_ITEMS = 100_000  # items in any list a template builds
@@ -129,11 +129,14 @@ def _convert_set(name: str, text: str, declared: Node | None, span: Span, diags:
 
 
 
+@lru_cache(maxsize=4096)
 def _simple_parts(text: str) -> _Parts | None:
-    """Split a string whose only templating is ``{{ name }}`` / ``{{ a.b }}``; None if it has more."""
+    """Split a string whose only templating is ``{{ name }}`` / ``{{ a.b }}``; None if it has more.
+
+    A pure function of the text, memoised (the same strings come back from profile to profile)."""
     if "\r" in text or "{%" in text or "{#" in text:
         return None
-    parts: _Parts = []
+    parts: list[Any] = []
     pos = 0
     for m in _SIMPLE.finditer(text):
         literal = text[pos:m.start()]
@@ -149,7 +152,7 @@ def _simple_parts(text: str) -> _Parts | None:
     if "{{" in tail:
         return None
     parts.append(tail)
-    return parts
+    return tuple(parts)
 
 
 _NO_VALUE = object()
@@ -244,6 +247,14 @@ def _position(node: Scalar, offset: int, sources: _Sources) -> Span:
 # -- the renderer ---------------------------------------------------------------------------------
 
 
+def _plain_text(node: Node) -> bool:
+    """A scalar that rendering returns as it is (no ``{{`` or ``{%``): checked before a call."""
+    if type(node) is not Scalar:
+        return False
+    text = node.value
+    return type(text) is not str or "{{" not in text and "{%" not in text
+
+
 class _Renderer:
     def __init__(self, diags: DiagnosticBag, budget: int = DEFAULT_MAX_OUTPUT) -> None:
         self.diags = diags
@@ -267,6 +278,11 @@ class _Renderer:
         seen: set[int] = set()
         while stack:
             n = stack.pop()
+            if type(n) is Scalar:  # the common case; a string seen twice adds the same names again
+                text = n.value
+                if type(text) is str and "{" in text:
+                    out |= self._names_in_text(text)
+                continue
             if id(n) in seen:
                 continue
             seen.add(id(n))
@@ -472,6 +488,8 @@ class _Renderer:
         With ``strict``, the first failure raises _Failed (for variable values); otherwise the
         failing string is kept as it was and rendering goes on (to report every error at once).
         """
+        if _plain_text(node):  # most strings hold no expression: the node itself, no memo entry
+            return node
         done = self.memo.get(id(node))
         if done is not None:
             return done
@@ -484,14 +502,27 @@ class _Renderer:
                     raise
                 out = node
         elif isinstance(node, Mapping):
-            items = {k: self.render_node(v, strict) for k, v in node.items.items()}
-            if all(items[k] is node.items[k] for k in items):
-                out = node
-            else:
-                out = Mapping(node.span, items, dict(node.key_spans))
+            items: dict[str, Node] = {}
+            changed = False
+            for k, v in node.items.items():
+                if type(v) is Scalar and (type(t := v.value) is not str or "{{" not in t and "{%" not in t):
+                    items[k] = v  # (the check of _plain_text, inlined: most values are plain)
+                    continue
+                r = self.render_node(v, strict)
+                items[k] = r
+                changed = changed or r is not v
+            out = Mapping(node.span, items, dict(node.key_spans)) if changed else node
         elif isinstance(node, Sequence):
-            seq = [self.render_node(v, strict) for v in node.items]
-            out = node if all(a is b for a, b in zip(seq, node.items, strict=True)) else Sequence(node.span, seq)
+            seq: list[Node] = []
+            changed = False
+            for v in node.items:
+                if type(v) is Scalar and (type(t := v.value) is not str or "{{" not in t and "{%" not in t):
+                    seq.append(v)
+                    continue
+                r = self.render_node(v, strict)
+                seq.append(r)
+                changed = changed or r is not v
+            out = Sequence(node.span, seq) if changed else node
         else:
             out = node
         self.memo[id(node)] = out
@@ -573,7 +604,8 @@ def _render(node: Mapping, sets: dict[str, str], diags: DiagnosticBag, r: _Rende
     # Only the variables the document uses (directly or through other variables) are rendered, so
     # a profile may declare variables built from names that only some documents define.
     needed: set[str] = set()
-    pending = [n for k, v in node.items.items() if k != "vars" for n in r.names_in(v) if n in declared]
+    pending = [n for k, v in node.items.items() if k != "vars" for n in r.names_in(v) if n in declared] \
+        if declared else []  # (no declared variable: nothing to look for, skip the walk)
     while pending:
         name = pending.pop()
         if name not in needed:

@@ -34,7 +34,7 @@ from . import code_ids as C
 from .diagnostics import DiagnosticBag, Span
 from .nodes import Mapping, Node, Scalar, Sequence
 from .records import dataclass, field
-from .sources import safe_resolve
+from .sources import is_within, safe_resolve
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
 if TYPE_CHECKING:
@@ -382,7 +382,7 @@ class _Resolver:
     # -- finding files ----------------------------------------------------------------------------
 
     def _inside(self, path: Path) -> bool:
-        return self.options.allow_outside_root or any(path.is_relative_to(d) for d in self.allowed)
+        return self.options.allow_outside_root or any(is_within(path, d) for d in self.allowed)
 
     def _confined(self, path: Path, entry: _Entry, key: str) -> bool:
         """False (with AIB290) when ``path`` (symlinks resolved) is outside every allowed folder.

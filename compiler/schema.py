@@ -330,6 +330,15 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+# JSON type names a value of exactly this Python type always has (a float holding an integer is
+# also an "integer": _has_type decides what this table leaves open).
+_JSON_TYPES: dict[type, frozenset[str]] = {
+    str: frozenset({"string"}), dict: frozenset({"object"}), list: frozenset({"array"}),
+    bool: frozenset({"boolean"}), int: frozenset({"integer", "number"}), float: frozenset({"number"}),
+}
+_NO_TYPES: frozenset[str] = frozenset()
+
+
 def _has_type(v: Any, t: str) -> bool:
     if t == "string":
         return isinstance(v, str)
@@ -379,6 +388,9 @@ def _type_error(v: Any, types: tuple[str, ...], path: JsonPath, rule: str | None
 
 class _Node:
     __slots__ = ()
+    # Python types (exact) a value of which this node accepts with no error, known without a call:
+    # the validator skips the call (and the path it would build) for them.
+    fast: frozenset[type] = frozenset()
 
     def check(self, v: Any, path: JsonPath, errs: list[_Err], rule: str | None) -> None:
         raise NotImplementedError
@@ -407,10 +419,11 @@ _EXPR = _ExprNode()
 class _OrExpr(_Node):
     """``oneOf: [X, expression]``: an ARM expression passes; anything else must match X."""
 
-    __slots__ = ("inner",)
+    __slots__ = ("inner", "fast")
 
     def __init__(self, inner: _Node) -> None:
         self.inner = inner
+        self.fast = inner.fast  # (an expression is a str; a str the inner node takes passes anyway)
 
     def check(self, v: Any, path: JsonPath, errs: list[_Err], rule: str | None) -> None:
         if type(v) is str and is_expression(v):
@@ -473,11 +486,13 @@ class _OneOf(_Node):
 class _Plain(_Node):
     """Everything but the combinators: type, enum, const, range, pattern, properties, items."""
 
-    __slots__ = ("types", "enum", "str_enum", "const", "has_const", "minimum", "maximum", "pattern",
+    __slots__ = ("types", "type_set", "fast", "enum", "str_enum", "const", "has_const", "minimum", "maximum", "pattern",
                  "props", "required", "additional", "items", "locator", "noun", "rule", "prop_rules")
 
     def __init__(self, locator: str) -> None:
         self.types: tuple[str, ...] | None = None
+        self.type_set: frozenset[str] = frozenset()  # the same names, for the fast check in check()
+        self.fast = frozenset()  # set by _Compiler.plain once the node is complete
         self.enum: tuple[Any, ...] | None = None
         self.str_enum: frozenset[str] | None = None
         self.const: Any = None
@@ -510,7 +525,8 @@ class _Plain(_Node):
         if self.rule is not None:
             rule = self.rule
         types = self.types
-        if types is not None and not any(_has_type(v, t) for t in types):
+        if types is not None and not (_JSON_TYPES.get(type(v), _NO_TYPES) & self.type_set) \
+                and not any(_has_type(v, t) for t in types):
             errs.append(_type_error(v, types, path, rule))
             return
         if self.enum is not None:
@@ -548,6 +564,8 @@ class _Plain(_Node):
             for k, item in v.items():
                 sub = props.get(k) if props is not None else None
                 if sub is not None:
+                    if type(item) in sub.fast:
+                        continue
                     sub.check(item, path + (k,), errs, self.prop_rules.get(k, rule))
                 elif additional is False:
                     errs.append(_unknown_key(k, path, self.noun or _name(path), props or {},
@@ -556,8 +574,10 @@ class _Plain(_Node):
                     additional.check(item, path + (k,), errs, rule)
         elif self.items is not None and isinstance(v, list):
             items = self.items
+            fast = items.fast
             for i, item in enumerate(v):
-                items.check(item, path + (i,), errs, rule)
+                if type(item) not in fast:
+                    items.check(item, path + (i,), errs, rule)
 
 
 def _unknown_key(key: str, path: JsonPath, noun: str, allowed: Any, locator: str,
@@ -614,24 +634,29 @@ class _Union(_Node):
             errs.append(_type_error(v, ("object",), path, rule))
             return
         disc = self.disc
-        values = ", ".join(self.variants)
         d = v.get(disc, _MISSING)
+        var = self.variants.get(d) if isinstance(d, str) else None
+        if var is not None:
+            self._check_variant(var, v, path, errs, rule)
+            return
+        values = ", ".join(self.variants)
         if d is _MISSING:
             errs.append(_Err(C.AIB506, path, f"a {self.kind} needs '{disc}' (one of {values})",
                              self.prop_rules.get(disc, rule)))
             self._check_base(v, path, errs, rule)
             return
-        var = self.variants.get(d) if isinstance(d, str) else None
-        if var is None:
-            msg = f"unknown {self.kind} {disc} {_show(d)} (valid: {values})"
-            guess = did_you_mean(d, self.variants) if isinstance(d, str) else None
-            if guess is not None:
-                msg += f"; did you mean '{guess}'?"
-            errs.append(_Err(C.AIB507, path + (disc,), msg, self.prop_rules.get(disc, rule),
-                             f"{disc} is one of: {values}",
-                             gate=("variant", self.locator, d) if isinstance(d, str) else None))
-            self._check_base(v, path, errs, rule)
-            return
+        msg = f"unknown {self.kind} {disc} {_show(d)} (valid: {values})"
+        guess = did_you_mean(d, self.variants) if isinstance(d, str) else None
+        if guess is not None:
+            msg += f"; did you mean '{guess}'?"
+        errs.append(_Err(C.AIB507, path + (disc,), msg, self.prop_rules.get(disc, rule),
+                         f"{disc} is one of: {values}",
+                         gate=("variant", self.locator, d) if isinstance(d, str) else None))
+        self._check_base(v, path, errs, rule)
+
+    def _check_variant(self, var: _Variant, v: dict[str, Any], path: JsonPath, errs: list[_Err],
+                       rule: str | None) -> None:
+        disc = self.disc
         if var.rule is not None:
             rule = var.rule
         for k in var.required:
@@ -644,10 +669,13 @@ class _Union(_Node):
                 continue
             sub = var.props.get(k)
             base = base_props.get(k)
-            kr = var.prop_rules.get(k) or self.prop_rules.get(k) or rule
             if sub is None and base is None:
                 errs.append(_unknown_key(k, path, var.noun, var.allowed, var.locator, rule))
                 continue
+            t = type(item)
+            if (sub is None or t in sub.fast) and (base is None or t in base.fast):
+                continue
+            kr = var.prop_rules.get(k) or self.prop_rules.get(k) or rule
             n0 = len(errs)
             if sub is not None:
                 sub.check(item, path + (k,), errs, kr)
@@ -729,6 +757,7 @@ class _Compiler:
         t = s.get("type")
         if t is not None:
             node.types = (t,) if isinstance(t, str) else tuple(t)
+            node.type_set = frozenset(node.types)
             for one in node.types:
                 if one not in _TYPE_WORDS:
                     raise SchemaError(f"{loc}: unknown type {one!r}")
@@ -757,6 +786,10 @@ class _Compiler:
             node.items = self.compile(s["items"], f"{loc}[]")
         if props or node.additional is False:
             self.keysets.setdefault(loc, frozenset(props or ()))
+        if node.types is not None and node.enum is None and not node.has_const and node.minimum is None \
+                and node.maximum is None and node.pattern is None and node.props is None \
+                and node.additional is None and node.items is None and not node.required:
+            node.fast = frozenset(py for py, names in _JSON_TYPES.items() if names & node.type_set)
         return node
 
     def union(self, shape: _UnionShape, loc: str) -> _Union | None:

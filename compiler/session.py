@@ -25,18 +25,25 @@ from pathlib import Path
 
 from .sources import safe_resolve
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    _T = TypeVar("_T")
+
 _StatKey = tuple[int, int, int, int, int]
 
 
 class CompileSession:
     """Caches shared by the compiles of one process run (see the module docstring)."""
 
-    __slots__ = ("_real", "_roots", "_digests", "texts", "profiles")
+    __slots__ = ("_real", "_roots", "_digests", "_by_stat", "texts", "profiles")
 
     def __init__(self) -> None:
-        self._real: dict[str, Path] = {}
+        self._real: dict[str | tuple[str, str], Path] = {}
         self._roots: dict[str, Path] = {}
         self._digests: dict[tuple[str, _StatKey], tuple[int, str]] = {}
+        self._by_stat: dict[tuple[str, str, _StatKey], Any] = {}
         # source texts that decoded cleanly, by path, with the stat they were read at (sources.read_source)
         self.texts: dict[str, tuple[tuple[int, ...], str]] = {}
         # the file a profile name found: (name, folder, search dirs..., built-in dir) -> path (resolve.py)
@@ -45,10 +52,13 @@ class CompileSession:
     def resolve(self, path: Path) -> Path:
         """:func:`sources.safe_resolve`, remembered by absolute path (a relative path is taken
         from the working directory of the moment, as ``Path.resolve`` takes it)."""
-        key = os.path.abspath(path)
+        text = os.fspath(path)
+        # an absolute path is its own key; a relative one goes with the working directory (the
+        # normalisation of os.path.abspath is only done on a miss: it is a pure function of both)
+        key: str | tuple[str, str] = text if os.path.isabs(text) else (os.getcwd(), text)
         hit = self._real.get(key)
         if hit is None:
-            hit = self._real[key] = safe_resolve(Path(key))
+            hit = self._real[key] = safe_resolve(Path(os.path.abspath(text)))
         return hit
 
     def project_root(self, path: Path, find: Callable[[Path], Path]) -> Path:
@@ -68,6 +78,17 @@ class CompileSession:
         if hit is None:
             hit = self._digests[key] = file_sha256(path)
         return hit
+
+    def by_stat(self, path: Path, kind: str, make: Callable[[Path], _T]) -> _T:
+        """``make(path)``, a pure function of the file's content (``kind`` names it), remembered
+        until the file's stat changes (the lines a `script:` inlines, for one)."""
+        st = os.stat(path)
+        key = (kind, str(path), (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+        if key in self._by_stat:
+            hit: _T = self._by_stat[key]
+            return hit
+        made = self._by_stat[key] = make(path)
+        return made
 
 
 def file_sha256(path: Path) -> tuple[int, str]:

@@ -31,6 +31,13 @@ def safe_resolve(path: Path) -> Path:
         return Path(os.path.abspath(path))
 
 
+def is_within(path: Path, folder: Path) -> bool:
+    """``path.is_relative_to(folder)`` for absolute, resolved paths, compared by their text (the
+    compile path asks this for every file it reads; no PurePath objects are made)."""
+    p, f = str(path), str(folder)
+    return p == f or p.startswith(f if f.endswith(os.sep) else f + os.sep)
+
+
 def read_source(path: Path, diags: DiagnosticBag, *, span: Span | None = None, label: str | None = None,
                 texts: dict[str, tuple[tuple[int, ...], str]] | None = None) -> str | None:
     """The text of ``path``, or None with a diagnostic at ``span`` (default: the file itself).

@@ -61,3 +61,42 @@ def test_changed_fragment_is_read_again(tmp_path: Path) -> None:
     second = compile_file(top, CompileOptions(session=session))
     assert second.text is not None and "ssh-hardened" in second.text and "ssh-hardening" not in second.text
     assert second.text == compile_file(top, CompileOptions()).text
+
+
+def test_changed_inlined_script_is_read_again(tmp_path: Path) -> None:
+    """`script:` files are inlined from the session's memo while their stat is unchanged; a new
+    content (or a file that becomes binary) is read again, with the diagnostics of a fresh compile."""
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / ".git").mkdir()
+    script = project / "setup.sh"
+    script.write_text("echo first\n")
+    top = project / "t.aib.yaml"
+    top.write_text(
+        "name: t\nlocation: westus2\n"
+        "identity: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
+        "Microsoft.ManagedIdentity/userAssignedIdentities/aib\n"
+        "source: Canonical:ubuntu-24_04-lts:server:latest\n"
+        "customize:\n  - name: setup\n    shell: {script: setup.sh}\n"
+        "distribute:\n  - vhd: true\n")
+    session = CompileSession()
+    first = compile_file(top, CompileOptions(session=session))
+    assert first.text is not None and "echo first" in first.text
+    script.write_text("echo second, a longer line\n")
+    second = _outcome(top, CompileOptions(session=session))
+    assert second[0] is not None and "echo second" in second[0] and "echo first" not in second[0]
+    assert second == _outcome(top, CompileOptions())
+    script.write_bytes(b"\0binary")
+    third = _outcome(top, CompileOptions(session=session))
+    assert third == _outcome(top, CompileOptions())
+    assert third[0] is None and any("AIB413" in d and "binary" in d for d in third[1])
+
+
+@pytest.mark.parametrize(("path", "folder"), [
+    ("/a/b", "/a/b"), ("/a/b/c", "/a/b"), ("/a/bc", "/a/b"), ("/a", "/a/b"), ("/x/y", "/"), ("/a/b/c", "/a/b/")])
+def test_is_within_agrees_with_pathlib(path: str, folder: str) -> None:
+    """The text comparison the resolver and local files use for confinement (AIB290, AIB412)
+    answers as ``PurePath.is_relative_to`` does for absolute paths, a sibling prefix included."""
+    from aibtui.compiler.sources import is_within
+
+    assert is_within(Path(path), Path(folder)) == Path(path).is_relative_to(Path(folder))

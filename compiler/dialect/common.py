@@ -17,7 +17,7 @@ from ..model import (
 )
 from ..nodes import Mapping, Node, Scalar, Sequence, to_plain, type_name
 from ..records import dataclass, field
-from ..sources import safe_resolve
+from ..sources import is_within, safe_resolve
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
 if TYPE_CHECKING:
@@ -119,6 +119,23 @@ def _ordered(d: dict[str, Any], order: tuple[str, ...] | list[str]) -> dict[str,
     return out
 
 
+def inline_outcome(path: Path) -> tuple[str, int | tuple[str, ...] | None]:
+    """What inlining the local file ``path`` gives: ("size", bytes) when it is too large,
+    ("binary", None), ("encoding", None) when it is not UTF-8, or ("lines", its lines).
+    A pure function of the file's content (a session remembers it by the file's stat)."""
+    size = path.stat().st_size
+    if size > MAX_INLINE_BYTES:
+        return "size", size
+    data = path.read_bytes()
+    if b"\0" in data:
+        return "binary", None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return "encoding", None
+    return "lines", tuple(_split_lines(text))
+
+
 class LowererBase:
     """The helpers each section's lowering mixin uses (``self.c`` is the context, ``self.d`` the bag)."""
 
@@ -205,9 +222,7 @@ class LowererBase:
         path = real(base / rel)
         root = self.c.options.root
         if root is not None and not self.c.options.allow_outside_root:
-            try:
-                path.relative_to(real(root))
-            except ValueError:
+            if not is_within(path, real(root)):
                 self.d.add(C.AIB412, f"{rel} resolves to {path}, outside the project root {root}", node.span)
                 return None
         if not path.is_file():
@@ -221,23 +236,23 @@ class LowererBase:
         path = self.local_file(node, what)
         if path is None:
             return None
-        size = path.stat().st_size
-        if size > MAX_INLINE_BYTES:
-            self.d.add(C.AIB413, f"{path.name} is {size} bytes; inlining is limited to {MAX_INLINE_BYTES}",
+        session = self.c.options.session
+        outcome = session.by_stat(path, "inline", inline_outcome) if session is not None else inline_outcome(path)
+        kind, payload = outcome
+        if kind == "size":
+            self.d.add(C.AIB413, f"{path.name} is {payload} bytes; inlining is limited to {MAX_INLINE_BYTES}",
                        node.span, hint="upload it and use `uri:` with `local:` for the checksum")
             return None
-        data = path.read_bytes()
-        if b"\0" in data:
+        if kind == "binary":
             self.d.add(C.AIB413, f"{path.name} is a binary file and cannot be inlined", node.span)
             return None
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
+        if kind == "encoding":
             self.d.add(C.AIB413, f"{path.name} is not UTF-8 text", node.span)
             return None
         shown = node.value if isinstance(node, Scalar) else path.name
         self.d.add(C.AIB407, f"the lines of {shown} are inlined into the template", node.span)
-        return _split_lines(text)
+        assert isinstance(payload, tuple)
+        return list(payload)
 
     def tags(self, node: Node, path: JsonPath, what: str) -> dict[str, str] | None:
         m = self.mapping(node, what)

@@ -35,6 +35,14 @@ SECTION = Section(
 )
 
 
+# The keys a step of each kind takes beside its body.
+_STEP_LEVEL: dict[str, tuple[str, ...]] = {
+    "shell": ("name", "shell"),
+    "powershell": ("name", "powershell", "runElevated", "runAsSystem", "validExitCodes"),
+    "file": ("name", "file"), "windowsRestart": ("name", "windowsRestart"),
+    "windowsUpdate": ("name", "windowsUpdate")}
+
+
 class StepsLowering(LowererBase):
     """Lowering of this section: dialect node -> official JSON, with spans."""
 
@@ -94,11 +102,7 @@ class StepsLowering(LowererBase):
             if step_name is not None:
                 out["name"] = step_name
                 self.mark(path + ("name",), m.items["name"], m.key_spans["name"])
-        step_level = {"shell": ("name", "shell"),
-                      "powershell": ("name", "powershell", "runElevated", "runAsSystem", "validExitCodes"),
-                      "file": ("name", "file"), "windowsRestart": ("name", "windowsRestart"),
-                      "windowsUpdate": ("name", "windowsUpdate")}[kind]
-        self.unknown_keys(m, step_level, f"a {kind} step")
+        self.unknown_keys(m, _STEP_LEVEL[kind], f"a {kind} step")
         body = m.items[kind]
         if kind in ("shell", "powershell"):
             self.script_step(kind, body, m, path, out)

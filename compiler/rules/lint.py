@@ -12,6 +12,7 @@ from .urls import fetchable, github_raw, is_plain_http
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
 _URI_KEYS = MappingProxyType({"Shell": "scriptUri", "PowerShell": "scriptUri", "File": "sourceUri"})
@@ -53,7 +54,19 @@ def check(ctx: RuleContext) -> None:
             name = step.body.get("name")
             label = repr(name) if is_str(name) and name else f"#{step.index + 1}"
             ctx.report(C.AIB600, f"step {label} downloads {uri!r} without a sha256Checksum", path)
-    _placeholders(ctx, ctx.doc, ())
+    if _may_hold_placeholder(ctx.doc):
+        _placeholders(ctx, ctx.doc, ())
+
+
+def _may_hold_placeholder(doc: Any) -> bool:
+    """False when no key or string of ``doc`` holds a ``<`` (most templates): one pass of the C JSON
+    encoder instead of a Python walk. JSON escapes no ``<``; a value it cannot write says True."""
+    import json  # (already loaded on the compile path by emit)
+
+    try:
+        return "<" in json.dumps(doc, ensure_ascii=False, check_circular=False)
+    except (TypeError, ValueError):
+        return True
 
 
 def _placeholders(ctx: RuleContext, value: Any, path: JsonPath) -> None:
@@ -64,14 +77,17 @@ def _placeholders(ctx: RuleContext, value: Any, path: JsonPath) -> None:
     work: list[tuple[Any, JsonPath]] = [(value, path)]
     while work:
         cur, p = work.pop()
+        items: Iterable[tuple[Any, Any]]
         if isinstance(cur, dict):
-            items: list[tuple[Any, Any]] = list(cur.items())
+            items = cur.items()
         elif isinstance(cur, list):
-            items = list(enumerate(cur))
+            items = enumerate(cur)
         else:
             continue
         children: list[tuple[Any, JsonPath]] = []
         for k, v in items:
+            if type(v) is str and "<" not in v and (type(k) is not str or "<" not in k):
+                continue  # the common case: a string without a placeholder, under a plain key
             if isinstance(k, str) and "<" in k and not is_expression(k):
                 found = _unfilled(k)
                 if found:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _GITHUB_BLOB = re.compile(r"^https?://(?:www\.)?github\.com/([^/]+)/([^/]+)/(blob|raw)/(.+)$", re.IGNORECASE)
 _GITHUB_TREE = re.compile(r"^https?://(?:www\.)?github\.com/[^/]+/[^/]+/tree/", re.IGNORECASE)
@@ -11,8 +12,10 @@ _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):(//([^/?#]*))?")
 _LOCAL_HOSTS = frozenset(("localhost", "127.0.0.1", "::1", "0.0.0.0"))
 
 
+@lru_cache(maxsize=2048)
 def fetchable(url: str) -> str | None:
-    """None when ``url`` is an absolute http(s) URL with a host; else why not (for the message)."""
+    """None when ``url`` is an absolute http(s) URL with a host; else why not (for the message).
+    A pure function of the text, memoised (the rules ask for every URL a template names)."""
     if _SPACE.search(url):
         return "it contains whitespace"
     m = _URL.match(url)
