@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_tui_support import HAND, FakeAdapter, FakeWatcher, wait_until
+from test_tui_support import HAND, FakeAdapter, FakeWatcher, settle, wait_until
 
 from aibtui.tui.app import AibApp
 
@@ -44,7 +44,7 @@ def _app(folder: Path, adapter: FakeAdapter | None = None) -> AibApp:
 async def _editor_ready(pilot) -> None:  # noqa: ANN001
     app = pilot.app
     await wait_until(pilot, lambda: type(app.screen).__name__ == "EditorScreen" and app.screen.result is not None)
-    await pilot.pause(0.1)
+    await settle(pilot)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
@@ -53,7 +53,7 @@ def test_unsaved_changes_question(snap_compare, project: Path, size: tuple[int, 
         await _editor_ready(pilot)
         await pilot.press("x", "ctrl+q")
         await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "UnsavedScreen")
-        await pilot.pause(0.1)
+        await settle(pilot)
 
     assert snap_compare(_app(project), run_before=run, terminal_size=size)
 
@@ -64,7 +64,7 @@ def test_open_a_template(snap_compare, project: Path, size: tuple[int, int]) -> 
         await _editor_ready(pilot)
         await pilot.press("ctrl+f")
         await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "OpenScreen" and pilot.app.screen.files)
-        await pilot.pause(0.1)
+        await settle(pilot)
 
     assert snap_compare(_app(project), run_before=run, terminal_size=size)
 
@@ -75,7 +75,7 @@ def test_yaml_tab(snap_compare, project: Path, size: tuple[int, int]) -> None:
         await _editor_ready(pilot)
         await pilot.press("5")
         pilot.app.screen.query_one("#yaml-text").cursor_blink = False  # a blinking cursor is no stable picture
-        await pilot.pause(0.2)
+        await settle(pilot)
 
     assert snap_compare(_app(project), run_before=run, terminal_size=size)
 
@@ -84,7 +84,7 @@ def test_diagnostic_detail_large(snap_compare, project: Path) -> None:
     async def run(pilot) -> None:  # noqa: ANN001
         await _editor_ready(pilot)
         await pilot.press("4")
-        await pilot.pause(0.2)
+        await settle(pilot)
 
     assert snap_compare(_app(project), run_before=run, terminal_size=(120, 40))
 
@@ -96,7 +96,7 @@ def test_simulated_build(snap_compare, project: Path, size: tuple[int, int]) -> 
         await pilot.press("b")
         await wait_until(pilot, lambda: getattr(pilot.app.screen, "final", None) == "Succeeded")
         await wait_until(pilot, lambda: "run outputs" in str(pilot.app.screen.query_one("#run-outputs").render()))
-        await pilot.pause(0.2)
+        await settle(pilot)
 
     assert snap_compare(_app(project, SimulatedAdapter([])), run_before=run, terminal_size=size)
 
@@ -107,6 +107,6 @@ def test_help_in_the_editor(snap_compare, project: Path, size: tuple[int, int]) 
         await _editor_ready(pilot)
         await pilot.press("f1")
         await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "HelpScreen")
-        await pilot.pause(0.1)
+        await settle(pilot)
 
     assert snap_compare(_app(project), run_before=run, terminal_size=size)

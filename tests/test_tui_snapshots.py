@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_tui_support import HAND, FakeAdapter, wait_until
+from test_tui_support import HAND, FakeAdapter, settle, wait_until
 
 from aibtui.tui.app import AibApp
 from aibtui.tui.provider_adapter import ImageEntry
@@ -41,14 +41,6 @@ def _app(folder: Path) -> AibApp:
     return app
 
 
-async def _settle(pilot) -> None:  # noqa: ANN001
-    """Before the picture: every pending message handled and every animation done (not a fixed sleep), and
-    no blinking cursor (its phase would depend on when the picture is taken: a steady cursor is drawn)."""
-    for widget in pilot.app.screen.query("Input, TextArea"):
-        widget.cursor_blink = False
-    await pilot.pause()
-    await pilot.wait_for_scheduled_animations()
-    await pilot.pause()
 
 
 def _value(pilot, selector: str) -> str:  # noqa: ANN001
@@ -58,14 +50,14 @@ def _value(pilot, selector: str) -> str:  # noqa: ANN001
 async def _editor_ready(pilot) -> None:  # noqa: ANN001
     app = pilot.app
     await wait_until(pilot, lambda: type(app.screen).__name__ == "EditorScreen" and app.screen.result is not None)
-    await _settle(pilot)
+    await settle(pilot)
 
 
 async def _wizard_ready(pilot) -> None:  # noqa: ANN001
     app = pilot.app
     await wait_until(pilot, lambda: type(app.screen).__name__ == "OnboardingScreen")
     await wait_until(pilot, lambda: app.screen.profiles)
-    await _settle(pilot)
+    await settle(pilot)
 
 
 def test_onboarding_name(snap_compare, empty: Path) -> None:
@@ -77,7 +69,7 @@ def test_onboarding_base_image(snap_compare, empty: Path) -> None:
         await _wizard_ready(pilot)
         await pilot.press("enter")
         await wait_until(pilot, lambda: pilot.app.screen.page_id == "base")
-        await _settle(pilot)
+        await settle(pilot)
 
     assert snap_compare(_app(empty), run_before=run)
 
@@ -87,7 +79,7 @@ def test_onboarding_identity(snap_compare, empty: Path) -> None:
         await _wizard_ready(pilot)
         await pilot.press("enter", "enter", "enter")
         await wait_until(pilot, lambda: pilot.app.screen.page_id == "identity")
-        await _settle(pilot)
+        await settle(pilot)
 
     assert snap_compare(_app(empty), run_before=run)
 
@@ -105,7 +97,7 @@ def test_editor_build_settings(snap_compare, project: Path) -> None:
         await _editor_ready(pilot)
         await pilot.press("3")
         await wait_until(pilot, lambda: pilot.app.screen.query_one("#tabs").active == "build")
-        await _settle(pilot)
+        await settle(pilot)
 
     assert snap_compare(_app(project), run_before=run)
 
@@ -115,7 +107,7 @@ def test_editor_preview(snap_compare, project: Path) -> None:
         await _editor_ready(pilot)
         await pilot.press("4")
         await wait_until(pilot, lambda: pilot.app.screen.query_one("#tabs").active == "preview")
-        await _settle(pilot)
+        await settle(pilot)
 
     assert snap_compare(_app(project), run_before=run)
 
@@ -127,7 +119,7 @@ def test_step_form_with_a_validation_error(snap_compare, project: Path) -> None:
         await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "FormScreen")
         await pilot.press("tab", "tab", "ctrl+u", *"/etc/a.conf")
         await wait_until(pilot, lambda: "/etc/a.conf" in [w.value for w in pilot.app.screen.query("Input")])
-        await _settle(pilot)
+        await settle(pilot)
 
     assert snap_compare(_app(project), run_before=run)
 
@@ -140,7 +132,7 @@ def test_source_picker(snap_compare, project: Path) -> None:
                          and pilot.app.screen.profiles and pilot.app.screen.level)
         await pilot.press(*"ubu")
         await wait_until(pilot, lambda: _value(pilot, "#filter") == "ubu")
-        await _settle(pilot)
+        await settle(pilot)
 
     assert snap_compare(_app(project), run_before=run)
 
@@ -150,7 +142,7 @@ async def _monitor_done(pilot) -> None:  # noqa: ANN001
     await pilot.press("b")
     await wait_until(pilot, lambda: getattr(pilot.app.screen, "final", None) == "Succeeded")
     await wait_until(pilot, lambda: "run outputs" in str(pilot.app.screen.query_one("#run-outputs").render()))
-    await _settle(pilot)
+    await settle(pilot)
 
 
 def test_build_monitor(snap_compare, project: Path) -> None:
@@ -167,7 +159,7 @@ def test_templates(snap_compare, project: Path) -> None:
         await pilot.press("ctrl+t")
         await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "TemplatesScreen"
                          and pilot.app.screen.rows)
-        await _settle(pilot)
+        await settle(pilot)
 
     assert snap_compare(_app(project), run_before=run)
 
@@ -177,7 +169,7 @@ def test_help(snap_compare, project: Path) -> None:
         await _editor_ready(pilot)
         await pilot.press("f1")
         await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "HelpScreen")
-        await _settle(pilot)
+        await settle(pilot)
 
     assert snap_compare(_app(project), run_before=run)
 
@@ -187,7 +179,7 @@ def test_file_chooser(snap_compare, project: Path) -> None:
 
     async def run(pilot) -> None:  # noqa: ANN001
         await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "OpenScreen" and pilot.app.screen.files)
-        await _settle(pilot)
+        await settle(pilot)
 
     assert snap_compare(_app(project), run_before=run)
 
@@ -197,7 +189,7 @@ def test_recipe_chooser(snap_compare, project: Path) -> None:
         await _editor_ready(pilot)
         await pilot.press("a")
         await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "ChooseScreen")
-        await _settle(pilot)
+        await settle(pilot)
 
     assert snap_compare(_app(project), run_before=run)
 
@@ -226,6 +218,6 @@ def test_cancel_confirmation(snap_compare, project: Path) -> None:
         await wait_until(pilot, lambda: app._adapter.polls > 3)
         await pilot.press("c")
         await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "ConfirmScreen")
-        await _settle(pilot)
+        await settle(pilot)
 
     assert snap_compare(app, run_before=run)

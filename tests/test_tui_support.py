@@ -54,6 +54,16 @@ async def wait_until(pilot: Any, cond: Callable[[], bool], timeout: float = 30.0
     raise AssertionError(f"timed out waiting for {what or cond}")
 
 
+async def settle(pilot: Any) -> None:
+    """Before a snapshot: every pending message handled and every animation done (not a fixed sleep),
+    and no blinking cursor (its phase would depend on when the picture is taken)."""
+    for widget in pilot.app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+
+
 @contextmanager
 def service(tmp_path: Path, monkeypatch: Any, **settings: Any) -> Iterator[Any]:
     """The local service in-process on a temp state dir (as the ops tests do); always stopped."""
