@@ -304,3 +304,29 @@ async def test_a_file_deleted_under_the_editor_is_reported_once_and_can_be_saved
         await pilot.click("#overwrite")
         await wait_until(pilot, lambda: path.is_file())
     assert path.read_text() == HAND
+
+
+@pytest.mark.asyncio
+async def test_ctrl_s_typed_right_after_text_keeps_every_character(tmp_path: Path) -> None:
+    """Issue 14 (never lose work): a terminal delivers "greeting" and Ctrl+S in one burst. Ctrl+S must not
+    overtake the characters still queued for the focused input (a priority binding did: the form was
+    submitted with "greeti" under load, seen in a fresh-clone CI run)."""
+    from textual import events
+
+    path = tmp_path / "web.aib.yaml"
+    path.write_text(HAND)
+    app = AibApp(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        ed = await _open(pilot, app)
+        await pilot.press("down", "enter")  # the 'motd' step's form
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "FormScreen", what="the step's form")
+        name = app.screen.query_one("#f-name", Input)
+        name.focus()
+        await pilot.press("ctrl+u")
+        await wait_until(pilot, lambda: name.value == "", what="the name to clear")
+        for ch in "greeting":  # posted back to back, as one read from the terminal: no wait in between
+            app.post_message(events.Key(ch, ch))
+        app.post_message(events.Key("ctrl+s", None))
+        await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen) and "greeting" in _names(ed),
+                         what="the step renamed")
+        assert _names(ed)[1] == "greeting"

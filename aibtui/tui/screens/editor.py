@@ -34,7 +34,7 @@ TABS = ("steps", "targets", "build", "preview", "yaml")
 
 class EditorScreen(Screen[None]):
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="editor.save", priority=True),
+        Binding("ctrl+s", "save", "Save", id="editor.save"),
         Binding("a", "add", "Add", id="editor.add"),
         Binding("v", "add(True)", "Add validation", id="editor.add_validation", show=False),
         Binding("e", "edit", "Edit", id="editor.edit", show=False),

@@ -33,7 +33,7 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
-        Binding("ctrl+s", "submit", "OK", id="form.ok", priority=True),
+        Binding("ctrl+s", "submit", "OK", id="form.ok"),
     ]
 
     def __init__(self, title: str, fields: list[Field], *, explain: str = "", focus: str | None = None,

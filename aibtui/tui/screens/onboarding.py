@@ -86,7 +86,7 @@ class OnboardingScreen(Screen[None]):
     BINDINGS = [
         Binding("ctrl+n", "next", "Next", id="onboarding.next", priority=True),
         Binding("escape", "back", "Back", id="onboarding.back"),
-        Binding("ctrl+s", "write", "Write", id="onboarding.write", priority=True, show=False),
+        Binding("ctrl+s", "write", "Write", id="onboarding.write", show=False),
     ]
 
     def __init__(self, folder: Path) -> None:
