@@ -84,7 +84,7 @@ class ChoiceList(SelectionList[str]):
 
 class OnboardingScreen(Screen[None]):
     BINDINGS = [
-        Binding("ctrl+n", "next", "Next", id="onboarding.next", priority=True),
+        Binding("ctrl+n", "next", "Next", id="onboarding.next"),
         Binding("escape", "back", "Back", id="onboarding.back"),
         Binding("ctrl+s", "write", "Write", id="onboarding.write", show=False),
     ]
