@@ -929,38 +929,32 @@ def _residual_of(ev: Evaluator, node: Any, env: Env, src: Src, parts: list[Any])
     return residual_call(src, node, values)
 
 
-@lazy("and")
-def _and(ev: Evaluator, node: Any, env: Env, src: Src, span: Span) -> Node:
+def _short_circuit(ev: Evaluator, node: Any, env: Env, src: Src, span: Span, name: str, stop: bool) -> Node:
+    """and() (``stop`` False) / or() (``stop`` True): the first argument equal to ``stop`` decides;
+    otherwise an unknown argument makes the whole unknown, else the result is ``not stop``."""
     unknown: Unknown | None = None
     values: list[Node] = []
     for a in _args(node, 1, None, span):
         v = ev.ev(a, env, src)
         values.append(v)
-        b = _bool_of(v, "an argument of and()")
-        if b is False:
-            return Scalar(span, False, plain=False)
+        b = _bool_of(v, f"an argument of {name}()")
+        if b is stop:
+            return Scalar(span, stop, plain=False)
         if b is None:
             unknown = unknown or v  # type: ignore[assignment]
     if unknown is not None:
         return Unknown(span, _residual_of(ev, node, env, src, values), unknown.reason, unknown.parameter)
-    return Scalar(span, True, plain=False)
+    return Scalar(span, not stop, plain=False)
+
+
+@lazy("and")
+def _and(ev: Evaluator, node: Any, env: Env, src: Src, span: Span) -> Node:
+    return _short_circuit(ev, node, env, src, span, "and", False)
 
 
 @lazy("or")
 def _or(ev: Evaluator, node: Any, env: Env, src: Src, span: Span) -> Node:
-    unknown: Unknown | None = None
-    values: list[Node] = []
-    for a in _args(node, 1, None, span):
-        v = ev.ev(a, env, src)
-        values.append(v)
-        b = _bool_of(v, "an argument of or()")
-        if b is True:
-            return Scalar(span, True, plain=False)
-        if b is None:
-            unknown = unknown or v  # type: ignore[assignment]
-    if unknown is not None:
-        return Unknown(span, _residual_of(ev, node, env, src, values), unknown.reason, unknown.parameter)
-    return Scalar(span, False, plain=False)
+    return _short_circuit(ev, node, env, src, span, "or", True)
 
 
 @lazy("coalesce")
