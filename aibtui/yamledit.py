@@ -110,23 +110,23 @@ def to_plain(value: Any) -> Any:
     return str(value)
 
 
-def to_node(value: Any) -> Any:
-    """Plain data -> ruamel containers; multi-line strings become literal blocks (``|``)."""
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-    from ruamel.yaml.scalarstring import LiteralScalarString
+def to_node(value: Any, *, item: bool = False) -> Any:
+    """Plain data -> ruamel nodes styled by the project's one YAML writer.
 
-    if isinstance(value, dict) and not hasattr(value, "ca"):
-        m = CommentedMap()
-        for k, v in value.items():
-            m[k] = to_node(v)
-        return m
-    if isinstance(value, list) and not hasattr(value, "ca"):
-        s = CommentedSeq()
-        s.extend(to_node(v) for v in value)
-        return s
-    if isinstance(value, str) and "\n" in value.rstrip("\n") and value == value.strip(" ") and "\t" not in value:
-        return LiteralScalarString(value if value.endswith("\n") else value + "\n")
-    return value
+    The value is written by ``aibtui.compiler.yamlwriter`` (the writer of ``import`` and ``init``)
+    and read back with the round-trip loader, so a step or setting the TUI adds has the same quoting,
+    flow lists, small flow mappings and literal blocks as a file ``aibtui import`` or the wizard
+    wrote. ``item``: the value is a list item (the writer lays out list items and mapping values a
+    little differently). Numbers, booleans and None stay as they are; ruamel nodes are returned
+    unchanged.
+    """
+    if hasattr(value, "ca") or value is None or isinstance(value, bool | int | float):
+        return value
+    from aibtui.compiler.yamlwriter import dump
+
+    if item:
+        return _yaml(INDENT_CANDIDATES[0]).load(dump({"v": [value]}))["v"][0]
+    return _yaml(INDENT_CANDIDATES[0]).load(dump({"v": value}))["v"]
 
 
 def _update_map(old: Any, new: dict[str, Any]) -> None:
@@ -290,7 +290,7 @@ class YamlDoc:
         s = self.seq(key, create=True)
         tail = _take_tail(s)
         index = max(0, min(index, len(s)))
-        node = value if hasattr(value, "ca") else to_node(value)
+        node = value if hasattr(value, "ca") else to_node(value, item=True)
         if index == len(s):
             s.append(node)
         else:
@@ -329,7 +329,7 @@ class YamlDoc:
         if hasattr(old, "items") and isinstance(value, dict):
             _update_map(old, value)
             return
-        s[index] = to_node(value)
+        s[index] = to_node(value, item=True)
 
     def duplicate_of(self, key: Key, index: int) -> Any:
         return copy.deepcopy(to_plain(self.seq(key)[index]))

@@ -30,10 +30,10 @@ from typing import Any
 from . import code_ids as C
 from .diagnostics import Diagnostic, DiagnosticBag, Severity, Span
 from .import_shape import Shaper, Urn, canonical_types
-from .import_yaml import Block, Commented, Flow, FlowMap, Lines, dump
 from .jsonload import load_json
 from .model import RESOURCE_TYPE, STABLE_API_VERSIONS, TemplateModel, is_expression, placeholders
 from .nodes import Mapping, Node, Scalar, Sequence, to_plain
+from .yamlwriter import Block, Commented, Flow, FlowMap, Lines, dump
 
 _PARAM = re.compile(r"\[\s*parameters\(\s*'([^']*)'\s*\)\s*\]", re.IGNORECASE)
 _VARIABLE = re.compile(r"\[\s*variables\(\s*'([^']*)'\s*\)\s*\]", re.IGNORECASE)

@@ -208,7 +208,7 @@ def test_run_mode_prefers_the_structured_field() -> None:
 
 @pytest.mark.asyncio
 async def test_simulated_local_build_is_shown_as_simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from test_tui_support import service
+    from test_tui_support import record_toasts, service
     from textual.widgets import DataTable, RichLog, Static
 
     from aibtui.tui.screens.build_monitor import BuildMonitorScreen
@@ -216,6 +216,7 @@ async def test_simulated_local_build_is_shown_as_simulated(tmp_path: Path, monke
     (tmp_path / "web.aib.yaml").write_text(HAND)
     with service(tmp_path, monkeypatch):
         app = AibApp(tmp_path)
+        toasts = record_toasts(app)  # a toast leaves app._notifications when it times out
         async with app.run_test(size=(80, 24)) as pilot:
             await _editor(pilot, app)
             await pilot.press("b")
@@ -228,7 +229,7 @@ async def test_simulated_local_build_is_shown_as_simulated(tmp_path: Path, monke
             head = str(mon.query_one("#run-head", Static).render())
             assert "Succeeded (simulated)" in head and "SIMULATED" in head and "on local" in head
             assert "(simulated)" in str(mon.query_one("#timeline", Static).render())
-            assert any("simulated build finished" in str(n.message) for n in app._notifications)
+            assert any("simulated build finished" in t for t in toasts)
             assert not any(b.action == "cancel_build" for b in mon.active_bindings.values()
                            if mon.check_action("cancel_build", ()))  # the footer no longer offers c
             await pilot.press("escape", "ctrl+t")

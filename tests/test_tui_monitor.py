@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_tui_support import HAND, FakeAdapter, service, wait_until
+from test_tui_support import HAND, FakeAdapter, record_toasts, service, wait_until
 from textual.widgets import DataTable, RichLog, Static
 
 from aibtui.tui.app import AibApp
@@ -18,19 +18,6 @@ from aibtui.tui.screens.editor import EditorScreen
 
 def _log(screen: BuildMonitorScreen) -> str:
     return "\n".join(line.text for line in screen.query_one("#run-log", RichLog).lines)
-
-
-def _record_toasts(app: AibApp) -> list[str]:
-    """Every toast's text (Textual drops a toast from app._notifications when it times out)."""
-    said: list[str] = []
-    notify = app.notify
-
-    def recording(message: str, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        said.append(str(message))
-        return notify(message, *args, **kwargs)
-
-    app.notify = recording  # type: ignore[method-assign]
-    return said
 
 
 async def _start_build(pilot, app: AibApp) -> BuildMonitorScreen:  # noqa: ANN001
@@ -46,7 +33,7 @@ async def test_build_runs_to_its_outputs(tmp_path: Path, monkeypatch: pytest.Mon
     with service(tmp_path, monkeypatch) as svc:
         svc.runner.gate.hold("Customizing")  # the monitor sees the run running, however loaded the machine
         app = AibApp(tmp_path)
-        toasts = _record_toasts(app)
+        toasts = record_toasts(app)
         async with app.run_test(size=(100, 30)) as pilot:
             mon = await _start_build(pilot, app)
             await wait_until(pilot, lambda: mon.timeline and "Customizing" in mon.timeline[-1][1],
@@ -123,7 +110,7 @@ async def test_a_file_with_errors_is_not_built(tmp_path: Path) -> None:
     app = AibApp(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen) and app.screen.result is not None)
-        toasts = _record_toasts(app)
+        toasts = record_toasts(app)
         await pilot.press("b")
         await wait_until(pilot, lambda: any("the template has errors" in m for m in toasts), what="the refusal")
         assert isinstance(app.screen, EditorScreen)

@@ -143,3 +143,16 @@ class FakeAdapter:
 
     def poll_interval(self) -> float:
         return 0.01
+
+
+def record_toasts(app: Any) -> list[str]:
+    """Every toast's text (Textual drops a toast from app._notifications when it times out)."""
+    said: list[str] = []
+    notify = app.notify
+
+    def recording(message: str, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        said.append(str(message))
+        return notify(message, *args, **kwargs)
+
+    app.notify = recording  # type: ignore[method-assign]
+    return said

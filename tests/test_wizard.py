@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from aibtui.compiler import compile_file
+from aibtui.compiler.yamlwriter import scalar
 from aibtui.onboarding import resource_ids as ids
 from aibtui.onboarding.answers import Answers, Output, default_outputs, gallery_image_id
 from aibtui.onboarding.recipes import (
@@ -19,7 +20,6 @@ from aibtui.onboarding.recipes import (
     step_summary,
 )
 from aibtui.onboarding.writer import TargetExists, write_project
-from aibtui.onboarding.yamltext import scalar
 
 SUB = "00000000-0000-0000-0000-000000000000"
 

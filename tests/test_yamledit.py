@@ -63,7 +63,9 @@ def test_edits_keep_comments_and_untouched_lines(tmp_path: Path) -> None:
     # the comment introducing `distribute` still sits right above it, after the new last step
     lines = after.splitlines()
     assert lines[lines.index("# where it goes") + 1] == "distribute:"
-    assert lines[lines.index("# where it goes") - 2] == "    shell: sudo apt-get clean"
+    # the added step is written by the project's one YAML writer (as `import` and `init` would write
+    # it: a short step on one line), then the blank line that was there before `# where it goes`
+    assert lines[lines.index("# where it goes") - 2] == "  - {name: cleanup, shell: sudo apt-get clean}"
 
 
 def test_move_and_remove_then_undo_restores_the_bytes(tmp_path: Path) -> None:

@@ -372,7 +372,7 @@ class StepsShaping(ShaperBase):
 
     @staticmethod
     def script(lines: list[str]) -> Any:
-        from ..import_yaml import Block, Lines, block_ok  # the writer: off the compile path
+        from ..yamlwriter import Block, Lines, block_ok  # the writer: off the compile path
 
         if not lines:
             return []

@@ -420,7 +420,7 @@ class DistributeShaping(ShaperBase):
         return self.finish_target(t, out, derived)
 
     def regions(self, t: dict[str, Any], new_style: bool) -> Any:
-        from ..import_yaml import Flow  # the writer: off the compile path
+        from ..yamlwriter import Flow  # the writer: off the compile path
 
         if new_style:
             tr = t.get("targetRegions")

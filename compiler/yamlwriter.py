@@ -1,9 +1,18 @@
-"""A small, deterministic YAML writer for ``aibtui import``.
+"""The one YAML writer: every ``*.aib.yaml`` text aibtui writes goes through it.
 
-It writes exactly the shapes the importer builds (mappings, lists, scalars, literal blocks for
-scripts, flow lists for short lists of names) and quotes every string YAML 1.1 would read as
-something else (``no``, ``1.10``, ``2024-01-01``, ``~``, ``*x``, ``@x``, ``%x``, ``!x``...).
-Plain style is used only when the string reads back as the same string.
+``aibtui import`` (``compiler/importer.py``), ``aibtui init`` and the TUI's onboarding
+(``aibtui/onboarding/yamltext.py``) call :func:`dump`; the TUI editor renders each value it adds to
+a user's file with :func:`dump` too and grafts the result into the round-trip document
+(``aibtui/yamledit.py``), so a template looks the same whoever wrote it: the same quoting, the same
+flow lists and small flow mappings, the same literal blocks for scripts, the same indentation
+(mappings by 2, list dashes at 2).
+
+It writes plain data (mappings, lists, scalars) plus a few markers for the choices that data alone
+cannot carry (:class:`Block`, :class:`Lines`, :class:`Flow`, :class:`FlowMap`, :class:`Commented`
+for an end-of-line comment, :class:`Described` for comment lines above a key or item), and quotes
+every string YAML 1.1 would read as something else (``no``, ``1.10``, ``2024-01-01``, ``~``,
+``*x``, ``@x``, ``%x``, ``!x``...). Plain style is used only when the string reads back as the same
+string; a multi-line string becomes a literal block when that reads back exactly.
 """
 
 from __future__ import annotations
@@ -51,6 +60,15 @@ class Commented:
 
     value: Any
     comment: str
+
+
+@dataclass(frozen=True, slots=True)
+class Described:
+    """A value with comment lines above its key (or list item), after an optional blank line."""
+
+    value: Any
+    comments: tuple[str, ...]
+    blank: bool = False
 
 
 # YAML printable characters, minus the ones YAML 1.1 reads as line breaks (NEL, LS, PS) and the BOM.
@@ -152,9 +170,34 @@ def block_ok(lines: list[str]) -> bool:
 
 
 def dump(doc: dict[str, Any], header: list[str] | None = None) -> str:
+    """The YAML text of ``doc`` (a mapping), after ``header`` written as comment lines."""
     lines = [f"# {h}" if h else "#" for h in header or []]
     _mapping(doc, 0, lines)
     return "\n".join(lines) + "\n"
+
+
+def _described(value: Any, pad: str, out: list[str]) -> Any:
+    """Write a :class:`Described` value's blank line and comment lines; returns the value itself."""
+    while isinstance(value, Described):
+        if value.blank and out and out[-1]:
+            out.append("")
+        out.extend(f"{pad}# {c}" if c else f"{pad}#" for c in value.comments)
+        value = value.value
+    return value
+
+
+def text_block(text: str) -> tuple[str, tuple[str, ...]] | None:
+    """A multi-line string as a literal block: (indicator ``|`` or ``|-``, lines), or None.
+
+    None when a literal block would not read back as exactly ``text`` (leading indentation on the
+    first line, trailing spaces, several trailing newlines, characters a block cannot hold).
+    """
+    if "\n" not in text.rstrip("\n"):
+        return None
+    keep = "|" if text.endswith("\n") else "|-"
+    body = text[:-1] if text.endswith("\n") else text
+    lines = body.split("\n")
+    return (keep, tuple(lines)) if block_ok(lines) else None
 
 
 def _key(key: str) -> str:
@@ -168,6 +211,7 @@ def _suffix(comment: str | None) -> str:
 def _mapping(d: dict[str, Any], indent: int, out: list[str]) -> None:
     pad = " " * indent
     for key, value in d.items():
+        value = _described(value, pad, out)
         comment = None
         if isinstance(value, Commented):
             value, comment = value.value, value.comment
@@ -182,6 +226,12 @@ def _value(head: str, value: Any, comment: str | None, indent: int, out: list[st
             out.append(f"{head} {text}{_suffix(comment)}")
             return
         value = list(value.items)
+    if isinstance(value, str) and (block := text_block(value)) is not None:
+        keep, lines = block
+        out.append(f"{head} {keep}{_suffix(comment)}")
+        pad = " " * (indent + 2)
+        out.extend(f"{pad}{line}" if line else "" for line in lines)
+        return
     text = scalar(value)
     if text is None and isinstance(value, dict):
         text = _flow_mapping(value, WIDTH - len(head) - 1)
@@ -219,9 +269,13 @@ def _wrapped(head: str, value: FlowMap, comment: str | None, out: list[str]) -> 
     out.append(line + _suffix(comment))
 
 
+def _multiline(value: Any) -> bool:
+    return isinstance(value, str) and "\n" in value
+
+
 def _flow_list(items: list[Any], room: int) -> str | None:
     """``[a, b]`` for a short list of scalars that fits in ``room`` characters."""
-    if any(isinstance(v, (Commented, Block, Flow, dict, list, Lines)) for v in items):
+    if any(isinstance(v, (Commented, Described, Block, Flow, dict, list, Lines)) or _multiline(v) for v in items):
         return None
     text = scalar(Flow(tuple(items)))
     return text if text is not None and len(text) <= room else None
@@ -237,7 +291,7 @@ def _flow_mapping(d: dict[str, Any], room: int, *, strict: bool = False) -> str 
             text = _flow_list(value, room)
         elif isinstance(value, Flow):
             text = scalar(value)
-        elif isinstance(value, (Commented, Block, dict, Lines)):
+        elif isinstance(value, (Commented, Described, Block, dict, Lines)) or _multiline(value):
             return None
         else:
             text = scalar(value, flow=True)
@@ -252,6 +306,7 @@ def _flow_mapping(d: dict[str, Any], room: int, *, strict: bool = False) -> str 
 def _list(items: list[Any], indent: int, out: list[str]) -> None:
     pad = " " * indent
     for item in items:
+        item = _described(item, pad, out)
         comment = None
         if isinstance(item, Commented):
             item, comment = item.value, item.comment
@@ -263,7 +318,8 @@ def _list(items: list[Any], indent: int, out: list[str]) -> None:
         elif isinstance(item, dict) and item:
             sub: list[str] = []
             _mapping(item, indent + 2, sub)
-            sub[0] = f"{pad}- {sub[0][indent + 2:]}"
+            first = next(i for i, line in enumerate(sub) if line and not line.lstrip().startswith("#"))
+            sub[first] = f"{pad}- {sub[first][indent + 2:]}"
             out.extend(sub)
         elif isinstance(item, (list, Lines)) and scalar(item) is None:
             out.append(f"{pad}-{_suffix(comment)}")
