@@ -270,18 +270,15 @@ class _Resolver:
         self.options = options
         self.session = session = options.session
         self.real = session.resolve if session is not None else safe_resolve
-        if options.root is not None:
-            root = options.root
-        else:
-            root = session.project_root(top, find_project_root) if session is not None else find_project_root(top)
-        self.root = self.real(Path(root).absolute())
-        self.search_dirs = _search_dirs(options)
-        self.builtin = _builtin_dir(options)
-        # Reads are confined to these folders (symlinks resolved): the project root, the profile
-        # search path, the built-in profiles and --allow-path folders (AIB290 / AIB202).
-        self.allowed = [self.root] + [self.real(d) for d in
-                                      [*self.search_dirs, *([self.builtin] if self.builtin else []),
-                                       *options.allow_paths]]
+        if session is None:
+            self.root, self.search_dirs, self.builtin, self.allowed = self._folders(top)
+        else:  # the same answers for every compile of a run from the same folder and options
+            key = (str(top.parent), os.getcwd(), os.environ.get(ENV_PROFILE_PATH), options.root,
+                   options.profile_path, options.builtin_dir, options.allow_paths)
+            known = session.folders.get(key)
+            if known is None:
+                known = session.folders[key] = self._folders(top)
+            self.root, self.search_dirs, self.builtin, self.allowed = known
         self.dependencies: list[str] = []
         self.chain: list[str] = []
         self.applied: set[Path] = set()
@@ -291,6 +288,22 @@ class _Resolver:
         self.files_read = 0
         self.too_many_reported = False
         self.merger = _Merger(diags)
+
+    def _folders(self, top: Path) -> tuple[Path, list[Path], Path | None, list[Path]]:
+        """(project root, profile search dirs, built-in profile dir, the folders reads are confined to)."""
+        options, session = self.options, self.session
+        if options.root is not None:
+            root = options.root
+        else:
+            root = session.project_root(top, find_project_root) if session is not None else find_project_root(top)
+        real_root = self.real(Path(root).absolute())
+        search_dirs = _search_dirs(options)
+        builtin = _builtin_dir(options)
+        # Reads are confined to these folders (symlinks resolved): the project root, the profile
+        # search path, the built-in profiles and --allow-path folders (AIB290 / AIB202).
+        allowed = [real_root] + [self.real(d) for d in [*search_dirs, *([builtin] if builtin else []),
+                                                        *options.allow_paths]]
+        return real_root, search_dirs, builtin, allowed
 
     def run(self, top: Path, node: Mapping | None) -> Resolved | None:
         before = len(self.diags.errors)

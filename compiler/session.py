@@ -37,7 +37,7 @@ _StatKey = tuple[int, int, int, int, int]
 class CompileSession:
     """Caches shared by the compiles of one process run (see the module docstring)."""
 
-    __slots__ = ("_real", "_roots", "_digests", "_by_stat", "texts", "profiles")
+    __slots__ = ("_real", "_roots", "_digests", "_by_stat", "texts", "profiles", "folders")
 
     def __init__(self) -> None:
         self._real: dict[str | tuple[str, str], Path] = {}
@@ -48,6 +48,9 @@ class CompileSession:
         self.texts: dict[str, tuple[tuple[int, ...], str]] = {}
         # the file a profile name found: (name, folder, search dirs..., built-in dir) -> path (resolve.py)
         self.profiles: dict[tuple[str, ...], Path] = {}
+        # the folders a compile reads from, as resolve.py works them out from its options, the
+        # working directory and AIBTUI_PROFILE_PATH: (root, search dirs, built-in dir, allowed dirs)
+        self.folders: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
     def resolve(self, path: Path) -> Path:
         """:func:`sources.safe_resolve`, remembered by absolute path (a relative path is taken

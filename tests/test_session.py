@@ -100,3 +100,33 @@ def test_is_within_agrees_with_pathlib(path: str, folder: str) -> None:
     from aibtui.compiler.sources import is_within
 
     assert is_within(Path(path), Path(folder)) == Path(path).is_relative_to(Path(folder))
+
+
+def test_profile_path_and_working_directory_are_read_per_compile(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The session remembers the folders a compile reads from per AIBTUI_PROFILE_PATH and working
+    directory: changing either within one session finds the other profile, as without a session."""
+    top = tmp_path / "proj" / "t.aib.yaml"
+    top.parent.mkdir()
+    (top.parent / ".git").mkdir()
+    top.write_text("extends: team\nname: t\nlocation: westus2\nidentity: /subscriptions/x/resourceGroups/r/"
+                   "providers/Microsoft.ManagedIdentity/userAssignedIdentities/i\n"
+                   "distribute: [{vhd: true}]\n")
+    for team, sku in (("a", "22_04-lts-gen2"), ("b", "20_04-lts-gen2")):
+        folder = tmp_path / team
+        folder.mkdir()
+        (folder / "team.aib.yaml").write_text(f"source: Canonical:0001-com-ubuntu-server-jammy:{sku}:latest\n"
+                                              "os: linux\n")
+    session = CompileSession()
+    for team, sku in (("a", "22_04-lts-gen2"), ("b", "20_04-lts-gen2"), ("a", "22_04-lts-gen2")):
+        monkeypatch.setenv("AIBTUI_PROFILE_PATH", str(tmp_path / team))
+        with_session = compile_file(top, CompileOptions(session=session))
+        assert with_session.document is not None, [d.format_text() for d in with_session.diagnostics]
+        assert with_session.document["properties"]["source"]["sku"] == sku
+        assert with_session.text == compile_file(top, CompileOptions()).text
+    # a relative search dir is taken from the working directory of the moment
+    monkeypatch.setenv("AIBTUI_PROFILE_PATH", ".")
+    for team, sku in (("b", "20_04-lts-gen2"), ("a", "22_04-lts-gen2")):
+        monkeypatch.chdir(tmp_path / team)
+        res = compile_file(top, CompileOptions(session=session))
+        assert res.document is not None and res.document["properties"]["source"]["sku"] == sku
