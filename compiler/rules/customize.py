@@ -109,9 +109,11 @@ def _checksum(ctx: RuleContext, step: Step) -> None:
 
 def _secrets(ctx: RuleContext, step: Step) -> None:
     inline = as_list(step.body.get("inline")) if step.kind in _SCRIPT_KINDS else []
-    if inline and maybe_secret("\n".join([line for line in inline if is_str(line)])):
-        for i, line in enumerate(inline):
-            hit = find_secret(line) if is_str(line) and not ctx.opaque(line) else None
+    # line by line (find_secret is memoised per line, and an inlined script's lines are the same
+    # strings from compile to compile, so a recompile costs a lookup a line, not a scan of the text)
+    for i, line in enumerate(inline):
+        if type(line) is str and maybe_secret(line) and not ctx.opaque(line):
+            hit = find_secret(line)
             if hit:
                 ctx.report(
                     C.AIB053,
