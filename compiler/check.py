@@ -7,7 +7,10 @@ from .diagnostics import Diagnostic, DiagnosticBag, Severity
 from .model import RESOURCE_TYPE, TemplateModel
 
 
-def check_model(model: TemplateModel, diags: DiagnosticBag, *, schema_engine: str = "builtin") -> None:
+def check_model(model: TemplateModel, diags: DiagnosticBag, *, schema_engine: str = "builtin",
+                placeholders: bool = True) -> None:
+    """The schema, then the rules. ``placeholders=False``: the caller runs the `<placeholder>` scan
+    itself once it has the JSON text (``rules.check_placeholders``)."""
     from .rules import run_rules
     from .schema import validate_schema
 
@@ -17,7 +20,7 @@ def check_model(model: TemplateModel, diags: DiagnosticBag, *, schema_engine: st
         _quote_it(model, diags, before)
     _type_case(model, diags, before)
     middle = len(diags.items)
-    run_rules(model, diags)
+    run_rules(model, diags, placeholders=placeholders)
     _said_once(diags, before, middle)
 
 

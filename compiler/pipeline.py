@@ -146,7 +146,7 @@ def _finish(node: Mapping, file: str, root: Path, options: CompileOptions, diags
         result.model = model
         result.models = [model]
         result.dependencies = list(dict.fromkeys([*result.dependencies, *model.dependencies]))
-        check_model(model, diags, schema_engine=options.schema_engine)
+        check_model(model, diags, schema_engine=options.schema_engine, placeholders=False)
         if not diags.has_errors:
             document = shape(model, options.format, diags, arm=_arm_section(rendered, options.format, diags))
             if document is not None and not diags.has_errors:
@@ -162,6 +162,11 @@ def _finish(node: Mapping, file: str, root: Path, options: CompileOptions, diags
                 except ValueError as exc:
                     diags.add(C.AIB401, f"a value cannot be written as JSON: {exc}", model.span_at(()),
                               hint="NaN, infinities and dates have no JSON form; quote the value")
+        from .rules import check_placeholders
+
+        # the emitted text holds every key and string of the document, except in --format body
+        whole = result.text if options.format != "body" else None
+        check_placeholders(model, diags, whole)
     result.diagnostics = diags.sorted()
     return result
 

@@ -139,3 +139,38 @@ def test_AIB606_tee_passes() -> None:
     )
     diags = run(text)
     assert not at(diags, "AIB606") and not at(diags, "AIB057")
+
+
+def _compile_with(tmp_path, body: str, **options):  # noqa: ANN001, ANN003, ANN202
+    from aibtui.compiler import CompileOptions, compile_file
+
+    path = tmp_path / "t.aib.yaml"
+    path.write_text(
+        "source: Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2:latest\nos: linux\n"
+        "identity: /subscriptions/x/resourceGroups/r/providers/Microsoft.ManagedIdentity/userAssignedIdentities/i\n"
+        "distribute: [{vhd: true}]\n" + body
+    )
+    return compile_file(path, CompileOptions(**options))
+
+
+def test_AIB602_from_the_compile_pipeline_in_every_outcome(tmp_path) -> None:  # noqa: ANN001
+    """The pipeline scans for placeholders after emitting (on the JSON text it has then); the
+    finding is the same, once, whether the compile succeeds, emits the body format (which has no
+    `name`), or fails before emitting."""
+    ok = _compile_with(tmp_path, "name: web\nlocation: '<region>'\ncustomize: [{name: a, shell: ls}]\n")
+    assert ok.text is not None and [d.message for d in ok.diagnostics if d.code == "AIB602"] == [
+        "location holds the placeholder <region>"]
+    body = _compile_with(tmp_path, "name: web\nlocation: '<region>'\ncustomize: [{name: a, shell: ls}]\n",
+                         format="body")
+    assert body.text is not None and "name" not in (body.document or {})
+    assert [d.message for d in body.diagnostics if d.code == "AIB602"] == ["location holds the placeholder <region>"]
+    bad_name = _compile_with(tmp_path, "name: <image-name>\nlocation: westus2\ncustomize: [{name: a, shell: ls}]\n")
+    assert bad_name.text is None
+    assert [d.message for d in bad_name.diagnostics if d.code == "AIB602"] == [
+        "name holds the placeholder <image-name>"]
+    failed = _compile_with(tmp_path, "name: web\nlocation: '<region>'\nbuild: {vmSize: 12}\n"
+                           "customize: [{name: a, shell: ls}]\n")
+    assert failed.text is None and failed.errors
+    assert len([d for d in failed.diagnostics if d.code == "AIB602"]) == 1
+    clean = _compile_with(tmp_path, "name: web\nlocation: westus2\ncustomize: [{name: a, shell: 'echo 1 < 2'}]\n")
+    assert clean.text is not None and not [d for d in clean.diagnostics if d.code == "AIB602"]

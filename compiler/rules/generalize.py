@@ -97,9 +97,12 @@ def _hyperv(ctx: RuleContext) -> None:
             for i, line in enumerate(as_list(step.body.get("inline"))):
                 if not is_str(line):
                     continue
-                if "deprovisioningscript.ps1" in line.lower():
+                low = line.lower()
+                if "deprovisioningscript.ps1" in low:
                     return
-                if first is None and _HYPERV_ROLE.search(line):
+                # every form _HYPERV_ROLE knows names "hyper-v": test that first (the regex scans
+                # each line lazily from every position, and inlined scripts are long)
+                if first is None and "hyper-v" in low and _HYPERV_ROLE.search(line):
                     first = step.path + ("inline", i)
     if first is not None:
         ctx.report(C.AIB079, "this step installs the Hyper-V role, and no step writes the deprovisioning "

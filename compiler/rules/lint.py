@@ -54,8 +54,14 @@ def check(ctx: RuleContext) -> None:
             name = step.body.get("name")
             label = repr(name) if is_str(name) and name else f"#{step.index + 1}"
             ctx.report(C.AIB600, f"step {label} downloads {uri!r} without a sha256Checksum", path)
-    if _may_hold_placeholder(ctx.doc):
-        _placeholders(ctx, ctx.doc, ())
+
+
+def scan_placeholders(ctx: RuleContext, text: str | None = None) -> None:
+    """AIB602 for every `<placeholder>` left in the document. ``text``, the document's JSON when
+    the caller has it already, answers "any ``<`` at all?" without encoding the document again."""
+    if "<" not in text if text is not None else not _may_hold_placeholder(ctx.doc):
+        return
+    _placeholders(ctx, ctx.doc, ())
 
 
 def _may_hold_placeholder(doc: Any) -> bool:

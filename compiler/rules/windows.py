@@ -22,13 +22,20 @@ def check(ctx: RuleContext) -> None:
             _update(ctx, step, steps[pos - 1] if pos else None)
         elif step.kind == "PowerShell" and ctx.os_family != "linux":
             for i, line in enumerate(as_list(step.body.get("inline"))):
-                if is_str(line) and _SELF_RESTART.search(line):
+                if is_str(line) and _may_restart(line) and _SELF_RESTART.search(line):
                     ctx.report(
                         C.AIB605,
                         f"inline command {line!r} restarts the VM outside a WindowsRestart step",
                         step.path + ("inline", i),
                     )
                     break
+
+
+def _may_restart(line: str) -> bool:
+    """Whether ``_SELF_RESTART`` can match: both its forms name one of these words (a substring test
+    is far cheaper than the case-insensitive regex tried at every position of a long script line)."""
+    low = line.lower()
+    return "restart-computer" in low or "shutdown" in low
 
 
 def _restart(ctx: RuleContext, step: Step) -> None:
