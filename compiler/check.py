@@ -5,15 +5,14 @@ from __future__ import annotations
 from . import code_ids as C
 from .diagnostics import Diagnostic, DiagnosticBag, Severity
 from .model import RESOURCE_TYPE, TemplateModel
+from .rules import run_rules  # (whoever imports this module is about to check: no lazy import per call)
+from .schema import validate_schema
 
 
 def check_model(model: TemplateModel, diags: DiagnosticBag, *, schema_engine: str = "builtin",
                 placeholders: bool = True) -> None:
     """The schema, then the rules. ``placeholders=False``: the caller runs the `<placeholder>` scan
     itself once it has the JSON text (``rules.check_placeholders``)."""
-    from .rules import run_rules
-    from .schema import validate_schema
-
     before = len(diags.items)
     validate_schema(model, diags, engine=schema_engine)
     if model.coerced:

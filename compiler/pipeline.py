@@ -15,7 +15,7 @@ from .diagnostics import Diagnostic, DiagnosticBag, Severity, Span
 from .model import TemplateModel
 from .nodes import Mapping
 from .records import dataclass, field
-from .sources import safe_resolve
+from .sources import load_source, read_source, safe_resolve
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing on the compile path
 if TYPE_CHECKING:
@@ -65,8 +65,6 @@ class CompileResult:
 
 def compile_file(path: str | Path, options: CompileOptions | None = None) -> CompileResult:
     """Compile one ``*.aib.yaml`` file."""
-    from .sources import load_source, read_source
-
     options = options or CompileOptions()
     path = Path(path)
     file = str(path)
@@ -216,8 +214,6 @@ def check_file(path: str | Path, options: CompileOptions | None = None, *,
     if path.suffix.lower() == ".bicep" or path.suffix.lower() in JSON_SUFFIXES:
         text = None
     else:
-        from .sources import read_source
-
         text = read_source(path, diags)
         if text is None:
             result.diagnostics = diags.sorted()
