@@ -187,6 +187,17 @@ def test_errors_and_budgets() -> None:
     deep = "[" + "not(" * 80 + "true()" + ")" * 80 + "]"
     with pytest.raises(EvalError):
         ev(deep)
+    # the lambda functions check their collection: an array, or an object for mapValues()
+    for name, expr in (("map", "[map('abc', lambda('x', lambdaVariables('x')))]"),
+                       ("filter", "[filter(createObject('a', 1), lambda('x', true()))]"),
+                       ("reduce", "[reduce(1, 0, lambda('a', 'b', 1))]"),
+                       ("groupBy", "[groupBy('ab', lambda('x', 'k'))]")):
+        with pytest.raises(EvalError, match=rf"^{name}\(\) needs an array"):
+            ev(expr)
+    with pytest.raises(EvalError, match=r"^mapValues\(\) needs an object"):
+        ev("[mapValues(createArray(1), lambda('v', lambdaVariables('v')))]")
+    with pytest.raises(EvalError):
+        ev("[map(createArray(1))]")  # a lambda function without its lambda
 
 
 def test_parameters_variables_copy_and_user_functions() -> None:

@@ -1044,10 +1044,19 @@ def _lambda_variables(ev: Evaluator, node: Any, env: Env, src: Src, span: Span) 
     return env.lambdas[key]
 
 
-def _seq(ev: Evaluator, node: Any, env: Env, src: Src, span: Span, fn: str) -> tuple[Node, list[Node]]:
-    """Evaluate (collection, lambda, ...) arguments of a lambda function."""
+def _lambda_args(ev: Evaluator, node: Any, env: Env, src: Src, span: Span, name: str, low: int, high: int,
+                 *, obj: bool = False) -> Unknown | tuple[Any, list[Node]]:
+    """The (collection, lambda, ...) arguments of the lambda function ``name``, checked: their count,
+    then the collection (an array, or an object with ``obj``). An Unknown when the collection is
+    known only at deployment time."""
+    _args(node, low, high, span)
     args = [ev.ev(a, env, src) for a in node[2]]
-    return args[0], args[1:]
+    coll = args[0]
+    if (u := _unknown_of(node, src, span, coll)) is not None:
+        return u
+    if not isinstance(coll, Mapping if obj else Sequence):
+        raise EvalError(f"{name}() needs {'an object' if obj else 'an array'}", span)
+    return coll, args[1:]
 
 
 def _unknown_of(node: Any, src: Src, span: Span, *values: Node) -> Unknown | None:
@@ -1059,24 +1068,20 @@ def _unknown_of(node: Any, src: Src, span: Span, *values: Node) -> Unknown | Non
 
 @lazy("map")
 def _map(ev: Evaluator, node: Any, env: Env, src: Src, span: Span) -> Node:
-    _args(node, 2, 2, span)
-    coll, (fn,) = _seq(ev, node, env, src, span, "map")
-    if (u := _unknown_of(node, src, span, coll)) is not None:
-        return u
-    if not isinstance(coll, Sequence):
-        raise EvalError("map() needs an array", span)
+    args = _lambda_args(ev, node, env, src, span, "map", 2, 2)
+    if isinstance(args, Unknown):
+        return args
+    coll, (fn,) = args
     return Sequence(span, [ev.apply(fn, [item, Scalar(span, i, plain=False)], span)
                            for i, item in enumerate(coll.items)])
 
 
 @lazy("filter")
 def _filter(ev: Evaluator, node: Any, env: Env, src: Src, span: Span) -> Node:
-    _args(node, 2, 2, span)
-    coll, (fn,) = _seq(ev, node, env, src, span, "filter")
-    if (u := _unknown_of(node, src, span, coll)) is not None:
-        return u
-    if not isinstance(coll, Sequence):
-        raise EvalError("filter() needs an array", span)
+    args = _lambda_args(ev, node, env, src, span, "filter", 2, 2)
+    if isinstance(args, Unknown):
+        return args
+    coll, (fn,) = args
     out = []
     for i, item in enumerate(coll.items):
         keep = ev.apply(fn, [item, Scalar(span, i, plain=False)], span)
@@ -1090,12 +1095,10 @@ def _filter(ev: Evaluator, node: Any, env: Env, src: Src, span: Span) -> Node:
 
 @lazy("reduce")
 def _reduce(ev: Evaluator, node: Any, env: Env, src: Src, span: Span) -> Node:
-    _args(node, 3, 3, span)
-    coll, (acc, fn) = _seq(ev, node, env, src, span, "reduce")
-    if (u := _unknown_of(node, src, span, coll)) is not None:
-        return u
-    if not isinstance(coll, Sequence):
-        raise EvalError("reduce() needs an array", span)
+    args = _lambda_args(ev, node, env, src, span, "reduce", 3, 3)
+    if isinstance(args, Unknown):
+        return args
+    coll, (acc, fn) = args
     for i, item in enumerate(coll.items):
         acc = ev.apply(fn, [acc, item, Scalar(span, i, plain=False)], span)
     return acc
@@ -1103,12 +1106,10 @@ def _reduce(ev: Evaluator, node: Any, env: Env, src: Src, span: Span) -> Node:
 
 @lazy("sort")
 def _sort(ev: Evaluator, node: Any, env: Env, src: Src, span: Span) -> Node:
-    _args(node, 2, 2, span)
-    coll, (fn,) = _seq(ev, node, env, src, span, "sort")
-    if (u := _unknown_of(node, src, span, coll)) is not None:
-        return u
-    if not isinstance(coll, Sequence):
-        raise EvalError("sort() needs an array", span)
+    args = _lambda_args(ev, node, env, src, span, "sort", 2, 2)
+    if isinstance(args, Unknown):
+        return args
+    coll, (fn,) = args
     items = list(coll.items)
     # insertion sort with the lambda as "a comes before b" (stable; arrays here are small)
     out: list[Node] = []
@@ -1127,12 +1128,10 @@ def _sort(ev: Evaluator, node: Any, env: Env, src: Src, span: Span) -> Node:
 
 @lazy("toObject")
 def _to_object(ev: Evaluator, node: Any, env: Env, src: Src, span: Span) -> Node:
-    _args(node, 2, 3, span)
-    coll, fns = _seq(ev, node, env, src, span, "toObject")
-    if (u := _unknown_of(node, src, span, coll)) is not None:
-        return u
-    if not isinstance(coll, Sequence):
-        raise EvalError("toObject() needs an array", span)
+    args = _lambda_args(ev, node, env, src, span, "toObject", 2, 3)
+    if isinstance(args, Unknown):
+        return args
+    coll, fns = args
     items: dict[str, Node] = {}
     spans: dict[str, Span] = {}
     for item in coll.items:
@@ -1148,23 +1147,19 @@ def _to_object(ev: Evaluator, node: Any, env: Env, src: Src, span: Span) -> Node
 
 @lazy("mapValues")
 def _map_values(ev: Evaluator, node: Any, env: Env, src: Src, span: Span) -> Node:
-    _args(node, 2, 2, span)
-    obj, (fn,) = _seq(ev, node, env, src, span, "mapValues")
-    if (u := _unknown_of(node, src, span, obj)) is not None:
-        return u
-    if not isinstance(obj, Mapping):
-        raise EvalError("mapValues() needs an object", span)
+    args = _lambda_args(ev, node, env, src, span, "mapValues", 2, 2, obj=True)
+    if isinstance(args, Unknown):
+        return args
+    obj, (fn,) = args
     return Mapping(span, {k: ev.apply(fn, [v], span) for k, v in obj.items.items()}, dict(obj.key_spans))
 
 
 @lazy("groupBy")
 def _group_by(ev: Evaluator, node: Any, env: Env, src: Src, span: Span) -> Node:
-    _args(node, 2, 2, span)
-    coll, (fn,) = _seq(ev, node, env, src, span, "groupBy")
-    if (u := _unknown_of(node, src, span, coll)) is not None:
-        return u
-    if not isinstance(coll, Sequence):
-        raise EvalError("groupBy() needs an array", span)
+    args = _lambda_args(ev, node, env, src, span, "groupBy", 2, 2)
+    if isinstance(args, Unknown):
+        return args
+    coll, (fn,) = args
     groups: dict[str, list[Node]] = {}
     for item in coll.items:
         key = ev.apply(fn, [item], span)
