@@ -24,6 +24,13 @@ async def _editor(pilot, app: AibApp):  # noqa: ANN001, ANN202
     return app.screen
 
 
+def _app_on(tmp_path: Path, text: str = HAND) -> tuple[AibApp, Path]:
+    """The app opened on a web.aib.yaml holding ``text`` (the file's path beside it)."""
+    path = tmp_path / "web.aib.yaml"
+    path.write_text(text)
+    return AibApp(tmp_path, file=path), path
+
+
 def _page(app: AibApp) -> str:
     return app.screen.page_id if _name(app) == "OnboardingScreen" else ""
 
@@ -31,9 +38,7 @@ def _page(app: AibApp) -> str:
 # -- data loss: Ctrl+Q with unsaved edits asks -------------------------------------------------------------
 @pytest.mark.asyncio
 async def test_quit_with_unsaved_edits_asks_and_saves(tmp_path: Path) -> None:
-    path = tmp_path / "web.aib.yaml"
-    path.write_text(HAND)
-    app = AibApp(tmp_path, file=path)
+    app, path = _app_on(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         ed = await _editor(pilot, app)
         await pilot.press("down", "x")  # delete motd
@@ -50,9 +55,7 @@ async def test_quit_with_unsaved_edits_asks_and_saves(tmp_path: Path) -> None:
 
 @pytest.mark.asyncio
 async def test_quit_cancel_keeps_editing_and_discard_quits(tmp_path: Path) -> None:
-    path = tmp_path / "web.aib.yaml"
-    path.write_text(HAND)
-    app = AibApp(tmp_path, file=path)
+    app, path = _app_on(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await _editor(pilot, app)
         await pilot.press("down", "x")
@@ -70,9 +73,7 @@ async def test_quit_cancel_keeps_editing_and_discard_quits(tmp_path: Path) -> No
 
 @pytest.mark.asyncio
 async def test_quit_without_edits_does_not_ask(tmp_path: Path) -> None:
-    path = tmp_path / "web.aib.yaml"
-    path.write_text(HAND)
-    app = AibApp(tmp_path, file=path)
+    app, path = _app_on(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await _editor(pilot, app)
         await pilot.press("ctrl+q")
@@ -122,9 +123,7 @@ async def test_open_finds_subfolders_shows_relative_paths_and_switching_asks(
 # -- dead ends in the onboarding ------------------------------------------------------------------------------
 @pytest.mark.asyncio
 async def test_onboarding_from_ctrl_o_backs_out_with_escape(tmp_path: Path) -> None:
-    path = tmp_path / "web.aib.yaml"
-    path.write_text(HAND)
-    app = AibApp(tmp_path, file=path)
+    app, path = _app_on(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         ed = await _editor(pilot, app)
         await pilot.press("ctrl+o")
@@ -304,9 +303,7 @@ def _footer_keys(screen) -> list[str]:  # noqa: ANN001
 
 @pytest.mark.asyncio
 async def test_footer_lists_keys_that_work_here_as_people_read_them(tmp_path: Path) -> None:
-    path = tmp_path / "web.aib.yaml"
-    path.write_text(HAND)
-    app = AibApp(tmp_path, file=path)
+    app, path = _app_on(tmp_path)
     async with app.run_test(size=(120, 30)) as pilot:
         await _editor(pilot, app)
         await wait_until(pilot, lambda: "^S Save" in _footer_keys(app.screen), what="the editor's footer")
@@ -330,9 +327,7 @@ async def test_help_is_fast_readable_and_per_screen(tmp_path: Path) -> None:
 
     from textual.widgets import Static
 
-    path = tmp_path / "web.aib.yaml"
-    path.write_text(HAND)
-    app = AibApp(tmp_path, file=path)
+    app, path = _app_on(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await _editor(pilot, app)
         t0 = time.perf_counter()
@@ -359,9 +354,7 @@ async def test_help_is_reused_per_screen_and_follows_the_keys_that_work_now(tmp_
     still follows the keys that work now: Undo appears once there is something to undo."""
     from textual.widgets import Static
 
-    path = tmp_path / "web.aib.yaml"
-    path.write_text(HAND)
-    app = AibApp(tmp_path, file=path)
+    app, path = _app_on(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await _editor(pilot, app)
         await pilot.press("f1")
@@ -386,9 +379,7 @@ async def test_help_is_reused_per_screen_and_follows_the_keys_that_work_now(tmp_
 async def test_diagnostics_show_hint_rule_and_explain_first_row_highlighted(tmp_path: Path) -> None:
     from textual.widgets import Static
 
-    path = tmp_path / "web.aib.yaml"
-    path.write_text(HAND)
-    app = AibApp(tmp_path, file=path)
+    app, path = _app_on(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         ed = await _editor(pilot, app)
         await pilot.press("4")
@@ -402,9 +393,7 @@ async def test_diagnostics_show_hint_rule_and_explain_first_row_highlighted(tmp_
 
 @pytest.mark.asyncio
 async def test_aib600_jump_opens_file_form_on_the_checksum_field(tmp_path: Path) -> None:
-    path = tmp_path / "web.aib.yaml"
-    path.write_text(HAND)
-    app = AibApp(tmp_path, file=path)
+    app, path = _app_on(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         ed = await _editor(pilot, app)
         await pilot.press("4")
@@ -424,9 +413,7 @@ async def test_aib600_jump_opens_file_form_on_the_checksum_field(tmp_path: Path)
 async def test_top_level_error_is_fixed_in_the_yaml_tab(tmp_path: Path) -> None:
     from textual.widgets import TextArea
 
-    path = tmp_path / "web.aib.yaml"
-    path.write_text(HAND.replace("name: web\n", "name: web\nbogusKey: 1\n"))
-    app = AibApp(tmp_path, file=path)
+    app, path = _app_on(tmp_path, HAND.replace("name: web\n", "name: web\nbogusKey: 1\n"))
     async with app.run_test(size=(80, 24)) as pilot:
         ed = await _editor(pilot, app)
         errors = [d for d in ed.result.diagnostics if d.severity.value == "error"]
@@ -452,9 +439,7 @@ async def test_top_level_error_is_fixed_in_the_yaml_tab(tmp_path: Path) -> None:
 async def test_unparseable_file_opens_in_the_yaml_tab_and_can_be_fixed(tmp_path: Path) -> None:
     from textual.widgets import TextArea
 
-    path = tmp_path / "web.aib.yaml"
-    path.write_text(HAND.replace("location: westus2", "location: [westus2"))
-    app = AibApp(tmp_path, file=path)
+    app, path = _app_on(tmp_path, HAND.replace("location: westus2", "location: [westus2"))
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: _name(app) == "EditorScreen" and app.screen._active() == "yaml",
                          what="the YAML tab")
@@ -484,9 +469,7 @@ generation: V2
 async def test_switching_the_source_to_a_profile_removes_stale_lines_extends_near_the_top(tmp_path: Path) -> None:
     from test_tui_support import FakeAdapter
 
-    path = tmp_path / "web.aib.yaml"
-    path.write_text(SOURCED)
-    app = AibApp(tmp_path, file=path)
+    app, path = _app_on(tmp_path, SOURCED)
     app._adapter = FakeAdapter([])
     async with app.run_test(size=(80, 24)) as pilot:
         ed = await _editor(pilot, app)
@@ -527,9 +510,7 @@ async def test_checkbox_state_is_written_not_only_coloured(tmp_path: Path) -> No
 # -- keyboard ---------------------------------------------------------------------------------------------------
 @pytest.mark.asyncio
 async def test_j_k_move_and_lists_wrap(tmp_path: Path) -> None:
-    path = tmp_path / "web.aib.yaml"
-    path.write_text(HAND)
-    app = AibApp(tmp_path, file=path)
+    app, path = _app_on(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         ed = await _editor(pilot, app)
         steps = ed.query_one("#step-list", OptionList)
@@ -568,9 +549,7 @@ async def test_templates_offer_cancel_only_on_a_running_build(tmp_path: Path) ->
     from test_tui_support import FakeAdapter
     from textual.widgets import DataTable
 
-    path = tmp_path / "web.aib.yaml"
-    path.write_text(HAND)
-    app = AibApp(tmp_path, file=path)
+    app, path = _app_on(tmp_path)
     app._adapter = FakeAdapter([])
     async with app.run_test(size=(80, 24)) as pilot:
         await _editor(pilot, app)
