@@ -10,7 +10,6 @@ sources it falls back to busybox and says so.
 from __future__ import annotations
 
 import hashlib
-import http.server
 import io
 import json
 import os
@@ -18,13 +17,13 @@ import shutil
 import struct
 import subprocess
 import tarfile
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from file_server import FileServer, serve_files
 from service_support import FAST, local_service, sample_body
 
 from aibtui.arm.client import RetryPolicy
@@ -62,39 +61,10 @@ def test_the_packaged_table_is_well_formed_and_covers_the_families() -> None:
 # -- the mirror ------------------------------------------------------------------------------------------
 
 
-class _Mirror(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    files: dict[str, bytes]
-    hits: list[str]
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    server: _Mirror
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        return None
-
-    def do_GET(self) -> None:  # noqa: N802
-        self.server.hits.append(self.path)
-        data = self.server.files.get(self.path)
-        self.send_response(200 if data is not None else 404)
-        self.send_header("Content-Length", str(len(data or b"")))
-        self.end_headers()
-        self.wfile.write(data or b"")
-
-
 @pytest.fixture
-def mirror() -> Iterator[tuple[_Mirror, str]]:
-    srv = _Mirror(("127.0.0.1", 0), _Handler)
-    srv.files, srv.hits = {}, []
-    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    t.start()
-    try:
-        yield srv, f"http://127.0.0.1:{srv.server_address[1]}"
-    finally:
-        srv.shutdown()
-        srv.server_close()
-        t.join(5)
+def mirror() -> Iterator[tuple[FileServer, str]]:
+    with serve_files() as served:
+        yield served
 
 
 def _tar_of(folder: Path) -> bytes:

@@ -5,11 +5,9 @@ server, never the network), step fetching, the File step's /tmp rule, VHD tools,
 from __future__ import annotations
 
 import hashlib
-import http.server
 import os
 import random
 import shutil
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -17,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from file_server import FileServer, serve_files
 from service_support import FAST, local_service
 
 from aibtui.cli.main import main
@@ -113,37 +112,10 @@ def test_config_local_table(tmp_path: Path) -> None:
 
 
 # -- verified downloads, against a loopback server ---------------------------------------------------
-class _Files(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    files: dict[str, bytes]
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    server: _Files
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        return None
-
-    def do_GET(self) -> None:  # noqa: N802
-        data = self.server.files.get(self.path)
-        self.send_response(200 if data is not None else 404)
-        self.send_header("Content-Length", str(len(data or b"")))
-        self.end_headers()
-        self.wfile.write(data or b"")
-
-
 @pytest.fixture
-def server() -> Iterator[tuple[_Files, str]]:
-    srv = _Files(("127.0.0.1", 0), _Handler)
-    srv.files = {}
-    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    t.start()
-    try:
-        yield srv, f"http://127.0.0.1:{srv.server_address[1]}"
-    finally:
-        srv.shutdown()
-        srv.server_close()
-        t.join(5)
+def server() -> Iterator[tuple[FileServer, str]]:
+    with serve_files() as served:
+        yield served
 
 
 def test_fetch_verified_checks_the_published_sums_and_reports_progress(tmp_path, server) -> None:
