@@ -227,10 +227,7 @@ def _value(head: str, value: Any, comment: str | None, indent: int, out: list[st
             return
         value = list(value.items)
     if isinstance(value, str) and (block := text_block(value)) is not None:
-        keep, lines = block
-        out.append(f"{head} {keep}{_suffix(comment)}")
-        pad = " " * (indent + 2)
-        out.extend(f"{pad}{line}" if line else "" for line in lines)
+        _literal(head, *block, comment, indent, out)
         return
     text = scalar(value)
     if text is None and isinstance(value, dict):
@@ -242,9 +239,7 @@ def _value(head: str, value: Any, comment: str | None, indent: int, out: list[st
     elif isinstance(value, FlowMap):
         _wrapped(head, value, comment, out)
     elif isinstance(value, Block):
-        out.append(f"{head} |{_suffix(comment)}")
-        pad = " " * (indent + 2)
-        out.extend(f"{pad}{line}" if line else "" for line in value.lines)
+        _literal(head, "|", value.lines, comment, indent, out)
     elif isinstance(value, dict):
         out.append(head + _suffix(comment))
         _mapping(value, indent + 2, out)
@@ -253,6 +248,14 @@ def _value(head: str, value: Any, comment: str | None, indent: int, out: list[st
         _list(list(value.lines) if isinstance(value, Lines) else value, indent + 2, out)
     else:
         raise ValueError(f"cannot write a {type(value).__name__} as YAML")
+
+
+def _literal(head: str, keep: str, lines: tuple[str, ...], comment: str | None, indent: int,
+             out: list[str]) -> None:
+    """A literal block: ``head |`` (or ``|-``), then the lines indented under it."""
+    out.append(f"{head} {keep}{_suffix(comment)}")
+    pad = " " * (indent + 2)
+    out.extend(f"{pad}{line}" if line else "" for line in lines)
 
 
 def _wrapped(head: str, value: FlowMap, comment: str | None, out: list[str]) -> None:
