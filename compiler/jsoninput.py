@@ -42,7 +42,7 @@ from .model import (
     model_from_node,
     placeholders,
 )
-from .nodes import Mapping, Node, Scalar, Sequence, type_name
+from .nodes import Mapping, Node, Scalar, Sequence, lookup, type_name
 from .records import dataclass
 from .yamlload import decode_text
 
@@ -390,17 +390,7 @@ def _resolve(expr: str, scope: _Scope) -> tuple[str, str] | None:
 
 
 def _lookup(mapping: Mapping | None, name: str) -> Node | None:
-    """ARM names are case-insensitive."""
-    if mapping is None:
-        return None
-    hit = mapping.get(name)
-    if hit is not None:
-        return hit
-    low = name.lower()
-    for key, value in mapping.items.items():
-        if key.lower() == low:
-            return value
-    return None
+    return lookup(mapping, name) if mapping is not None else None
 
 
 def _strip_read_only(res: Mapping, diags: DiagnosticBag) -> Mapping:

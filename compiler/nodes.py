@@ -58,6 +58,19 @@ class Sequence(Node):
         self.items = [] if items is None else items
 
 
+def lookup(mapping: Mapping, name: str) -> Node | None:
+    """``mapping``'s value for ``name``, else for a key equal to it but for case (ARM names, of
+    properties, parameters and variables, are case-insensitive)."""
+    hit = mapping.items.get(name)
+    if hit is not None:
+        return hit
+    low = name.lower()
+    for key, value in mapping.items.items():
+        if key.lower() == low:
+            return value
+    return None
+
+
 def to_plain(node: Node) -> Any:
     """The node as plain JSON-like Python values (dict/list/str/int/float/bool/None)."""
     if isinstance(node, Scalar):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import code_ids as C
 from ..diagnostics import Span
-from ..nodes import Mapping, Node, Scalar, Sequence
+from ..nodes import Mapping, Node, Scalar, Sequence, lookup
 from ..records import dataclass
 from .parser import ExpressionSyntaxError, parse
 from .values import (
@@ -22,7 +22,6 @@ from .values import (
     Lambda,
     Unknown,
     UnknownInside,
-    lookup,
     make,
     plain,
 )

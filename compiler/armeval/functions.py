@@ -29,10 +29,10 @@ from typing import Any, TypeVar
 from urllib.parse import quote, unquote, urljoin
 
 from ..diagnostics import Span
-from ..nodes import Mapping, Node, Scalar, Sequence
+from ..nodes import Mapping, Node, Scalar, Sequence, lookup
 from .evaluator import Env, Evaluator, Src
 from .hashes import arm_guid, unique_string
-from .values import EvalError, Lambda, Unknown, first_unknown, kind, lookup, make, plain
+from .values import EvalError, Lambda, Unknown, first_unknown, kind, make, plain
 
 # -- stand-ins for what the deployment target is (documented in docs/arm-evaluation.md) ---------------
 SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"

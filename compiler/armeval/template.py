@@ -18,10 +18,10 @@ from typing import Any
 
 from .. import code_ids as C
 from ..diagnostics import Span
-from ..nodes import Mapping, Node, Scalar, Sequence
+from ..nodes import Mapping, Node, Scalar, Sequence, lookup
 from ..records import dataclass, field
 from .evaluator import Budget, Env, Evaluator, Problem
-from .values import BudgetError, CliScalar, EvalError, Unknown, lookup
+from .values import BudgetError, CliScalar, EvalError, Unknown
 
 IMAGE_TYPE = "microsoft.virtualmachineimages/imagetemplates"
 DEPLOYMENTS_TYPE = "microsoft.resources/deployments"

@@ -128,17 +128,5 @@ def kind(node: Node) -> str:
     return "object"
 
 
-def lookup(mapping: Mapping, name: str) -> Node | None:
-    """ARM property names are case-insensitive."""
-    hit = mapping.items.get(name)
-    if hit is not None:
-        return hit
-    low = name.lower()
-    for key, value in mapping.items.items():
-        if key.lower() == low:
-            return value
-    return None
-
-
 __all__ = ["BudgetError", "CliScalar", "EvalError", "Lambda", "Unknown", "UnknownInside", "first_unknown",
-           "kind", "lookup", "make", "plain"]
+           "kind", "make", "plain"]
