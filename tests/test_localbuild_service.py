@@ -9,13 +9,11 @@ process it started and no mount it made is left behind.
 from __future__ import annotations
 
 import hashlib
-import http.server
 import json
 import os
 import random
 import shutil
 import tarfile
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -23,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from file_server import FileServer, serve_files
 from service_support import FAST, local_service, sample_body
 
 from aibtui.arm.client import ArmClient, RetryPolicy
@@ -94,56 +93,22 @@ def clean_host(tmp_path: Path) -> Iterator[None]:
     assert [m for m in _mounts() if m not in before and str(tmp_path) in m] == [], "a mount was left behind"
 
 
-class Files(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    files: dict[str, bytes]
-    hits: list[str]
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    server: Files
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        return None
-
-    def do_GET(self) -> None:  # noqa: N802
-        self.server.hits.append(self.path)
-        data = self.server.files.get(self.path)
-        if data is None:
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-
 @pytest.fixture
-def files(monkeypatch: pytest.MonkeyPatch) -> Iterator[Files]:
+def files(monkeypatch: pytest.MonkeyPatch) -> Iterator[FileServer]:
     """A file server on 127.0.0.1. The service refuses loopback URLs in templates (the build VM could not
     reach them), so templates name https://files.test/... and File/Shell downloads are routed here."""
-    srv = Files(("127.0.0.1", 0), _Handler)
-    srv.files, srv.hits = {}, []
-    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    t.start()
-    real = steps._open_url
-    monkeypatch.setattr(steps, "_open_url", lambda url, timeout: real(
-        url.replace("https://files.test", f"http://127.0.0.1:{srv.server_address[1]}"), timeout))
-    try:
+    with serve_files() as (srv, base):
+        real = steps._open_url
+        monkeypatch.setattr(steps, "_open_url", lambda url, timeout: real(url.replace("https://files.test", base),
+                                                                          timeout))
         yield srv
-    finally:
-        srv.shutdown()
-        srv.server_close()
-        t.join(5)
 
 
-def _url(srv: Files, path: str) -> str:
+def _url(srv: FileServer, path: str) -> str:
     return f"https://files.test{path}"
 
 
-def _loopback(srv: Files, path: str) -> str:
+def _loopback(srv: FileServer, path: str) -> str:
     return f"http://127.0.0.1:{srv.server_address[1]}{path}"
 
 
