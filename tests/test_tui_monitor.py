@@ -4,6 +4,7 @@ and polling that backs off on errors."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -249,3 +250,37 @@ async def test_polling_pauses_while_a_dialog_is_open(tmp_path: Path) -> None:
         await pilot.press("n")
         await wait_until(pilot, lambda: fake.polls > before + 2, what="polling to resume")
         assert mon.final is None and fake.canceled == []
+
+
+class SlowOutputsAdapter(FakeAdapter):
+    """The run's outputs arrive only when the test says so (a slow ARM call)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = threading.Event()
+        self.answer = threading.Event()
+
+    def run_outputs(self, name: str) -> list[tuple[str, str]]:
+        self.asked.set()
+        self.answer.wait(10)
+        return super().run_outputs(name)
+
+
+@pytest.mark.asyncio
+async def test_outputs_arriving_after_their_widget_is_gone_are_dropped(tmp_path: Path) -> None:
+    """A worker that answers after its screen's widgets were removed (the user left, the app is
+    closing) drops its update: querying the removed widget used to fail the worker, which ends the
+    app (seen under load when a run ended just as the app closed)."""
+    (tmp_path / "web.aib.yaml").write_text(HAND)
+    app = AibApp(tmp_path)
+    fake = SlowOutputsAdapter()
+    app._adapter = fake
+    async with app.run_test(size=(100, 30)) as pilot:
+        mon = await _start_build(pilot, app)
+        await wait_until(pilot, lambda: mon.final == "Succeeded" and fake.asked.is_set(), what="outputs asked for")
+        await mon.query_one("#run-outputs").remove()  # as when the screen is torn down
+        fake.answer.set()
+        await wait_until(pilot, lambda: not any(w.is_running for w in app.workers), what="the outputs worker to end")
+        await pilot.press("escape")  # the app still answers
+        await wait_until(pilot, lambda: isinstance(app.screen, EditorScreen))
+    assert app.return_code in (None, 0)

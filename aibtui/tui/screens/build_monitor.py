@@ -20,6 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, RichLog, Static
 
+from ..deliver import to_screen
 from ..messages import RunPolled
 
 MAX_BACKOFF = 60.0
@@ -100,9 +101,9 @@ class BuildMonitorScreen(Screen[None]):
             interval = adapter.poll_interval()
             self.provider_label = str(adapter.provider)
         except AdapterError as exc:
-            self.app.call_from_thread(self._failed_to_start, str(exc))
+            to_screen(self, self._failed_to_start, str(exc))
             return
-        self.app.call_from_thread(self._started, launch.name, watcher, interval, launch.stale_start, launch.notes,
+        to_screen(self, self._started, launch.name, watcher, interval, launch.stale_start, launch.notes,
                                   launch.local)
 
     @work(thread=True, exclusive=True, group="launch")
@@ -116,9 +117,9 @@ class BuildMonitorScreen(Screen[None]):
             local = adapter.provider == "local"
             self.provider_label = str(adapter.provider)
         except AdapterError as exc:
-            self.app.call_from_thread(self._failed_to_start, str(exc))
+            to_screen(self, self._failed_to_start, str(exc))
             return
-        self.app.call_from_thread(self._started, name, watcher, interval, None, [f"attached to {name}"], local)
+        to_screen(self, self._started, name, watcher, interval, None, [f"attached to {name}"], local)
 
     def _failed_to_start(self, problem: str) -> None:
         self.final = "NotStarted"
@@ -322,7 +323,8 @@ class BuildMonitorScreen(Screen[None]):
         try:
             outs = self.adapter.run_outputs(name)
         except AdapterError as exc:
-            self.app.call_from_thread(self.query_one("#run-outputs", Static).update, f"run outputs: {exc}")
+            said = f"run outputs: {exc}"  # (exc is unbound once the except block ends)
+            to_screen(self, lambda: self.query_one("#run-outputs", Static).update(said))
             return
         text = Text("run outputs" + (" (simulated: placeholders, no image exists)" if self.mode == "simulated"
                                      else "") + "\n", style="bold")
@@ -331,7 +333,7 @@ class BuildMonitorScreen(Screen[None]):
             text.append(f"{what}\n")
         if not outs:
             text.append("  (none)\n", style="dim")
-        self.app.call_from_thread(self.query_one("#run-outputs", Static).update, text)
+        to_screen(self, lambda: self.query_one("#run-outputs", Static).update(text))
 
     def _head(self, text: str | Text) -> None:
         self.query_one("#run-head", Static).update(text)
@@ -361,7 +363,7 @@ class BuildMonitorScreen(Screen[None]):
         except AdapterError as exc:
             self.app.call_from_thread(self.notify, f"cancel failed: {exc}", severity="error")
             return
-        self.app.call_from_thread(self.query_one("#run-log", RichLog).write, "· cancel requested")
+        to_screen(self, lambda: self.query_one("#run-log", RichLog).write("· cancel requested"))
 
     def action_leave(self) -> None:
         if self.final is None and self.name_:

@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static, TabbedContent, TabPane
 
+from ..deliver import to_screen
 from ..document import EditorDocument, Key
 from ..editing import ItemEditor, is_validate
 from ..messages import Compiled, DiagnosticChosen, DiskChanged, EditRequested, TextEdited
@@ -140,9 +141,9 @@ class EditorScreen(Screen[None]):
                 raw = self.path.read_text(encoding="utf-8", errors="replace")
             except OSError:
                 raw = None
-            self.app.call_from_thread(self._load_failed, str(exc), raw, Fingerprint.of_file(self.path))
+            to_screen(self, self._load_failed, str(exc), raw, Fingerprint.of_file(self.path))
             return
-        self.app.call_from_thread(self._loaded, doc)
+        to_screen(self, self._loaded, doc)
 
     def _load_failed(self, problem: str, raw: str | None = None, fingerprint: Any = None) -> None:
         self.conflict = True  # stop watching the disk until the user reloads (Ctrl+R) or saves (Ctrl+S asks)

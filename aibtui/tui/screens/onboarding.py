@@ -24,6 +24,7 @@ from aibtui.onboarding import resource_ids as ids
 from aibtui.onboarding.answers import Answers, Output, default_outputs, gallery_image_id
 from aibtui.onboarding.recipes import make_step, recipes_for
 
+from ..deliver import to_screen
 from ..messages import ProjectWritten
 from ..widgets.lists import KeyList
 from ..widgets.rows import row
@@ -161,7 +162,7 @@ class OnboardingScreen(Screen[None]):
             rows = profile_entries(self.folder)
         except OSError:
             rows = []
-        self.app.call_from_thread(self._profiles_loaded, rows)
+        to_screen(self, self._profiles_loaded, rows)
 
     def _profiles_loaded(self, rows: list[Any]) -> None:
         self.profiles = rows
@@ -491,17 +492,14 @@ class OnboardingScreen(Screen[None]):
             lines = [c.format() for c in preflight()]
         except (ClientError, ConfigError, OSError) as exc:
             lines = [f"[FAIL] doctor: {exc}"]
-        self.app.call_from_thread(self._show_doctor, lines)
+        to_screen(self, self._show_doctor, lines)
 
     def _show_doctor(self, lines: list[str]) -> None:
         text = self._done_text.copy()
         text.append("\n\npreflight (aibtui doctor):\n", style="bold")
         for line in lines:
             text.append(line + "\n", style="red" if line.startswith("[FAIL]") else "green")
-        try:
-            self.query_one("#done-text", Static).update(text)
-        except NoMatches:  # the wizard was closed meanwhile
-            pass
+        self.query_one("#done-text", Static).update(text)
 
     def on_key(self, event: Any) -> None:
         if self.page_id == "done" and event.key in ("b", "e"):

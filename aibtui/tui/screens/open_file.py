@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ..deliver import to_screen
 from ..fuzzy import FuzzyIndex
 
 
@@ -62,7 +63,7 @@ class OpenScreen(ModalScreen[Path | str | None]):
         except OSError:
             found = []
         recent = recent_files(self.folder)
-        self.app.call_from_thread(self._scanned, found, recent)
+        to_screen(self, self._scanned, found, recent)
 
     def _scanned(self, found: list[str], recent: list[str]) -> None:
         recent = [f for f in recent if f in set(found)]

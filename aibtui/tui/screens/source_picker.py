@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ..deliver import to_screen
 from ..fuzzy import FuzzyIndex
 from ..messages import ImagesLoaded
 from ..provider_adapter import ImageEntry
@@ -106,7 +107,7 @@ class SourcePickerScreen(ModalScreen[SourceChoice | None]):
             rows = profile_entries(self.near)
         except OSError:
             rows = []
-        self.app.call_from_thread(self._profiles_loaded, rows)
+        to_screen(self, self._profiles_loaded, rows)
 
     def _profiles_loaded(self, rows: list[ImageEntry]) -> None:
         self.profiles = rows

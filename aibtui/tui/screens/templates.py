@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from ..deliver import to_screen
 from ..provider_adapter import TemplateRow
 from ..widgets.lists import KeyTable
 
@@ -66,9 +67,9 @@ class TemplatesScreen(Screen[None]):
             rows = self.app.adapter.list_templates()
             provider = self.app.adapter.provider
         except AdapterError as exc:
-            self.app.call_from_thread(self._show_error, str(exc))
+            to_screen(self, self._show_error, str(exc))
             return
-        self.app.call_from_thread(self._show, rows, provider)
+        to_screen(self, self._show, rows, provider)
 
     def _show_error(self, problem: str) -> None:
         self.busy = False
@@ -137,7 +138,7 @@ class TemplatesScreen(Screen[None]):
             self.app.call_from_thread(self.notify, f"cancel failed: {exc}", severity="error")
             return
         self.app.call_from_thread(self.notify, f"cancel requested for {name}")
-        self.app.call_from_thread(self.action_refresh)
+        to_screen(self, self.action_refresh)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         name = event.row_key.value
